@@ -1,0 +1,65 @@
+//! The Platform API version a platform requested, with the capabilities it switches on named
+//! as predicates. Code asks `api.uses_run_toml()`, never `api >= 0.12`.
+
+use std::fmt;
+
+use crate::Version;
+
+/// A supported Platform API version; only [`crate::check_platform_api`] makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PlatformApi(pub(crate) Version);
+
+macro_rules! since {
+    ($($(#[$doc:meta])* $name:ident => ($major:literal, $minor:literal);)*) => {
+        impl PlatformApi {
+            $(
+                $(#[$doc])*
+                pub fn $name(self) -> bool {
+                    self.0 >= Version::new($major, $minor)
+                }
+            )*
+        }
+    };
+}
+
+since! {
+    /// P0.8: the analyzer restores the previous image's SBOM layer.
+    restores_sbom_layer => (0, 8);
+    /// P0.9: `SOURCE_DATE_EPOCH` sets the image's `created` time.
+    honours_source_date_epoch => (0, 9);
+    /// P0.10: process commands are arrays and user args override process args.
+    has_command_arrays => (0, 10);
+    /// P0.12: the run image comes from `run.toml` (`-run`), not `stack.toml` (`-stack`), and
+    /// target data replaces stacks.
+    uses_run_toml => (0, 12);
+    /// P0.13: image extensions are no longer experimental.
+    extensions_are_stable => (0, 13);
+    /// P0.14: the restorer re-checks that the analyzed run image is readable.
+    restorer_checks_run_image => (0, 14);
+    /// P0.15: system buildpacks (`system.toml`) and execution environments (`CNB_EXEC_ENV`).
+    has_system_buildpacks => (0, 15);
+}
+
+impl PlatformApi {
+    /// The version itself.
+    pub fn version(self) -> Version {
+        self.0
+    }
+
+    /// The newest version this lifecycle implements.
+    pub fn latest() -> Self {
+        Self(*crate::PLATFORM_APIS.last().unwrap_or(&Version::new(0, 15)))
+    }
+
+    /// Whether this version is at least `version` (for tables keyed by version, such as the flag
+    /// table; behaviour switches use the named predicates).
+    pub fn at_least(self, version: Version) -> bool {
+        self.0 >= version
+    }
+}
+
+impl fmt::Display for PlatformApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
