@@ -1,0 +1,22 @@
+//! Test support for the lifecycle's crates and `spec-tests`: real parts instead of fakes.
+//! [`RegistryFixture`] runs Debian's `docker-registry` on a free loopback port with its own
+//! storage; [`RunImage`] builds a tiny busybox-static run image with `umoci` (no Docker) into
+//! an OCI layout and pushes it with `skopeo`; [`http_get`] probes a loopback server.
+//!
+//! Only ever a dev-dependency. Needs the Debian packages `docker-registry`, `skopeo`, `umoci`
+//! and `busybox-static` (and `apache2-utils` for [`RegistryFixture::with_htpasswd`]); errors
+//! say which one is missing. Everything a fixture creates lives in a temp dir it owns and
+//! removes on drop, and no fixture uses a fixed port, so tests can run in parallel.
+
+mod command;
+mod http;
+mod registry;
+mod run_image;
+
+pub use http::{HttpResponse, http_get};
+pub use registry::{Credentials, RegistryFixture};
+pub use run_image::{
+    CNB_GID, CNB_UID, DEFAULT_BASE_ID, DEFAULT_DISTRO_NAME, DEFAULT_DISTRO_VERSION, IMAGE_PATH,
+    LABEL_BASE_ID, LABEL_DISTRO_NAME, LABEL_DISTRO_VERSION, LABEL_REBASABLE, LABEL_STACK_ID,
+    LAYOUT_TAG, OciLayoutImage, PushedImage, RunImage, build_run_image,
+};

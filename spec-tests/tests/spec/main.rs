@@ -1,0 +1,4 @@
+//! The spec-tests binary: one module per area, each test starting its own fixtures so that
+//! tests run in parallel.
+
+mod registry;
