@@ -4,11 +4,11 @@
 //!
 //! Layer 0: depends on nothing of ours. It must stay small enough for the launcher to link.
 
+mod buildpack_api;
 mod exit;
 mod modes;
 mod phase;
 mod platform_api;
-mod buildpack_api;
 mod supported;
 mod version;
 
@@ -24,5 +24,17 @@ pub use supported::{
 };
 pub use version::{ParseVersionError, Version};
 
-/// The lifecycle's own version, as printed by `-version` and written to `lifecycle.toml`.
+/// The lifecycle's own version, as written to `lifecycle.toml`.
 pub const LIFECYCLE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The version line every binary prints for `-version`: `<version>+<commit>` when the build
+/// recorded a commit (`CNB_LIFECYCLE_COMMIT` at compile time, set by the Makefile) that the
+/// version does not already contain, as the Go lifecycle prints it.
+pub fn version_line() -> String {
+    match option_env!("CNB_LIFECYCLE_COMMIT") {
+        Some(commit) if !commit.is_empty() && !LIFECYCLE_VERSION.contains(commit) => {
+            format!("{LIFECYCLE_VERSION}+{commit}")
+        }
+        _ => LIFECYCLE_VERSION.to_owned(),
+    }
+}

@@ -52,18 +52,42 @@ mod tests {
 
     #[test]
     fn experimental_mode_defaults_to_error_and_unknown_values_warn() {
-        assert_eq!(ExperimentalMode::from_env_value(None), ExperimentalMode::Error);
-        assert_eq!(ExperimentalMode::from_env_value(Some("")), ExperimentalMode::Error);
-        assert_eq!(ExperimentalMode::from_env_value(Some("quiet")), ExperimentalMode::Quiet);
-        assert_eq!(ExperimentalMode::from_env_value(Some("warn")), ExperimentalMode::Warn);
-        assert_eq!(ExperimentalMode::from_env_value(Some("silent")), ExperimentalMode::Warn);
+        assert_eq!(
+            ExperimentalMode::from_env_value(None),
+            ExperimentalMode::Error
+        );
+        assert_eq!(
+            ExperimentalMode::from_env_value(Some("")),
+            ExperimentalMode::Error
+        );
+        assert_eq!(
+            ExperimentalMode::from_env_value(Some("quiet")),
+            ExperimentalMode::Quiet
+        );
+        assert_eq!(
+            ExperimentalMode::from_env_value(Some("warn")),
+            ExperimentalMode::Warn
+        );
+        assert_eq!(
+            ExperimentalMode::from_env_value(Some("silent")),
+            ExperimentalMode::Warn
+        );
     }
 
     #[test]
     fn deprecation_mode_defaults_to_warn() {
         assert_eq!(DeprecationMode::from_env_value(None), DeprecationMode::Warn);
-        assert_eq!(DeprecationMode::from_env_value(Some("quiet")), DeprecationMode::Quiet);
-        assert_eq!(DeprecationMode::from_env_value(Some("error")), DeprecationMode::Error);
-        assert_eq!(DeprecationMode::from_env_value(Some("bogus")), DeprecationMode::Warn);
+        assert_eq!(
+            DeprecationMode::from_env_value(Some("quiet")),
+            DeprecationMode::Quiet
+        );
+        assert_eq!(
+            DeprecationMode::from_env_value(Some("error")),
+            DeprecationMode::Error
+        );
+        assert_eq!(
+            DeprecationMode::from_env_value(Some("bogus")),
+            DeprecationMode::Warn
+        );
     }
 }

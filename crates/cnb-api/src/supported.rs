@@ -96,8 +96,9 @@ pub fn check_platform_api(value: Option<&str>) -> Result<PlatformApi, Unsupporte
     if text.is_empty() {
         return Err(UnsupportedApi::PlatformUnset);
     }
-    let version: Version =
-        text.parse().map_err(|_| UnsupportedApi::PlatformMalformed(text.to_owned()))?;
+    let version: Version = text
+        .parse()
+        .map_err(|_| UnsupportedApi::PlatformMalformed(text.to_owned()))?;
     if supported(PLATFORM_APIS, version) {
         Ok(PlatformApi(version))
     } else {
@@ -108,14 +109,19 @@ pub fn check_platform_api(value: Option<&str>) -> Result<PlatformApi, Unsupporte
 /// Checks the `api` a buildpack or extension declares; `module` (`id@version`) names it in the
 /// error. The spec's exit code for a failure is 12.
 pub fn check_buildpack_api(module: &str, api: &str) -> Result<BuildpackApi, UnsupportedApi> {
-    let version: Version = api.parse().map_err(|_| UnsupportedApi::BuildpackMalformed {
-        module: module.to_owned(),
-        api: api.to_owned(),
-    })?;
+    let version: Version = api
+        .parse()
+        .map_err(|_| UnsupportedApi::BuildpackMalformed {
+            module: module.to_owned(),
+            api: api.to_owned(),
+        })?;
     if supported(BUILDPACK_APIS, version) {
         Ok(BuildpackApi(version))
     } else {
-        Err(UnsupportedApi::BuildpackUnsupported { module: module.to_owned(), api: api.to_owned() })
+        Err(UnsupportedApi::BuildpackUnsupported {
+            module: module.to_owned(),
+            api: api.to_owned(),
+        })
     }
 }
 
@@ -131,12 +137,26 @@ mod tests {
             let api = check_platform_api(Some(&text)).unwrap();
             assert_eq!(api.version(), Version::new(0, minor));
         }
-        assert_eq!(check_platform_api(Some("v0.12")).unwrap().version(), Version::new(0, 12));
+        assert_eq!(
+            check_platform_api(Some("v0.12")).unwrap().version(),
+            Version::new(0, 12)
+        );
     }
 
     #[test]
     fn refuses_unset_blank_malformed_and_unsupported_platform_apis() {
-        for value in [None, Some(""), Some("  "), Some("garbage"), Some("0.3"), Some("0.4"), Some("0.6"), Some("0.16"), Some("1.0"), Some("1")] {
+        for value in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("garbage"),
+            Some("0.3"),
+            Some("0.4"),
+            Some("0.6"),
+            Some("0.16"),
+            Some("1.0"),
+            Some("1"),
+        ] {
             let err = check_platform_api(value).unwrap_err();
             assert_eq!(err.kind(), ExitKind::IncompatiblePlatformApi, "{value:?}");
             assert!(err.to_string().contains("0.7 to 0.15"), "{err}");

@@ -51,7 +51,11 @@ impl FromStr for Version {
             return Err(err());
         }
         let major = major.parse().map_err(|_| err())?;
-        let minor = if minor.is_empty() { 0 } else { minor.parse().map_err(|_| err())? };
+        let minor = if minor.is_empty() {
+            0
+        } else {
+            minor.parse().map_err(|_| err())?
+        };
         Ok(Self { major, minor })
     }
 }
@@ -94,8 +98,21 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for text in ["", " ", "0.x", "garbage", "0.12.1", "-1.0", "0.2wrongapiblabla", "v", ".1"] {
-            assert!(text.parse::<Version>().is_err(), "{text:?} should not parse");
+        for text in [
+            "",
+            " ",
+            "0.x",
+            "garbage",
+            "0.12.1",
+            "-1.0",
+            "0.2wrongapiblabla",
+            "v",
+            ".1",
+        ] {
+            assert!(
+                text.parse::<Version>().is_err(),
+                "{text:?} should not parse"
+            );
         }
     }
 

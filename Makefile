@@ -1,0 +1,54 @@
+# The lifecycle's build, test and packaging entry points. `make help` lists them.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+MUSL_TARGET := x86_64-unknown-linux-musl
+STATIC_DIR := target/$(MUSL_TARGET)/release
+DESTDIR ?= dist/install
+SPEC_INSTALL := target/spec-install
+PHASES := analyzer detector restorer extender builder exporter creator rebaser
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null)
+
+export CNB_LIFECYCLE_COMMIT := $(COMMIT)
+
+.PHONY: help build test unit-test spec-test lint static install clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## Debug build of every crate and binary
+	$(CARGO) build --workspace --locked
+
+test: lint ## Everything CI runs: lints, static binaries installed for the spec tests, all tests
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	$(CARGO) test --workspace --locked
+
+unit-test: ## Unit tests only (no registry, no built binaries needed)
+	$(CARGO) test --workspace --locked --exclude spec-tests
+
+spec-test: ## Black-box tests over the static binaries, installed under target/spec-install
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	$(CARGO) test --locked -p spec-tests
+
+lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture checks
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked --quiet
+	$(CARGO) test --locked -p spec-tests --test architecture --quiet
+
+static: ## Stripped static musl release binaries in target/x86_64-unknown-linux-musl/release
+	$(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle -p launcher
+	@for bin in lifecycle launcher; do \
+	  file $(STATIC_DIR)/$$bin | grep -Eq 'static(-pie)? linked' || { echo "$$bin is not statically linked" >&2; exit 1; }; \
+	done
+
+install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, phase symlinks and lifecycle.toml
+	install -d $(DESTDIR)/cnb/lifecycle
+	install -m 0755 $(STATIC_DIR)/lifecycle $(STATIC_DIR)/launcher $(DESTDIR)/cnb/lifecycle/
+	@for phase in $(PHASES); do ln -sfn lifecycle $(DESTDIR)/cnb/lifecycle/$$phase; done
+	$(CARGO) run --quiet --locked -p cnb-api --example lifecycle_toml > $(DESTDIR)/cnb/lifecycle.toml
+
+clean: ## Remove build output
+	$(CARGO) clean
+	rm -rf dist
