@@ -47,7 +47,7 @@ install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, phase sym
 	install -d $(DESTDIR)/cnb/lifecycle
 	install -m 0755 $(STATIC_DIR)/lifecycle $(STATIC_DIR)/launcher $(DESTDIR)/cnb/lifecycle/
 	@for phase in $(PHASES); do ln -sfn lifecycle $(DESTDIR)/cnb/lifecycle/$$phase; done
-	$(CARGO) run --quiet --locked -p cnb-api --example lifecycle_toml > $(DESTDIR)/cnb/lifecycle.toml
+	$(CARGO) run --quiet --locked -p cnb-files --example lifecycle_toml > $(DESTDIR)/cnb/lifecycle.toml
 
 clean: ## Remove build output
 	$(CARGO) clean

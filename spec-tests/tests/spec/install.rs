@@ -8,13 +8,16 @@ use std::process::Command;
 
 use cnb_testkit::Lifecycle;
 
-const PHASES: [&str; 8] = ["analyzer", "detector", "restorer", "extender", "builder", "exporter", "creator", "rebaser"];
+const PHASES: [&str; 8] = [
+    "analyzer", "detector", "restorer", "extender", "builder", "exporter", "creator", "rebaser",
+];
 
 #[test]
 fn every_phase_is_a_symlink_to_the_multi_call_binary() {
     let lifecycle = Lifecycle::installed();
     for phase in PHASES {
-        let target = fs::read_link(lifecycle.path(phase)).unwrap_or_else(|err| panic!("{phase}: {err}"));
+        let target =
+            fs::read_link(lifecycle.path(phase)).unwrap_or_else(|err| panic!("{phase}: {err}"));
         assert_eq!(target, Path::new("lifecycle"), "{phase}");
     }
 }
@@ -23,9 +26,15 @@ fn every_phase_is_a_symlink_to_the_multi_call_binary() {
 fn the_binaries_are_static_and_stripped() {
     let lifecycle = Lifecycle::installed();
     for binary in ["lifecycle", "launcher"] {
-        let output = Command::new("file").arg(lifecycle.path(binary)).output().expect("file(1) is installed");
+        let output = Command::new("file")
+            .arg(lifecycle.path(binary))
+            .output()
+            .expect("file(1) is installed");
         let description = String::from_utf8_lossy(&output.stdout);
-        assert!(description.contains("static-pie linked") || description.contains("statically linked"), "{description}");
+        assert!(
+            description.contains("static-pie linked") || description.contains("statically linked"),
+            "{description}"
+        );
         assert!(description.contains(", stripped"), "{description}");
     }
 }
@@ -33,7 +42,8 @@ fn the_binaries_are_static_and_stripped() {
 #[test]
 fn lifecycle_toml_lists_the_supported_apis_and_version() {
     let lifecycle = Lifecycle::installed();
-    let text = fs::read_to_string(lifecycle.dir().join("../lifecycle.toml")).expect("lifecycle.toml beside cnb/lifecycle");
+    let text = fs::read_to_string(lifecycle.dir().join("../lifecycle.toml"))
+        .expect("lifecycle.toml beside cnb/lifecycle");
     let descriptor: toml::Table = toml::from_str(&text).expect("lifecycle.toml parses");
     let supported = |kind: &str| -> Vec<String> {
         descriptor["apis"][kind]["supported"]
@@ -48,5 +58,8 @@ fn lifecycle_toml_lists_the_supported_apis_and_version() {
     assert_eq!(supported("platform"), platform);
     assert_eq!(supported("buildpack"), buildpack);
     assert_eq!(descriptor["api"]["platform"].as_str(), Some("0.7"));
-    assert_eq!(descriptor["lifecycle"]["version"].as_str(), Some(env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        descriptor["lifecycle"]["version"].as_str(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -2,5 +2,5 @@
 //! tests run in parallel.
 
 mod cli;
-mod registry;
 mod install;
+mod registry;

@@ -114,7 +114,7 @@ fn defaults_follow_the_spec_for_every_phase() {
         assert_eq!(inputs.extend_kind, "build", "{phase}");
         assert_eq!(
             inputs.kaniko_cache_ttl,
-            Duration::from_secs(14 * 24 * 3600),
+            Duration::from_hours(14 * 24),
             "{phase}"
         );
         assert_eq!((inputs.uid, inputs.gid), (0, 0), "{phase}");
@@ -611,5 +611,5 @@ fn invalid_log_level_fails_and_invalid_numbers_in_env_read_as_zero() {
     )
     .unwrap();
     assert_eq!(inputs.uid, 0);
-    assert_eq!(inputs.kaniko_cache_ttl, Duration::from_secs(14 * 24 * 3600));
+    assert_eq!(inputs.kaniko_cache_ttl, Duration::from_hours(14 * 24));
 }

@@ -54,6 +54,10 @@ fn run_as_is_a_no_op_for_the_current_user() {
 #[test]
 #[ignore = "run by run_as_drops_root_for_good in a child process"]
 fn child_drops_privileges() {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the parent test passes the directory"
+    )]
     let out = PathBuf::from(std::env::var_os("CNB_SYS_TEST_OUT").expect("set by the parent"));
     run_as(4321, 4322).unwrap();
     fs::write(out.join("written-after-drop"), "x").unwrap();
