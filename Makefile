@@ -3,14 +3,17 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 MUSL_TARGET := x86_64-unknown-linux-musl
-STATIC_DIR := target/$(MUSL_TARGET)/release
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+STATIC_DIR := $(TARGET_DIR)/$(MUSL_TARGET)/release
 DESTDIR ?= dist/install
-SPEC_INSTALL := target/spec-install
+SPEC_INSTALL ?= $(TARGET_DIR)/spec-install
 PHASES := analyzer detector restorer extender builder exporter creator rebaser
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null)
 
 export CNB_LIFECYCLE_COMMIT := $(COMMIT)
+# spec-tests run the binaries installed here (see cnb-testkit::Lifecycle)
+export CNB_SPEC_LIFECYCLE_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
 
 .PHONY: help build test unit-test spec-test lint static install clean
 
@@ -27,7 +30,7 @@ test: lint ## Everything CI runs: lints, static binaries installed for the spec 
 unit-test: ## Unit tests only (no registry, no built binaries needed)
 	$(CARGO) test --workspace --locked --exclude spec-tests
 
-spec-test: ## Black-box tests over the static binaries, installed under target/spec-install
+spec-test: ## Black-box tests over the static binaries, installed under $(SPEC_INSTALL)
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	$(CARGO) test --locked -p spec-tests
 
@@ -37,7 +40,7 @@ lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture check
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked --quiet
 	$(CARGO) test --locked -p spec-tests --test architecture --quiet
 
-static: ## Stripped static musl release binaries in target/x86_64-unknown-linux-musl/release
+static: ## Stripped static musl release binaries in $(TARGET_DIR)/x86_64-unknown-linux-musl/release
 	$(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle -p launcher
 	@for bin in lifecycle launcher; do \
 	  file $(STATIC_DIR)/$$bin | grep -Eq 'static(-pie)? linked' || { echo "$$bin is not statically linked" >&2; exit 1; }; \
