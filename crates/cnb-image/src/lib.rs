@@ -1,13 +1,27 @@
 //! The OCI image model every image-touching crate shares: content digests, media types and
-//! descriptors (OCI image-spec `descriptor.md`, `media-types.md`). Manifests, configs,
-//! references and the `ImageStore`/`BlobWriter` seam join them here.
+//! descriptors (OCI image-spec `descriptor.md`, `media-types.md`), manifests and indexes,
+//! the image config, image references parsed the way the Go lifecycle parses them, and the
+//! synchronous [`ImageStore`]/[`BlobWriter`] seam that registry and layout backends implement.
 //!
-//! Layer 1: depends on nothing of ours; no I/O beyond hashing.
+//! Layer 1: depends on nothing of ours; no I/O beyond hashing and the `Read`/`Write` values
+//! backends hand out. Never depends on an async runtime or an HTTP client.
 
+mod config;
 mod descriptor;
 mod digest;
+mod error;
+mod manifest;
 mod media_type;
+mod reference;
+mod store;
 
+pub use config::{History, ImageConfig, RootFs, RuntimeConfig};
 pub use descriptor::{Descriptor, Platform};
 pub use digest::{Digest, DigestError, Sha256Writer};
+pub use error::{Action, BoxError, StoreError};
+pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
+pub use reference::{
+    DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository,
+};
+pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest, platform_name};

@@ -1,0 +1,115 @@
+//! [`StoreError`]: what an image store operation failed at, whichever backend ran it.
+
+use std::fmt;
+
+use crate::manifest::ParseError;
+use crate::{Digest, MediaType};
+
+/// The error a backend reports, boxed so that stores stay object-safe.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What an [`ImageStore`] operation failed at. Messages name the reference or digest and
+/// never carry credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store refused our credentials, or we had none it accepts.
+    #[error("not authorized to {action} {reference}")]
+    Unauthorized {
+        /// `read` or `write`.
+        action: Action,
+        /// The image or repository.
+        reference: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+    /// Reading a manifest or index failed.
+    #[error("reading manifest of {reference}")]
+    ReadManifest {
+        /// The image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// A manifest, index or config did not parse.
+    #[error("parsing {reference}")]
+    Parse {
+        /// The image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: ParseError,
+    },
+    /// The reference names something that is neither an image manifest nor an index.
+    #[error("{reference} has unsupported media type {media_type}")]
+    UnsupportedMediaType {
+        /// The image.
+        reference: String,
+        /// What it has.
+        media_type: MediaType,
+    },
+    /// An index has no manifest for the wanted platform.
+    #[error("{reference} has no image for platform {platform}")]
+    NoMatchingPlatform {
+        /// The index.
+        reference: String,
+        /// `os/arch[/variant]`.
+        platform: String,
+    },
+    /// Reading a blob failed.
+    #[error("reading blob {digest} of {reference}")]
+    ReadBlob {
+        /// The image.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// A blob that must be present is not.
+    #[error("blob {digest} of {reference} is missing")]
+    MissingBlob {
+        /// The image.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+    },
+    /// Writing a blob failed.
+    #[error("writing blob to {reference}")]
+    WriteBlob {
+        /// The image or repository.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// Writing a manifest or tag failed.
+    #[error("writing manifest of {reference}")]
+    WriteManifest {
+        /// The image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// What was being attempted when access was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Pull.
+    Read,
+    /// Push.
+    Write,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        })
+    }
+}

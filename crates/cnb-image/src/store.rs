@@ -1,0 +1,260 @@
+//! The seam between phases and wherever images live: [`ImageStore`] (a registry, an OCI layout
+//! directory, later a daemon) and [`BlobWriter`] (an upload whose digest is known when it
+//! ends). Both are synchronous; a backend that needs async keeps its runtime to itself.
+
+use std::io::{self, Read};
+
+use crate::{
+    Descriptor, Digest, ImageConfig, ImageRef, Index, Manifest, MediaType, Platform, StoreError,
+};
+
+/// The manifest a reference resolved to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedManifest {
+    /// The reference, pinned to the manifest's digest.
+    pub reference: ImageRef,
+    /// The manifest's digest (of `bytes`).
+    pub digest: Digest,
+    /// The manifest exactly as stored.
+    pub bytes: Vec<u8>,
+    /// The parsed manifest.
+    pub manifest: Manifest,
+    /// The index the manifest was chosen from, when the reference named an index.
+    pub index: Option<Digest>,
+}
+
+/// A manifest and its config: what phases read of a base, previous or run image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// The manifest.
+    pub manifest: ResolvedManifest,
+    /// The parsed config.
+    pub config: ImageConfig,
+}
+
+impl Image {
+    /// The manifest digest (what `skopeo inspect` prints as `Digest`).
+    pub fn digest(&self) -> Digest {
+        self.manifest.digest
+    }
+
+    /// The label `key`, if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.config.label(key)
+    }
+}
+
+/// A blob upload: write the bytes, then [`finish`](BlobWriter::finish) to learn the
+/// descriptor. Dropping a writer without finishing abandons the blob.
+pub trait BlobWriter: io::Write + Send {
+    /// Completes the blob and returns its descriptor (media type, digest, size).
+    fn finish(self: Box<Self>) -> Result<Descriptor, StoreError>;
+}
+
+/// Where images are read from and written to. All methods take the image reference they act
+/// on, so one store serves many repositories.
+pub trait ImageStore: Send + Sync {
+    /// The raw manifest or index `reference` names, with its media type and digest, or `None`
+    /// when there is none.
+    fn read_manifest_raw(
+        &self,
+        reference: &ImageRef,
+    ) -> Result<Option<(MediaType, Vec<u8>)>, StoreError>;
+
+    /// Opens blob `digest` in the repository of `reference`, or `None` when the store does not
+    /// have it (a sparse OCI layout keeps no base layers).
+    fn open_blob(
+        &self,
+        reference: &ImageRef,
+        digest: &Digest,
+    ) -> Result<Option<Box<dyn Read + Send>>, StoreError>;
+
+    /// Whether blob `digest` is present in the repository of `reference`.
+    fn has_blob(&self, reference: &ImageRef, digest: &Digest) -> Result<bool, StoreError>;
+
+    /// Makes blob `digest` present in the repository of `target` without sending its bytes,
+    /// if the store can: it is there already, or one of `sources` (repositories of the same
+    /// store) has it and can lend it. Returns whether the blob is now present.
+    fn reuse_blob(
+        &self,
+        target: &ImageRef,
+        digest: &Digest,
+        sources: &[ImageRef],
+    ) -> Result<bool, StoreError>;
+
+    /// Starts writing a blob of `media_type` into the repository of `target`.
+    fn blob_writer(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+    ) -> Result<Box<dyn BlobWriter>, StoreError>;
+
+    /// Writes the manifest `bytes` under every reference in `targets` (the first is the image;
+    /// the others are additional tags, possibly in other repositories of the same store).
+    /// Every blob the manifest references must be present in every target's repository before
+    /// any tag is written; otherwise nothing is tagged. Returns the manifest digest.
+    fn write_manifest(
+        &self,
+        targets: &[ImageRef],
+        media_type: &MediaType,
+        bytes: &[u8],
+    ) -> Result<Digest, StoreError>;
+
+    /// The image manifest `reference` names, an index resolved to the entry whose platform
+    /// satisfies `platform`; `None` when the reference names nothing.
+    fn read_manifest(
+        &self,
+        reference: &ImageRef,
+        platform: &Platform,
+    ) -> Result<Option<ResolvedManifest>, StoreError> {
+        let Some((media_type, bytes)) = self.read_manifest_raw(reference)? else {
+            return Ok(None);
+        };
+        if !media_type.is_index() {
+            return single_manifest(reference, &media_type, bytes, None).map(Some);
+        }
+        let index = Index::from_json(&bytes).map_err(|source| StoreError::Parse {
+            reference: reference.to_string(),
+            source,
+        })?;
+        let entry = index
+            .find(platform)
+            .ok_or_else(|| StoreError::NoMatchingPlatform {
+                reference: reference.to_string(),
+                platform: platform_name(platform),
+            })?;
+        let pinned = reference.with_digest(entry.digest);
+        let (media_type, entry_bytes) =
+            self.read_manifest_raw(&pinned)?
+                .ok_or_else(|| StoreError::MissingBlob {
+                    reference: reference.to_string(),
+                    digest: entry.digest,
+                })?;
+        single_manifest(&pinned, &media_type, entry_bytes, Some(Digest::of(&bytes))).map(Some)
+    }
+
+    /// The parsed config blob of `manifest`.
+    fn read_config(
+        &self,
+        reference: &ImageRef,
+        manifest: &Manifest,
+    ) -> Result<ImageConfig, StoreError> {
+        let digest = manifest.config.digest;
+        let bytes = self.read_blob(reference, &digest)?;
+        ImageConfig::from_json(&bytes).map_err(|source| StoreError::Parse {
+            reference: reference.to_string(),
+            source,
+        })
+    }
+
+    /// The image `reference` names (manifest and config), or `None`.
+    fn read_image(
+        &self,
+        reference: &ImageRef,
+        platform: &Platform,
+    ) -> Result<Option<Image>, StoreError> {
+        let Some(manifest) = self.read_manifest(reference, platform)? else {
+            return Ok(None);
+        };
+        let config = self.read_config(reference, &manifest.manifest)?;
+        Ok(Some(Image { manifest, config }))
+    }
+
+    /// The whole blob `digest`, which must be present.
+    fn read_blob(&self, reference: &ImageRef, digest: &Digest) -> Result<Vec<u8>, StoreError> {
+        let mut reader =
+            self.open_blob(reference, digest)?
+                .ok_or_else(|| StoreError::MissingBlob {
+                    reference: reference.to_string(),
+                    digest: *digest,
+                })?;
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|source| StoreError::ReadBlob {
+                reference: reference.to_string(),
+                digest: *digest,
+                source: source.into(),
+            })?;
+        Ok(bytes)
+    }
+
+    /// Writes `bytes` as a blob of `media_type` into the repository of `target`.
+    fn write_blob(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+        bytes: &[u8],
+    ) -> Result<Descriptor, StoreError> {
+        let mut writer = self.blob_writer(target, media_type)?;
+        writer
+            .write_all(bytes)
+            .map_err(|source| StoreError::WriteBlob {
+                reference: target.to_string(),
+                source: source.into(),
+            })?;
+        writer.finish()
+    }
+
+    /// Writes `config` as the config blob of `media_type` (OCI or Docker).
+    fn write_config(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+        config: &ImageConfig,
+    ) -> Result<Descriptor, StoreError> {
+        self.write_blob(target, media_type, &config.to_json())
+    }
+
+    /// Writes `manifest` under `targets` (see [`ImageStore::write_manifest`]).
+    fn write_image(&self, targets: &[ImageRef], manifest: &Manifest) -> Result<Digest, StoreError> {
+        self.write_manifest(targets, &manifest.content_type(), &manifest.to_json())
+    }
+}
+
+/// `bytes` as an image manifest, unless the media type says otherwise.
+fn single_manifest(
+    reference: &ImageRef,
+    media_type: &MediaType,
+    bytes: Vec<u8>,
+    index: Option<Digest>,
+) -> Result<ResolvedManifest, StoreError> {
+    if !media_type.is_manifest() && !looks_like_manifest(media_type, &bytes) {
+        return Err(StoreError::UnsupportedMediaType {
+            reference: reference.to_string(),
+            media_type: media_type.clone(),
+        });
+    }
+    let manifest = Manifest::from_json(&bytes).map_err(|source| StoreError::Parse {
+        reference: reference.to_string(),
+        source,
+    })?;
+    let digest = Digest::of(&bytes);
+    Ok(ResolvedManifest {
+        reference: reference.with_digest(digest),
+        digest,
+        bytes,
+        manifest,
+        index,
+    })
+}
+
+/// A manifest stored without a media type of its own (allowed by OCI) still has a config.
+fn looks_like_manifest(media_type: &MediaType, bytes: &[u8]) -> bool {
+    matches!(media_type, MediaType::Other(_))
+        && serde_json::from_slice::<serde_json::Value>(bytes)
+            .is_ok_and(|value| value.get("config").is_some() && value.get("manifests").is_none())
+}
+
+/// `os/arch[/variant]`.
+pub fn platform_name(platform: &Platform) -> String {
+    match &platform.variant {
+        Some(variant) if !variant.is_empty() => {
+            format!("{}/{}/{variant}", platform.os, platform.architecture)
+        }
+        _ => format!("{}/{}", platform.os, platform.architecture),
+    }
+}
+
+#[cfg(test)]
+mod tests;
