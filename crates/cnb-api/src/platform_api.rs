@@ -32,6 +32,8 @@ since! {
     /// P0.12: the run image comes from `run.toml` (`-run`), not `stack.toml` (`-stack`), and
     /// target data replaces stacks.
     uses_run_toml => (0, 12);
+    /// P0.12: the detector checks buildpack `[[targets]]` against the run image's target.
+    checks_targets => (0, 12);
     /// P0.13: image extensions are no longer experimental.
     extensions_are_stable => (0, 13);
     /// P0.14: the restorer re-checks that the analyzed run image is readable.

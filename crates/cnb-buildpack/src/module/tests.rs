@@ -1,0 +1,224 @@
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use pretty_assertions::assert_eq;
+
+use super::*;
+use crate::Store;
+
+fn install(root: &Path, id: &str, version: &str, toml: &str, bins: &[&str]) -> PathBuf {
+    let dir = root.join(crate::escape_id(id)).join(version);
+    fs::create_dir_all(dir.join("bin")).unwrap();
+    fs::write(dir.join("buildpack.toml"), toml).unwrap();
+    for bin in bins {
+        fs::write(dir.join("bin").join(bin), "#!/bin/sh\n").unwrap();
+    }
+    dir
+}
+
+fn descriptor(api: &str, id: &str, extra: &str) -> String {
+    format!("api = \"{api}\"\n[buildpack]\nid = \"{id}\"\nversion = \"1\"\n{extra}")
+}
+
+#[test]
+fn loads_a_buildpack_with_its_api_and_declared_targets() {
+    let root = tempfile::tempdir().unwrap();
+    let toml = descriptor(
+        "0.10",
+        "a/b",
+        "homepage = \"https://a\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
+    );
+    let dir = install(root.path(), "a/b", "1", &toml, &["detect", "build"]);
+    let store = Store::new(Some(root.path().to_path_buf()), None);
+    let module = store.buildpack("a/b", "1").unwrap();
+    assert_eq!(module.dir(), dir);
+    assert_eq!(module.display_name(), "a/b@1");
+    assert_eq!(module.api().to_string(), "0.10");
+    assert_eq!(module.info().homepage.as_deref(), Some("https://a"));
+    assert_eq!(module.targets().len(), 1);
+    assert_eq!(module.targets()[0].arch.as_deref(), Some("arm64"));
+    assert_eq!(module.executable("detect"), dir.join("bin/detect"));
+    assert!(!module.is_composite());
+}
+
+#[test]
+fn infers_targets_from_stacks_and_bin_build() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::new(Some(root.path().to_path_buf()), None);
+    let bionic = "[[stacks]]\nid = \"io.buildpacks.stacks.bionic\"\n";
+    install(
+        root.path(),
+        "bionic",
+        "1",
+        &descriptor("0.9", "bionic", bionic),
+        &[],
+    );
+    let targets = store.buildpack("bionic", "1").unwrap().targets().to_vec();
+    assert_eq!(targets[0].arch.as_deref(), Some("amd64"));
+    assert_eq!(targets[0].distros[0].version.as_deref(), Some("18.04"));
+
+    let two = format!("{bionic}[[stacks]]\nid = \"other\"\n");
+    install(
+        root.path(),
+        "two",
+        "1",
+        &descriptor("0.9", "two", &two),
+        &[],
+    );
+    assert!(store.buildpack("two", "1").unwrap().targets().is_empty());
+    install(
+        root.path(),
+        "two10",
+        "1",
+        &descriptor("0.10", "two10", &two),
+        &[],
+    );
+    assert_eq!(store.buildpack("two10", "1").unwrap().targets().len(), 1);
+
+    let any = "[[stacks]]\nid = \"*\"\n";
+    install(
+        root.path(),
+        "any",
+        "1",
+        &descriptor("0.9", "any", any),
+        &["build"],
+    );
+    assert_eq!(
+        store.buildpack("any", "1").unwrap().targets(),
+        [Target::default()]
+    );
+
+    install(
+        root.path(),
+        "built",
+        "1",
+        &descriptor("0.10", "built", ""),
+        &["build"],
+    );
+    let built = store.buildpack("built", "1").unwrap();
+    assert_eq!(built.targets()[0].os.as_deref(), Some("linux"));
+    assert!(built.supports(&RunTarget {
+        os: "linux".into(),
+        arch: "s390x".into(),
+        ..RunTarget::default()
+    }));
+    assert!(!built.supports(&RunTarget {
+        os: "windows".into(),
+        ..RunTarget::default()
+    }));
+
+    install(
+        root.path(),
+        "bare",
+        "1",
+        &descriptor("0.10", "bare", ""),
+        &["detect"],
+    );
+    let bare = store.buildpack("bare", "1").unwrap();
+    assert!(bare.targets().is_empty());
+    assert!(bare.supports(&RunTarget {
+        os: "windows".into(),
+        ..RunTarget::default()
+    }));
+}
+
+#[test]
+fn refuses_unsupported_apis_and_bad_descriptors() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::new(Some(root.path().to_path_buf()), None);
+    install(root.path(), "old", "1", &descriptor("0.1", "old", ""), &[]);
+    let err = store.buildpack("old", "1").unwrap_err();
+    assert!(err.is_unsupported_api(), "{err}");
+    assert!(err.to_string().contains("old@1"), "{err}");
+
+    install(root.path(), "bad", "1", "api = [", &[]);
+    let err = store.buildpack("bad", "1").unwrap_err();
+    assert!(!err.is_unsupported_api());
+    assert_eq!(err.to_string(), "reading the descriptor of bad@1");
+
+    let err = store.buildpack("missing/bp", "2").unwrap_err();
+    assert_eq!(err.to_string(), "reading the descriptor of missing_bp@2");
+}
+
+#[test]
+fn exec_envs_count_only_from_buildpack_api_0_12() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::new(Some(root.path().to_path_buf()), None);
+    let extra = "exec-env = [\"test\"]\n";
+    install(
+        root.path(),
+        "new",
+        "1",
+        &descriptor("0.12", "new", extra),
+        &[],
+    );
+    install(
+        root.path(),
+        "old",
+        "1",
+        &descriptor("0.11", "old", extra),
+        &[],
+    );
+    assert_eq!(
+        store.buildpack("new", "1").unwrap().exec_envs(),
+        Some(vec!["test"])
+    );
+    assert_eq!(store.buildpack("old", "1").unwrap().exec_envs(), None);
+}
+
+#[test]
+fn module_env_layers_platform_and_build_config_env_and_honours_clear_env() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::new(Some(root.path().join("bps")), None);
+    let platform = root.path().join("platform");
+    let config = root.path().join("config");
+    fs::create_dir_all(platform.join("env")).unwrap();
+    fs::create_dir_all(config.join("env")).unwrap();
+    fs::write(platform.join("env/USER_VAR"), "user").unwrap();
+    fs::write(platform.join("env/PATH"), "/user/bin").unwrap();
+    fs::write(config.join("env/OPERATOR"), "op").unwrap();
+    fs::write(config.join("env/USER_VAR.override"), "operator wins").unwrap();
+    let target = root.path().join("real-detect");
+    fs::write(&target, "").unwrap();
+    let dir = install(
+        &root.path().join("bps"),
+        "a",
+        "1",
+        &descriptor("0.10", "a", ""),
+        &[],
+    );
+    symlink(&target, dir.join("bin/detect")).unwrap();
+    let clear = "clear-env = true\n";
+    install(
+        &root.path().join("bps"),
+        "c",
+        "1",
+        &descriptor("0.10", "c", clear),
+        &[],
+    );
+    let base = Env::for_build([
+        (OsString::from("PATH"), OsString::from("/usr/bin")),
+        (OsString::from("SECRET"), OsString::from("dropped")),
+    ]);
+    let get = |env: &[(OsString, OsString)], name: &str| {
+        env.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.to_string_lossy().into_owned())
+    };
+
+    let module = store.buildpack("a", "1").unwrap();
+    let env = module_env(&module, &base, &platform, Some(&config)).unwrap();
+    assert_eq!(get(&env, "USER_VAR").as_deref(), Some("operator wins"));
+    assert_eq!(get(&env, "PATH").as_deref(), Some("/user/bin:/usr/bin"));
+    assert_eq!(get(&env, "OPERATOR").as_deref(), Some("op"));
+    assert_eq!(get(&env, "SECRET"), None);
+    assert_eq!(
+        get(&env, "CNB_BUILDPACK_DIR"),
+        Some(dir.display().to_string())
+    );
+
+    let clearing = store.buildpack("c", "1").unwrap();
+    let env = module_env(&clearing, &base, &platform, Some(&config)).unwrap();
+    assert_eq!(get(&env, "USER_VAR").as_deref(), Some("operator wins"));
+    assert_eq!(get(&env, "PATH").as_deref(), Some("/usr/bin"));
+}
