@@ -54,11 +54,13 @@ pub trait BlobWriter: io::Write + Send {
 /// Where images are read from and written to. All methods take the image reference they act
 /// on, so one store serves many repositories.
 pub trait ImageStore: Send + Sync {
-    /// The raw manifest or index `reference` names, with its media type and digest, or `None`
-    /// when there is none.
+    /// The raw manifest or index `reference` names, with its media type, or `None` when there
+    /// is none. With `child`, the manifest with that digest listed in the index `reference`
+    /// names instead (in a registry, the same repository; in a layout, the same directory).
     fn read_manifest_raw(
         &self,
         reference: &ImageRef,
+        child: Option<&Digest>,
     ) -> Result<Option<(MediaType, Vec<u8>)>, StoreError>;
 
     /// Opens blob `digest` in the repository of `reference`, or `None` when the store does not
@@ -107,7 +109,7 @@ pub trait ImageStore: Send + Sync {
         reference: &ImageRef,
         platform: &Platform,
     ) -> Result<Option<ResolvedManifest>, StoreError> {
-        let Some((media_type, bytes)) = self.read_manifest_raw(reference)? else {
+        let Some((media_type, bytes)) = self.read_manifest_raw(reference, None)? else {
             return Ok(None);
         };
         if !media_type.is_index() {
@@ -124,12 +126,12 @@ pub trait ImageStore: Send + Sync {
                 platform: platform_name(platform),
             })?;
         let pinned = reference.with_digest(entry.digest);
-        let (media_type, entry_bytes) =
-            self.read_manifest_raw(&pinned)?
-                .ok_or_else(|| StoreError::MissingBlob {
-                    reference: reference.to_string(),
-                    digest: entry.digest,
-                })?;
+        let (media_type, entry_bytes) = self
+            .read_manifest_raw(reference, Some(&entry.digest))?
+            .ok_or_else(|| StoreError::MissingBlob {
+                reference: reference.to_string(),
+                digest: entry.digest,
+            })?;
         single_manifest(&pinned, &media_type, entry_bytes, Some(Digest::of(&bytes))).map(Some)
     }
 

@@ -40,13 +40,13 @@ impl ImageStore for &'static Memory {
     fn read_manifest_raw(
         &self,
         reference: &ImageRef,
+        child: Option<&Digest>,
     ) -> Result<Option<(MediaType, Vec<u8>)>, StoreError> {
-        Ok(self
-            .manifests
-            .lock()
-            .unwrap()
-            .get(&reference.to_string())
-            .cloned())
+        let key = match child {
+            Some(digest) => reference.with_digest(*digest).to_string(),
+            None => reference.to_string(),
+        };
+        Ok(self.manifests.lock().unwrap().get(&key).cloned())
     }
     fn open_blob(
         &self,

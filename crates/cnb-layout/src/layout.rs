@@ -1,0 +1,212 @@
+//! One OCI image layout directory: `oci-layout`, `index.json` and `blobs/sha256/<hex>`.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use cnb_image::{Descriptor, Digest, Index, MediaType};
+use serde_json::Map;
+
+use crate::Error;
+
+/// The annotation naming an image in `index.json` (image-spec `annotations.md`).
+pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
+const LAYOUT_FILE: &str = "oci-layout";
+const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+const INDEX_FILE: &str = "index.json";
+const FILE_MODE: u32 = 0o644;
+
+/// An OCI image layout directory, which may not exist yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    dir: PathBuf,
+}
+
+impl Layout {
+    /// The layout at `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The layout directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `blobs/sha256/<hex>`.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blobs_dir().join(digest.hex())
+    }
+
+    pub(crate) fn blobs_dir(&self) -> PathBuf {
+        self.dir.join("blobs").join("sha256")
+    }
+
+    /// Whether the blob is present.
+    pub fn has_blob(&self, digest: &Digest) -> bool {
+        self.blob_path(digest).is_file()
+    }
+
+    /// Opens a blob, or `None` when it is absent (sparse layouts leave base layers out).
+    pub fn open_blob(&self, digest: &Digest) -> Result<Option<File>, Error> {
+        let path = self.blob_path(digest);
+        match File::open(&path) {
+            Ok(file) => Ok(Some(file)),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::Read { path, source }),
+        }
+    }
+
+    /// A whole blob, checked against its digest, or `None` when absent.
+    pub fn read_blob(&self, digest: &Digest) -> Result<Option<Vec<u8>>, Error> {
+        let path = self.blob_path(digest);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        if Digest::of(&bytes) != *digest {
+            return Err(Error::Corrupt { path });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// `index.json`, or `None` when the layout has none.
+    pub fn read_index(&self) -> Result<Option<(Index, Vec<u8>)>, Error> {
+        let path = self.dir.join(INDEX_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        let index =
+            Index::from_json(&bytes).map_err(|source| Error::ParseIndex { path, source })?;
+        Ok(Some((index, bytes)))
+    }
+
+    /// The image this layout holds: the one manifest (or nested index) `index.json` lists, or
+    /// `index.json` itself when it lists several (one per platform). `None` without an
+    /// `index.json` or when the listed manifest blob is absent.
+    pub fn root_manifest(&self) -> Result<Option<(MediaType, Vec<u8>)>, Error> {
+        let Some((index, bytes)) = self.read_index()? else {
+            return Ok(None);
+        };
+        match index.manifests.as_slice() {
+            [] => Err(Error::EmptyIndex {
+                path: self.dir.join(INDEX_FILE),
+            }),
+            [only] => Ok(self
+                .read_blob(&only.digest)?
+                .map(|blob| (only.media_type.clone(), blob))),
+            _ => Ok(Some((
+                index.media_type.clone().unwrap_or(MediaType::OciIndex),
+                bytes,
+            ))),
+        }
+    }
+
+    /// Creates the directory, `blobs/sha256` and `oci-layout` if missing.
+    pub fn init(&self) -> Result<(), Error> {
+        let blobs = self.blobs_dir();
+        fs::create_dir_all(&blobs).map_err(|source| Error::CreateDir {
+            path: blobs.clone(),
+            source,
+        })?;
+        let marker = self.dir.join(LAYOUT_FILE);
+        if !marker.is_file() {
+            write_atomically(&self.dir, &marker, LAYOUT_CONTENT)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` as a blob (no-op when present) and returns its digest.
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<Digest, Error> {
+        let digest = Digest::of(bytes);
+        if !self.has_blob(&digest) {
+            self.init()?;
+            write_atomically(&self.blobs_dir(), &self.blob_path(&digest), bytes)?;
+        }
+        Ok(digest)
+    }
+
+    /// Puts the blob from `other` in place here, by hard link or else by copy. Returns whether
+    /// `other` had it.
+    pub fn link_blob_from(&self, other: &Layout, digest: &Digest) -> Result<bool, Error> {
+        let source = other.blob_path(digest);
+        if !source.is_file() {
+            return Ok(false);
+        }
+        self.init()?;
+        let target = self.blob_path(digest);
+        if fs::hard_link(&source, &target).is_ok() || target.is_file() {
+            return Ok(true);
+        }
+        let temp = temp_file(&self.blobs_dir())?;
+        let mut reader = File::open(&source).map_err(|err| Error::Read {
+            path: source.clone(),
+            source: err,
+        })?;
+        let mut writer = temp.as_file();
+        io::copy(&mut reader, &mut writer).map_err(|source| Error::Write {
+            path: target.clone(),
+            source,
+        })?;
+        persist(temp, &target)?;
+        Ok(true)
+    }
+
+    /// Replaces `index.json` with one listing only `manifest`, annotated with `ref_name`.
+    pub fn write_index(&self, manifest: &Descriptor, ref_name: &str) -> Result<(), Error> {
+        self.init()?;
+        let mut entry = manifest.clone();
+        entry
+            .annotations
+            .insert(REF_NAME_ANNOTATION.to_owned(), ref_name.to_owned());
+        let index = Index {
+            schema_version: 2,
+            media_type: Some(MediaType::OciIndex),
+            manifests: vec![entry],
+            annotations: std::collections::BTreeMap::new(),
+            other: Map::new(),
+        };
+        write_atomically(&self.dir, &self.dir.join(INDEX_FILE), &index.to_json())
+    }
+}
+
+/// A temp file in `dir`, so that a rename into place is atomic.
+pub(crate) fn temp_file(dir: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Makes a finished temp file world-readable (temp files start as 0600) and renames it to
+/// `target`.
+pub(crate) fn persist(temp: tempfile::NamedTempFile, target: &Path) -> Result<(), Error> {
+    let write_error = |source| Error::Write {
+        path: target.to_path_buf(),
+        source,
+    };
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(FILE_MODE))
+        .map_err(write_error)?;
+    temp.persist(target).map_err(|err| Error::Write {
+        path: target.to_path_buf(),
+        source: err.error,
+    })?;
+    Ok(())
+}
+
+fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut temp = temp_file(dir)?;
+    temp.write_all(bytes).map_err(|source| Error::Write {
+        path: target.to_path_buf(),
+        source,
+    })?;
+    persist(temp, target)
+}

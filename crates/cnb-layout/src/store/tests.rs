@@ -1,0 +1,243 @@
+use std::fs;
+use std::io::Write;
+
+use cnb_image::{ImageConfig, Platform};
+use pretty_assertions::assert_eq;
+use serde_json::Value;
+
+use super::*;
+use crate::REF_NAME_ANNOTATION;
+
+fn reference(text: &str) -> ImageRef {
+    ImageRef::parse(text).unwrap()
+}
+
+fn amd64() -> Platform {
+    Platform {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        variant: None,
+    }
+}
+
+/// Writes a one-layer image and returns its manifest.
+fn write_image(store: &LayoutStore, targets: &[ImageRef], layer: &[u8]) -> Manifest {
+    let target = &targets[0];
+    let mut writer = store.blob_writer(target, MediaType::OciLayerGzip).unwrap();
+    writer.write_all(layer).unwrap();
+    let layer = writer.finish().unwrap();
+    let mut config = ImageConfig {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        ..ImageConfig::default()
+    };
+    config.rootfs.diff_ids.push(layer.digest);
+    config.set_label("io.test", "yes");
+    let config = store
+        .write_config(target, MediaType::OciConfig, &config)
+        .unwrap();
+    let manifest = Manifest::new(MediaType::OciManifest, config, vec![layer]);
+    store.write_image(targets, &manifest).unwrap();
+    manifest
+}
+
+fn index_json(dir: &Path) -> Value {
+    serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn writes_a_layout_per_reference_and_reads_it_back() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let target = reference("127.0.0.1:5000/test/app:v1");
+    let manifest = write_image(&store, std::slice::from_ref(&target), b"layer bytes");
+
+    let dir = root.path().join("127.0.0.1:5000/test/app/v1");
+    assert_eq!(
+        fs::read_to_string(dir.join("oci-layout")).unwrap(),
+        r#"{"imageLayoutVersion":"1.0.0"}"#
+    );
+    let index = index_json(&dir);
+    assert_eq!(
+        index["manifests"][0]["annotations"][REF_NAME_ANNOTATION],
+        "v1"
+    );
+    assert_eq!(
+        index["manifests"][0]["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+
+    let image = store.read_image(&target, &amd64()).unwrap().unwrap();
+    assert_eq!(image.manifest.manifest, manifest);
+    assert_eq!(image.label("io.test"), Some("yes"));
+    assert_eq!(
+        store
+            .read_blob(&target, &manifest.layers[0].digest)
+            .unwrap(),
+        b"layer bytes"
+    );
+    let leftovers: Vec<_> = fs::read_dir(dir.join("blobs/sha256"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let missing = reference("127.0.0.1:5000/test/app:v2");
+    assert!(store.read_image(&missing, &amd64()).unwrap().is_none());
+}
+
+#[test]
+fn the_same_inputs_give_the_same_digest() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let target = reference("reg.io/app");
+    let digest = |root: &Path| {
+        let store = LayoutStore::new(root);
+        let manifest = write_image(&store, std::slice::from_ref(&target), b"same");
+        Digest::of(&manifest.to_json())
+    };
+    assert_eq!(digest(first.path()), digest(second.path()));
+    assert_eq!(
+        fs::read(first.path().join("reg.io/app/latest/index.json")).unwrap(),
+        fs::read(second.path().join("reg.io/app/latest/index.json")).unwrap()
+    );
+}
+
+#[test]
+fn additional_tags_get_their_own_layout_with_every_blob() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let targets = [
+        reference("reg.io/app:v1"),
+        reference("reg.io/other/app:extra"),
+    ];
+    let manifest = write_image(&store, &targets, b"shared");
+    for (target, tag) in targets.iter().zip(["v1", "extra"]) {
+        let layout = store.layout(target).unwrap();
+        assert!(manifest.blobs().all(|blob| layout.has_blob(&blob.digest)));
+        assert_eq!(
+            index_json(layout.dir())["manifests"][0]["annotations"][REF_NAME_ANNOTATION],
+            tag
+        );
+        assert!(store.read_image(target, &amd64()).unwrap().is_some());
+    }
+}
+
+#[test]
+fn a_manifest_with_a_missing_blob_is_not_written() {
+    let root = tempfile::tempdir().unwrap();
+    let target = reference("reg.io/app:v1");
+    let strict = LayoutStore::new(root.path());
+    let config = strict
+        .write_blob(&target, MediaType::OciConfig, b"{}")
+        .unwrap();
+    let absent = Descriptor::new(MediaType::OciLayerGzip, Digest::of(b"absent"), 6);
+    let manifest = Manifest::new(MediaType::OciManifest, config.clone(), vec![absent.clone()]);
+
+    let err = strict
+        .write_image(std::slice::from_ref(&target), &manifest)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MissingBlob { digest, .. } if digest == absent.digest));
+    assert!(
+        !store_dir(&root, "reg.io/app/v1")
+            .join("index.json")
+            .exists()
+    );
+
+    let sparse = LayoutStore::new(root.path()).allow_sparse(true);
+    sparse
+        .write_image(std::slice::from_ref(&target), &manifest)
+        .unwrap();
+    assert!(sparse.open_blob(&target, &absent.digest).unwrap().is_none());
+    assert!(!sparse.has_blob(&target, &absent.digest).unwrap());
+
+    let no_config = Manifest::new(
+        MediaType::OciManifest,
+        Descriptor::new(MediaType::OciConfig, Digest::of(b"none"), 4),
+        vec![],
+    );
+    assert!(
+        sparse
+            .write_image(std::slice::from_ref(&target), &no_config)
+            .is_err()
+    );
+}
+
+fn store_dir(root: &tempfile::TempDir, relative: &str) -> PathBuf {
+    root.path().join(relative)
+}
+
+#[test]
+fn reuses_blobs_from_other_layouts_by_link() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let base = reference("reg.io/base:1");
+    let manifest = write_image(&store, std::slice::from_ref(&base), b"base layer");
+    let app = reference("reg.io/app:1");
+    let layer = manifest.layers[0].digest;
+    assert!(!store.reuse_blob(&app, &layer, &[]).unwrap());
+    assert!(store.reuse_blob(&app, &layer, std::slice::from_ref(&base)).unwrap());
+    assert!(store.has_blob(&app, &layer).unwrap());
+    assert!(store.reuse_blob(&app, &layer, &[]).unwrap());
+}
+
+#[test]
+fn an_unfinished_writer_leaves_nothing_behind() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let target = reference("reg.io/app:v1");
+    let mut writer = store.blob_writer(&target, MediaType::OciLayer).unwrap();
+    writer.write_all(b"half").unwrap();
+    drop(writer);
+    let blobs = store_dir(&root, "reg.io/app/v1/blobs/sha256");
+    assert_eq!(fs::read_dir(blobs).unwrap().count(), 0);
+}
+
+#[test]
+fn resolves_a_multi_platform_layout_and_refuses_corrupt_blobs() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let amd = reference("reg.io/multi:amd");
+    let manifest = write_image(&store, std::slice::from_ref(&amd), b"amd layer");
+    let bytes = manifest.to_json();
+    let multi = store.layout(&reference("reg.io/multi:all")).unwrap();
+    multi.put_blob(&bytes).unwrap();
+    for blob in manifest.blobs() {
+        multi
+            .link_blob_from(&store.layout(&amd).unwrap(), &blob.digest)
+            .unwrap();
+    }
+    let entry = |arch: &str, digest: Digest| {
+        serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest, "size": 1, "platform": {"os": "linux", "architecture": arch}})
+    };
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [
+        entry("arm64", Digest::of(b"elsewhere")), entry("amd64", Digest::of(&bytes))]});
+    fs::write(multi.dir().join("index.json"), index.to_string()).unwrap();
+    let all = reference("reg.io/multi:all");
+    let image = store.read_image(&all, &amd64()).unwrap().unwrap();
+    assert_eq!(image.manifest.manifest, manifest);
+    assert!(image.manifest.index.is_some());
+
+    fs::write(multi.blob_path(&Digest::of(&bytes)), b"tampered").unwrap();
+    let err = store.read_image(&all, &amd64()).unwrap_err();
+    assert!(format!("{err:?}").contains("Corrupt"), "{err:?}");
+}
+
+#[test]
+fn an_index_without_manifests_or_a_broken_index_is_an_error() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let target = reference("reg.io/broken:1");
+    let layout = store.layout(&target).unwrap();
+    layout.init().unwrap();
+    fs::write(
+        layout.dir().join("index.json"),
+        r#"{"schemaVersion":2,"manifests":[]}"#,
+    )
+    .unwrap();
+    assert!(store.read_manifest(&target, &amd64()).is_err());
+    fs::write(layout.dir().join("index.json"), "not json").unwrap();
+    let err = store.read_manifest(&target, &amd64()).unwrap_err();
+    assert_eq!(err.to_string(), "reading manifest of reg.io/broken:1");
+}
