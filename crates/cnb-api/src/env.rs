@@ -93,6 +93,8 @@ names! {
     GROUP_ID = "CNB_GROUP_ID";
     /// Execution environment (P0.15; default `production`).
     EXEC_ENV = "CNB_EXEC_ENV";
+    /// Opt-in init mode of the launcher when it is PID 1 (a boolean; ours, not the spec's).
+    LAUNCHER_INIT = "CNB_LAUNCHER_INIT";
     /// Registry credentials as JSON `{"<registry>": "<Authorization header>"}`.
     REGISTRY_AUTH = "CNB_REGISTRY_AUTH";
     /// Deprecated stack id of build images.

@@ -40,6 +40,9 @@ since! {
     restorer_checks_run_image => (0, 14);
     /// P0.15: system buildpacks (`system.toml`) and execution environments (`CNB_EXEC_ENV`).
     has_system_buildpacks => (0, 15);
+    /// P0.15: the launcher runs only processes eligible for `CNB_EXEC_ENV` (their `exec-env`
+    /// is absent, holds it, or holds `*`).
+    has_exec_env => (0, 15);
 }
 
 impl PlatformApi {
@@ -63,5 +66,19 @@ impl PlatformApi {
 impl fmt::Display for PlatformApi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check_platform_api;
+
+    #[test]
+    fn launcher_predicates_switch_on_at_their_versions() {
+        let api = |text| check_platform_api(Some(text)).unwrap();
+        assert!(!api("0.9").has_command_arrays());
+        assert!(api("0.10").has_command_arrays());
+        assert!(!api("0.14").has_exec_env());
+        assert!(api("0.15").has_exec_env());
     }
 }
