@@ -11,11 +11,13 @@
 mod command;
 mod http;
 mod lifecycle;
+mod proxy;
 mod registry;
 mod run_image;
 
 pub use http::{HttpResponse, http_get};
 pub use lifecycle::{Finished, LIFECYCLE_DIR_VAR, Lifecycle, SPEC_INSTALL_DIR};
+pub use proxy::{Fault, FaultKind, IO_TIMEOUT, MAX_CONNECTIONS, RegistryProxy, SeenRequest};
 pub use registry::{Credentials, RegistryFixture};
 pub use run_image::{
     CNB_GID, CNB_UID, DEFAULT_BASE_ID, DEFAULT_DISTRO_NAME, DEFAULT_DISTRO_VERSION, IMAGE_PATH,

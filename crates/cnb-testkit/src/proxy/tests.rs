@@ -1,0 +1,127 @@
+use std::net::TcpListener;
+
+use super::*;
+
+/// An upstream that answers every request with 201 after reading its body, and counts them.
+fn upstream() -> (String, JoinHandle<usize>) {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let handle = thread::spawn(move || {
+        let mut served = 0;
+        listener.set_nonblocking(false).unwrap();
+        for stream in listener.incoming().take(3) {
+            let stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let head = read_head(&mut reader).unwrap().unwrap();
+            assert_eq!(head.header("connection"), Some("close"));
+            let copied = copy_body(&head, &mut reader, &mut io::sink(), None);
+            if matches!(copied, Ok(Copied::Whole(_))) {
+                served += 1;
+                let mut stream = stream;
+                stream
+                    .write_all(
+                        b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .unwrap();
+            }
+        }
+        served
+    });
+    (host, handle)
+}
+
+fn send(host: &str, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The proxy may close before reading everything when it drops a request.
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    answer
+}
+
+#[test]
+fn passes_requests_on_counts_body_bytes_and_injects_faults() {
+    let (upstream, served) = upstream();
+    let proxy = RegistryProxy::start(&upstream).unwrap();
+    proxy.inject(Fault {
+        method: "put".into(),
+        path_contains: "/blobs/".into(),
+        kind: FaultKind::Status(500),
+        times: 1,
+    });
+    proxy.inject(Fault {
+        method: "PATCH".into(),
+        path_contains: "/uploads/".into(),
+        kind: FaultKind::DropAfter(3),
+        times: 1,
+    });
+    let host = proxy.host();
+
+    let answer = send(
+        &host,
+        b"PUT /v2/a/blobs/x HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd",
+    );
+    assert!(
+        answer.starts_with(b"HTTP/1.1 500"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let answer = send(
+        &host,
+        b"PATCH /v2/a/blobs/uploads/1 HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",
+    );
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+
+    let chunked = b"PATCH /v2/a/blobs/uploads/2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let answer = send(&host, chunked);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 201"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(answer.ends_with(b"ok"));
+
+    let answer = send(
+        &host,
+        b"PUT /v2/a/blobs/y HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd",
+    );
+    assert!(
+        answer.starts_with(b"HTTP/1.1 201"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let seen = proxy.requests();
+    let summary: Vec<(&str, u64, Option<u16>)> = seen
+        .iter()
+        .map(|request| (request.method.as_str(), request.body_bytes, request.status))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("PUT", 0, Some(500)),
+            ("PATCH", 3, None),
+            ("PATCH", 11, Some(201)),
+            ("PUT", 4, Some(201))
+        ]
+    );
+    assert_eq!(proxy.body_bytes("/uploads/"), 14);
+    proxy.clear();
+    assert!(proxy.requests().is_empty());
+    drop(proxy);
+    assert_eq!(served.join().unwrap(), 2);
+}
+
+#[test]
+fn dropping_the_proxy_stops_it() {
+    let proxy = RegistryProxy::start("127.0.0.1:9").unwrap();
+    let host = proxy.host();
+    let idle = TcpStream::connect(&host).unwrap();
+    drop(proxy);
+    assert!(TcpStream::connect(&host).is_err());
+    drop(idle);
+}
