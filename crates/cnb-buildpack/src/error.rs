@@ -35,6 +35,18 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// None of the module's targets matches the run image's (Platform API 0.12).
+    #[error(
+        "unable to satisfy target os/arch constraints of {module}; run image: {run_image}, buildpack: {targets}"
+    )]
+    UnsupportedTarget {
+        /// `id@version`.
+        module: String,
+        /// The run image's target.
+        run_image: String,
+        /// The module's targets.
+        targets: String,
+    },
     /// The module has no such executable.
     #[error("{module} has no executable {}", path.display())]
     NoExecutable {

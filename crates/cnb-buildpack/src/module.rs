@@ -175,6 +175,17 @@ impl Module {
         self.targets.is_empty() || self.targets.iter().any(|t| target.satisfies(t))
     }
 
+    /// The error a run gets when [`Module::supports`] says no: names the run image's target
+    /// and the module's.
+    pub fn unsupported_target(&self, target: &RunTarget) -> Error {
+        let targets: Vec<String> = self.targets.iter().map(describe_target).collect();
+        Error::UnsupportedTarget {
+            module: self.display_name(),
+            run_image: target.to_string(),
+            targets: format!("[{}]", targets.join(", ")),
+        }
+    }
+
     /// The execution environments it declares, when its API honours them (Buildpack API 0.12);
     /// `None` means every environment.
     pub fn exec_envs(&self) -> Option<Vec<&str>> {
@@ -257,6 +268,27 @@ pub fn module_env(
         })?;
     env.set(module.kind.dir_var(), module.dir.as_os_str());
     Ok(env.into_iter().collect())
+}
+
+/// `os/arch/variant (distro version | …)`, with `*` for fields left open.
+fn describe_target(target: &Target) -> String {
+    let field = |value: &Option<String>| value.clone().unwrap_or_else(|| "*".into());
+    let mut text = format!("{}/{}", field(&target.os), field(&target.arch));
+    if let Some(variant) = &target.arch_variant {
+        text.push('/');
+        text.push_str(variant);
+    }
+    if !target.distros.is_empty() {
+        let distros: Vec<String> = target
+            .distros
+            .iter()
+            .map(|distro| format!("{} {}", field(&distro.name), field(&distro.version)))
+            .collect();
+        text.push_str(" (");
+        text.push_str(&distros.join(" | "));
+        text.push(')');
+    }
+    text
 }
 
 fn bin_has_any(bin: &Path, names: &[&str]) -> Result<bool, Error> {

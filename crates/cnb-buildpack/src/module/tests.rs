@@ -222,3 +222,29 @@ fn module_env_layers_platform_and_build_config_env_and_honours_clear_env() {
     assert_eq!(get(&env, "USER_VAR").as_deref(), Some("operator wins"));
     assert_eq!(get(&env, "PATH").as_deref(), Some("/usr/bin"));
 }
+
+#[test]
+fn names_both_sides_of_a_target_mismatch() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::new(Some(root.path().to_path_buf()), None);
+    let extra =
+        "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n[[targets.distros]]\nname = \"ubuntu\"\n";
+    install(
+        root.path(),
+        "arm",
+        "1",
+        &descriptor("0.10", "arm", extra),
+        &[],
+    );
+    let module = store.buildpack("arm", "1").unwrap();
+    let image = RunTarget {
+        os: "linux".into(),
+        arch: "amd64".into(),
+        ..RunTarget::default()
+    };
+    assert!(!module.supports(&image));
+    assert_eq!(
+        module.unsupported_target(&image).to_string(),
+        "unable to satisfy target os/arch constraints of arm@1; run image: linux/amd64, buildpack: [linux/arm64 (ubuntu *)]"
+    );
+}
