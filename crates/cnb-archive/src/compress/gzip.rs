@@ -1,0 +1,251 @@
+//! Parallel, deterministic gzip (the pigz scheme): the input is cut into fixed 1 MiB blocks;
+//! each is deflated on its own, primed with the 32 KiB of input before it as dictionary, and
+//! ends on a sync flush (byte-aligned, no final bit) except the last, which finishes the
+//! stream. The blocks' raw deflate streams, concatenated, form one valid deflate stream inside
+//! one gzip member. Each block's bytes depend only on its input, its dictionary and the level,
+//! so the output is the same whatever the thread count, which reproducible digests need.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use flate2::{Compress, Compression as Level, FlushCompress, Status};
+
+/// Input bytes per independently compressed block. Part of the output format: changing it
+/// changes every gzip layer digest.
+pub(crate) const BLOCK_SIZE: usize = 1 << 20;
+/// Deflate's window: how much preceding input primes each block.
+const DICTIONARY: usize = 32 * 1024;
+
+/// A block to compress and where its result goes.
+struct Job {
+    data: Vec<u8>,
+    dictionary: Vec<u8>,
+    last: bool,
+    result: SyncSender<io::Result<Vec<u8>>>,
+}
+
+/// Worker threads sharing one job queue.
+struct Pool {
+    jobs: Option<SyncSender<Job>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    fn start(threads: usize, level: u32) -> Self {
+        let (jobs, queue) = sync_channel::<Job>(threads);
+        let queue = Arc::new(Mutex::new(queue));
+        let workers = (0..threads)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                std::thread::spawn(move || work(&queue, level))
+            })
+            .collect();
+        Self {
+            jobs: Some(jobs),
+            workers,
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn work(queue: &Mutex<Receiver<Job>>, level: u32) {
+    let mut compressor = Compress::new(Level::new(level), false);
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let output = compress_block(&mut compressor, &job.dictionary, &job.data, job.last);
+        let _ = job.result.send(output);
+    }
+}
+
+/// Deflates one block: raw deflate primed with `dictionary`, ending on a sync flush, or
+/// finishing the stream when `last`.
+fn compress_block(
+    compressor: &mut Compress,
+    dictionary: &[u8],
+    data: &[u8],
+    last: bool,
+) -> io::Result<Vec<u8>> {
+    compressor.reset();
+    if !dictionary.is_empty() {
+        compressor
+            .set_dictionary(dictionary)
+            .map_err(io::Error::other)?;
+    }
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    let mut out = Vec::with_capacity(data.len() + data.len() / 8 + 1024);
+    let mut consumed = 0;
+    loop {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(64 * 1024);
+        }
+        let before = compressor.total_in();
+        let status = compressor
+            .compress_vec(&data[consumed..], &mut out, flush)
+            .map_err(io::Error::other)?;
+        consumed += usize::try_from(compressor.total_in() - before).map_err(io::Error::other)?;
+        let done = match status {
+            Status::StreamEnd => true,
+            Status::Ok | Status::BufError => {
+                !last && consumed == data.len() && out.len() < out.capacity()
+            }
+        };
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+/// A gzip stream into `sink`, compressed on `threads` threads.
+pub(crate) struct GzipEncoder<W: Write> {
+    sink: W,
+    level: u32,
+    threads: usize,
+    block: Vec<u8>,
+    dictionary: Vec<u8>,
+    crc: crc32fast::Hasher,
+    total: u64,
+    header_written: bool,
+    local: Option<Compress>,
+    pool: Option<Pool>,
+    pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
+}
+
+impl<W: Write> GzipEncoder<W> {
+    pub(crate) fn new(sink: W, level: u32, threads: usize) -> Self {
+        Self {
+            sink,
+            level: level.min(9),
+            threads: threads.max(1),
+            block: Vec::new(),
+            dictionary: Vec::new(),
+            crc: crc32fast::Hasher::new(),
+            total: 0,
+            header_written: false,
+            local: None,
+            pool: None,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Compresses what is left, writes the gzip trailer and hands back the sink.
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        self.submit(true)?;
+        while let Some(result) = self.pending.pop_front() {
+            self.emit(&result)?;
+        }
+        let crc = self.crc.clone().finalize();
+        // ISIZE is the input length modulo 2^32
+        let size = (self.total & 0xffff_ffff) as u32;
+        self.sink.write_all(&crc.to_le_bytes())?;
+        self.sink.write_all(&size.to_le_bytes())?;
+        self.sink.flush()?;
+        self.pool = None;
+        Ok(self.sink)
+    }
+
+    /// The gzip header as Go's `compress/gzip` writes it: no name, mtime 0, OS unknown (255);
+    /// extra flags 4 for the fastest level and 2 for the best.
+    fn header(&self) -> [u8; 10] {
+        let extra_flags = match self.level {
+            1 => 4,
+            9 => 2,
+            _ => 0,
+        };
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extra_flags, 255]
+    }
+
+    fn emit(&mut self, result: &Receiver<io::Result<Vec<u8>>>) -> io::Result<()> {
+        let block = result
+            .recv()
+            .map_err(|_| io::Error::other("a gzip worker thread stopped"))??;
+        self.write_out(&block)
+    }
+
+    fn write_out(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            let header = self.header();
+            self.sink.write_all(&header)?;
+        }
+        self.sink.write_all(bytes)
+    }
+
+    /// Hands the current block to a worker, or compresses it here with one thread.
+    fn submit(&mut self, last: bool) -> io::Result<()> {
+        let data = std::mem::take(&mut self.block);
+        let dictionary = std::mem::take(&mut self.dictionary);
+        self.dictionary = data[data.len().saturating_sub(DICTIONARY)..].to_vec();
+        if self.threads == 1 || (last && self.pool.is_none()) {
+            let level = self.level;
+            let compressor = self
+                .local
+                .get_or_insert_with(|| Compress::new(Level::new(level), false));
+            let output = compress_block(compressor, &dictionary, &data, last)?;
+            return self.write_out(&output);
+        }
+        let threads = self.threads;
+        let level = self.level;
+        let pool = self.pool.get_or_insert_with(|| Pool::start(threads, level));
+        let (result, receiver) = sync_channel(1);
+        let job = Job {
+            data,
+            dictionary,
+            last,
+            result,
+        };
+        pool.jobs
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the gzip workers are gone"))?
+            .send(job)
+            .map_err(|_| io::Error::other("a gzip worker thread stopped"))?;
+        self.pending.push_back(receiver);
+        while self.pending.len() > 2 * self.threads {
+            if let Some(result) = self.pending.pop_front() {
+                self.emit(&result)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for GzipEncoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.block.capacity() == 0 {
+            self.block.reserve_exact(BLOCK_SIZE);
+        }
+        let take = buf.len().min(BLOCK_SIZE - self.block.len());
+        self.block.extend_from_slice(&buf[..take]);
+        self.crc.update(&buf[..take]);
+        self.total += take as u64;
+        if self.block.len() == BLOCK_SIZE {
+            self.submit(false)?;
+        }
+        Ok(take)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.sink.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests;

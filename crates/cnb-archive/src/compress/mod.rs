@@ -1,0 +1,118 @@
+//! Layer compression: none, gzip (parallel, deterministic) or zstd (multi-threaded).
+
+use std::io::{self, Write};
+
+use cnb_image::MediaType;
+
+mod gzip;
+
+use gzip::GzipEncoder;
+
+/// How a layer's tar is compressed into its blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// The blob is the tar itself.
+    None,
+    /// gzip at `level` (0–9).
+    Gzip {
+        /// 1 is fastest, 9 smallest.
+        level: u32,
+    },
+    /// zstd at `level` (1–22).
+    Zstd {
+        /// 1 is fastest, 19 and up smallest and slow.
+        level: i32,
+    },
+}
+
+impl Compression {
+    /// The gzip level layers get unless told otherwise: 1, "best speed", which is what the
+    /// Go lifecycle uses (go-containerregistry's `tarball.LayerFromFile` default,
+    /// `gzip.BestSpeed`). Go's deflate is not reproduced, so blobs differ from Go's anyway
+    /// (lifecycle-tests.md §4.7); only diffIDs are comparable.
+    pub const GZIP_DEFAULT_LEVEL: u32 = 1;
+    /// The zstd level layers get unless told otherwise: 3, zstd's own default.
+    pub const ZSTD_DEFAULT_LEVEL: i32 = 3;
+
+    /// gzip at [`Self::GZIP_DEFAULT_LEVEL`].
+    pub fn gzip() -> Self {
+        Self::Gzip {
+            level: Self::GZIP_DEFAULT_LEVEL,
+        }
+    }
+
+    /// zstd at [`Self::ZSTD_DEFAULT_LEVEL`].
+    pub fn zstd() -> Self {
+        Self::Zstd {
+            level: Self::ZSTD_DEFAULT_LEVEL,
+        }
+    }
+
+    /// The OCI media type of a layer compressed this way. (A Docker-typed image uses
+    /// `MediaType::DockerLayerGzip` for gzip instead; the exporter decides.)
+    pub fn media_type(self) -> MediaType {
+        match self {
+            Self::None => MediaType::OciLayer,
+            Self::Gzip { .. } => MediaType::OciLayerGzip,
+            Self::Zstd { .. } => MediaType::OciLayerZstd,
+        }
+    }
+}
+
+/// A compressing writer into `W`.
+pub(crate) enum Encoder<W: Write> {
+    Plain(W),
+    Gzip(Box<GzipEncoder<W>>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    /// Compresses into `sink` with up to `threads` threads. zstd always runs in its
+    /// multi-threaded mode (one worker at least): its output is then the same for any
+    /// number of workers, as it is not between zero workers and one.
+    pub(crate) fn new(sink: W, compression: Compression, threads: usize) -> io::Result<Self> {
+        Ok(match compression {
+            Compression::None => Self::Plain(sink),
+            Compression::Gzip { level } => {
+                Self::Gzip(Box::new(GzipEncoder::new(sink, level, threads)))
+            }
+            Compression::Zstd { level } => {
+                let mut encoder = zstd::stream::write::Encoder::new(sink, level)?;
+                let workers = u32::try_from(threads.max(1)).unwrap_or(u32::MAX);
+                encoder.multithread(workers)?;
+                Self::Zstd(encoder)
+            }
+        })
+    }
+
+    /// Ends the compressed stream and hands back the sink.
+    pub(crate) fn finish(self) -> io::Result<W> {
+        match self {
+            Self::Plain(mut sink) => {
+                sink.flush()?;
+                Ok(sink)
+            }
+            Self::Gzip(encoder) => encoder.finish(),
+            Self::Zstd(encoder) => {
+                let mut sink = encoder.finish()?;
+                sink.flush()?;
+                Ok(sink)
+            }
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(sink) => sink.write(buf),
+            Self::Gzip(encoder) => encoder.write(buf),
+            Self::Zstd(encoder) => encoder.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // flushing a compressor mid-stream would add bytes that depend on when it happened
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! Layer archives as the Go lifecycle makes them, and a safe way back.
+//!
+//! Writing: [`LayerWriter`] takes tar entries and, in one streaming pass, produces the tar
+//! byte-identical to the Go lifecycle's for the same inputs (USTAR with PAX fallback, mtime
+//! 1980-01-01T00:00:01Z, empty user and group names, Go's two-block trailer), its diffID, the
+//! compressed blob (gzip in parallel, or zstd multi-threaded, deterministic for any thread
+//! count) and the blob's digest. [`add_dir`] writes a directory the way the lifecycle's
+//! `DirLayer` does.
+//!
+//! Reading: [`extract`] unpacks a plain, gzip or zstd layer into a directory, refusing
+//! entries that would land outside it or pass through a symlink.
+//!
+//! Layer 2 (services): depends on `cnb-sys` and `cnb-image` only; nothing here knows about
+//! registries, phases or the platform.
+
+mod compress;
+mod dir_layer;
+mod error;
+mod fs_entry;
+mod header;
+mod layer;
+mod writer;
+
+pub use compress::Compression;
+pub use dir_layer::{ImagePath, add_dir, add_parents, add_tree};
+pub use error::{Error, Result};
+pub use fs_entry::Owner;
+pub use header::{EntryKind, Header, NORMALIZED_MTIME};
+pub use layer::{LayerDigests, LayerStream, LayerWriter};
+pub use writer::{EntrySink, TarWriter};

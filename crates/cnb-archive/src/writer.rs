@@ -1,0 +1,164 @@
+//! The tar stream: header blocks, contents padded to whole blocks, and Go's trailer of two
+//! zero blocks with no padding to a 10 KiB record.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use crate::header::{BLOCK, Header, encode};
+use crate::{Error, Result};
+
+/// Size of the buffer file contents are copied through.
+const COPY_BUFFER: usize = 64 * 1024;
+
+/// Something tar entries can be appended to: a [`TarWriter`] or a [`crate::LayerWriter`].
+pub trait EntrySink {
+    /// Appends `header`, then exactly [`Header::data_size`] bytes read from `data`.
+    fn append(&mut self, header: &Header, data: &mut dyn Read) -> Result<()>;
+}
+
+/// Writes a tar stream, byte-identical to Go's `archive/tar` writer behind the lifecycle's
+/// normalising writer (see [`Header`]).
+#[derive(Debug)]
+pub struct TarWriter<W: Write> {
+    inner: W,
+    buffer: Vec<u8>,
+}
+
+impl<W: Write> TarWriter<W> {
+    /// A tar stream into `inner`.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// The stream the tar goes into.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    /// Writes the trailer and hands back the stream.
+    pub fn finish(mut self) -> Result<W> {
+        self.inner
+            .write_all(&[0u8; 2 * BLOCK])
+            .map_err(Error::write)?;
+        self.inner.flush().map_err(Error::write)?;
+        Ok(self.inner)
+    }
+
+    fn copy_data(&mut self, header: &Header, data: &mut dyn Read) -> Result<()> {
+        let expected = header.data_size();
+        let name = || String::from_utf8_lossy(&header.name).into_owned();
+        let mismatch = || Error::SizeMismatch {
+            name: name(),
+            expected,
+        };
+        let read_error = |source| Error::ReadFile {
+            path: PathBuf::from(name()),
+            source,
+        };
+        if self.buffer.is_empty() && expected > 0 {
+            self.buffer.resize(COPY_BUFFER, 0);
+        }
+        let mut remaining = expected;
+        while remaining > 0 {
+            let want = usize::try_from(remaining).map_or(COPY_BUFFER, |r| r.min(COPY_BUFFER));
+            let read = match data.read(&mut self.buffer[..want]) {
+                Ok(0) => return Err(mismatch()),
+                Ok(read) => read,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(read_error(err)),
+            };
+            self.inner
+                .write_all(&self.buffer[..read])
+                .map_err(Error::write)?;
+            remaining -= read as u64;
+        }
+        if !header.kind.is_header_only() {
+            let mut probe = [0u8; 1];
+            loop {
+                match data.read(&mut probe) {
+                    Ok(0) => break,
+                    Ok(_) => return Err(mismatch()),
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(read_error(err)),
+                }
+            }
+        }
+        let pad = crate::header::padding(expected);
+        self.inner
+            .write_all(&[0u8; BLOCK][..pad])
+            .map_err(Error::write)
+    }
+}
+
+impl<W: Write> EntrySink for TarWriter<W> {
+    fn append(&mut self, header: &Header, data: &mut dyn Read) -> Result<()> {
+        let blocks = encode(header).map_err(|reason| Error::EncodeHeader {
+            name: String::from_utf8_lossy(&header.name).into_owned(),
+            reason,
+        })?;
+        self.inner.write_all(&blocks).map_err(Error::write)?;
+        self.copy_data(header, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EntryKind;
+
+    fn tar(entries: &[(Header, &[u8])]) -> Result<Vec<u8>> {
+        let mut writer = TarWriter::new(Vec::new());
+        for (header, data) in entries {
+            writer.append(header, &mut &data[..])?;
+        }
+        writer.finish()
+    }
+
+    #[test]
+    fn an_empty_tar_is_two_zero_blocks() {
+        assert_eq!(tar(&[]).unwrap(), vec![0u8; 1024]);
+    }
+
+    #[test]
+    fn contents_are_padded_to_whole_blocks() {
+        let out = tar(&[(Header::regular("/f", 0o644, 3), b"abc")]).unwrap();
+        assert_eq!(out.len(), 512 + 512 + 1024);
+        assert_eq!(&out[512..515], b"abc");
+        assert!(out[515..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn refuses_contents_of_the_wrong_size() {
+        let short = tar(&[(Header::regular("/f", 0o644, 4), b"abc")]);
+        assert!(matches!(
+            short,
+            Err(Error::SizeMismatch { expected: 4, .. })
+        ));
+        let long = tar(&[(Header::regular("/f", 0o644, 2), b"abc")]);
+        assert!(matches!(long, Err(Error::SizeMismatch { expected: 2, .. })));
+    }
+
+    #[test]
+    fn header_only_entries_take_no_data() {
+        let mut dir = Header::directory("/d", 0o755);
+        dir.size = 4096;
+        let out = tar(&[(dir, b"")]).unwrap();
+        assert_eq!(out.len(), 512 + 1024);
+        assert_eq!(&out[124..136], b"00000010000\0");
+    }
+
+    #[test]
+    fn refuses_headers_go_would_not_write() {
+        let nul = tar(&[(Header::directory(b"/a\0b".to_vec(), 0o755), b"")]);
+        assert!(matches!(nul, Err(Error::EncodeHeader { .. })));
+        let slash = tar(&[(Header::regular("/f/", 0o644, 0), b"")]);
+        assert!(matches!(slash, Err(Error::EncodeHeader { .. })));
+        let mut device = Header::new(EntryKind::CharDevice, "/dev", 0o600);
+        device.dev_major = 1 << 21;
+        let device = tar(&[(device, b"")]);
+        assert!(matches!(device, Err(Error::EncodeHeader { .. })));
+    }
+}
