@@ -1,28 +1,23 @@
-//! `/cnb/lifecycle/launcher`: the ENTRYPOINT of every app image. It answers `-version` and
-//! checks the Platform API; launching processes is not built yet and fails with exit 82
-//! rather than pretending to run anything.
+//! `/cnb/lifecycle/launcher`: the ENTRYPOINT of every app image, also reached through the
+//! `/cnb/process/<type>` symlinks. Everything but `launcher -version` is `cnb_launcher::main`,
+//! which returns only when the process could not be started (or, in init mode, has ended).
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if matches!(args.as_slice(), [flag] if flag == "-version" || flag == "--version") {
+    let args: Vec<_> = std::env::args_os().collect();
+    // Only under its own name: `/cnb/process/web --version` is for the app.
+    let called_as_launcher = args
+        .first()
+        .and_then(|argv0| Path::new(argv0).file_name())
+        .is_some_and(|name| name == "launcher");
+    if called_as_launcher
+        && matches!(&args[1..], [flag] if flag == "-version" || flag == "--version")
+    {
         let _ = writeln!(std::io::stdout(), "{}", cnb_api::version_line());
         return ExitCode::SUCCESS;
     }
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the launcher has no cnb-platform; it reads its own few variables"
-    )]
-    let requested = std::env::var(cnb_api::env::PLATFORM_API).ok();
-    if let Err(unsupported) = cnb_api::check_platform_api(requested.as_deref()) {
-        let _ = writeln!(std::io::stderr(), "ERROR: failed to launch: {unsupported}");
-        return ExitCode::from(unsupported.kind().code());
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "ERROR: failed to launch: the launcher is not implemented yet in this lifecycle"
-    );
-    ExitCode::from(cnb_api::ExitKind::LaunchError.code())
+    ExitCode::from(cnb_launcher::main(&args, std::env::vars_os().collect()))
 }
