@@ -14,16 +14,20 @@
 //! registries, phases or the platform.
 
 mod compress;
+mod decompress;
 mod dir_layer;
 mod error;
+mod extract;
 mod fs_entry;
 mod header;
 mod layer;
 mod writer;
 
 pub use compress::Compression;
+pub use decompress::decompress;
 pub use dir_layer::{ImagePath, add_dir, add_parents, add_tree};
 pub use error::{Error, Result};
+pub use extract::{Extractor, extract};
 pub use fs_entry::Owner;
 pub use header::{EntryKind, Header, NORMALIZED_MTIME};
 pub use layer::{LayerDigests, LayerStream, LayerWriter};

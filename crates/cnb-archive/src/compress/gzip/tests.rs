@@ -1,1 +1,104 @@
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 
+use super::*;
+
+/// Half text-like (compressible), half xorshift noise (not), in 4 KiB stretches.
+fn sample(size: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let words = b"layer buildpack launch cache metadata sbom process ";
+    (0..size)
+        .map(|i| {
+            if (i / 4096) % 2 == 0 {
+                words[i % words.len()]
+            } else {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            }
+        })
+        .collect()
+}
+
+fn gzip(data: &[u8], level: u32, threads: usize, chunk: usize) -> Vec<u8> {
+    let mut encoder = GzipEncoder::new(Vec::new(), level, threads);
+    for piece in data.chunks(chunk.max(1)) {
+        encoder.write_all(piece).unwrap();
+    }
+    encoder.finish().unwrap()
+}
+
+fn gunzip(blob: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(blob)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+const SIZES: [usize; 7] = [
+    0,
+    1,
+    1000,
+    BLOCK_SIZE - 1,
+    BLOCK_SIZE,
+    BLOCK_SIZE + 1,
+    3 * BLOCK_SIZE + 12_345,
+];
+
+#[test]
+fn round_trips_at_block_boundaries() {
+    for size in SIZES {
+        let data = sample(size);
+        for level in [1, 6] {
+            assert_eq!(
+                gunzip(&gzip(&data, level, 2, 65_536)),
+                data,
+                "size {size} level {level}"
+            );
+        }
+    }
+}
+
+#[test]
+fn output_is_the_same_for_any_thread_count_and_write_pattern() {
+    let data = sample(3 * BLOCK_SIZE + 777);
+    let reference = gzip(&data, 1, 1, data.len());
+    for (threads, chunk) in [(1, 1 << 16), (2, 7919), (3, 1 << 20), (8, 512)] {
+        assert_eq!(
+            gzip(&data, 1, threads, chunk),
+            reference,
+            "{threads} threads, {chunk} B writes"
+        );
+    }
+}
+
+#[test]
+fn the_system_gzip_accepts_the_stream() {
+    let data = sample(2 * BLOCK_SIZE + 99);
+    let blob = gzip(&data, 1, 2, 1 << 16);
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&blob));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success());
+    assert_eq!(output.stdout, data);
+}
+
+#[test]
+fn the_header_is_go_s_and_the_trailer_holds_crc_and_size() {
+    let blob = gzip(b"hello", 1, 1, 5);
+    assert_eq!(blob[..10], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255]);
+    let tail = &blob[blob.len() - 8..];
+    assert_eq!(tail[..4], crc32fast::hash(b"hello").to_le_bytes());
+    assert_eq!(tail[4..], 5u32.to_le_bytes());
+    assert_eq!(gzip(b"x", 6, 1, 1)[8], 0);
+    assert_eq!(gzip(b"x", 9, 1, 1)[8], 2);
+}
