@@ -111,6 +111,27 @@ impl MediaType {
         )
     }
 
+    /// The media type of a manifest or index document: its own `mediaType` field, else an
+    /// OCI index when it lists `manifests`, else an OCI manifest (OCI lets both omit it).
+    pub fn of_manifest(bytes: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            #[serde(rename = "mediaType")]
+            media_type: Option<String>,
+            manifests: Option<serde::de::IgnoredAny>,
+        }
+        match serde_json::from_slice::<Probe>(bytes) {
+            Ok(Probe {
+                media_type: Some(text),
+                ..
+            }) => Self::parse(&text),
+            Ok(Probe {
+                manifests: Some(_), ..
+            }) => Self::OciIndex,
+            _ => Self::OciManifest,
+        }
+    }
+
     /// Every manifest and index type, for `Accept` headers (a registry answers 404 to an OCI
     /// manifest the client did not say it accepts).
     pub fn manifest_accept() -> [MediaType; 4] {
@@ -153,5 +174,13 @@ mod tests {
             assert_eq!(kind.as_str(), *text);
         }
         assert_eq!(MediaType::parse("x/y").as_str(), "x/y");
+    }
+
+    #[test]
+    fn tells_a_manifest_from_an_index_by_its_field_or_shape() {
+        let docker = br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#;
+        assert_eq!(MediaType::of_manifest(docker), MediaType::DockerManifest);
+        assert_eq!(MediaType::of_manifest(br#"{"manifests":[]}"#), MediaType::OciIndex);
+        assert_eq!(MediaType::of_manifest(br#"{"config":{}}"#), MediaType::OciManifest);
     }
 }

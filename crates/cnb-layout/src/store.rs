@@ -100,7 +100,7 @@ impl ImageStore for LayoutStore {
             None => layout.root_manifest(),
             Some(digest) => layout
                 .read_blob(digest)
-                .map(|blob| blob.map(|bytes| (sniff_media_type(&bytes), bytes))),
+                .map(|blob| blob.map(|bytes| (MediaType::of_manifest(&bytes), bytes))),
         };
         found.map_err(|err| StoreError::ReadManifest {
             reference: reference.to_string(),
@@ -215,16 +215,6 @@ fn referenced_blobs(media_type: &MediaType, bytes: &[u8]) -> Result<Vec<Descript
     }
     let manifest = Manifest::from_json(bytes).map_err(|source| Error::ParseManifest { source })?;
     Ok(manifest.blobs().cloned().collect())
-}
-
-/// A manifest blob's media type: its own `mediaType`, else OCI index or manifest by shape.
-fn sniff_media_type(bytes: &[u8]) -> MediaType {
-    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    match value.get("mediaType").and_then(serde_json::Value::as_str) {
-        Some(text) => MediaType::parse(text),
-        None if value.get("manifests").is_some() => MediaType::OciIndex,
-        None => MediaType::OciManifest,
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,448 @@
+//! [`RegistryStore`]: the [`ImageStore`] over OCI distribution registries. It owns a tokio
+//! runtime so that its callers stay synchronous, one oci-client `Client` per registry host,
+//! and the set of blobs known to be present (written, found or mounted in this run).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use cnb_image::{
+    Action, BlobWriter, Digest, ImageRef, ImageStore, Index, Manifest, MediaType, StoreError,
+};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+
+use crate::download::BlobReader;
+use crate::retry::{RetryPolicy, is_not_found, is_unauthorized, retry};
+use crate::transport::{Transport, client_config, load_roots};
+use crate::upload::RegistryBlobWriter;
+use crate::{Credential, Environment, Error, Keychain, RequestError};
+
+/// How the store reaches registries.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Registries to reach over plain HTTP (`-insecure-registry`, `CNB_INSECURE_REGISTRIES`).
+    pub insecure_registries: Vec<String>,
+    /// Bound on each request: connecting, each read, and each attempt of a small request
+    /// (an upload attempt gets this per 4 MiB chunk).
+    pub request_timeout: Duration,
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// Where uploads are spooled before they are sent (the system temp dir by default).
+    pub spool_dir: Option<PathBuf>,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            insecure_registries: Vec::new(),
+            request_timeout: Duration::from_mins(1),
+            retry: RetryPolicy::default(),
+            spool_dir: None,
+        }
+    }
+}
+
+/// Images in OCI distribution registries.
+pub struct RegistryStore {
+    inner: Arc<Inner>,
+}
+
+/// What blob writers share with the store.
+pub(crate) struct Inner {
+    runtime: tokio::runtime::Runtime,
+    transport: Transport,
+    keychain: Keychain,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) spool_dir: Option<PathBuf>,
+    clients: Mutex<BTreeMap<String, Arc<Client>>>,
+    present: Mutex<BTreeSet<(String, Digest)>>,
+}
+
+/// A client with its credentials applied, and the reference in its terms.
+pub(crate) struct Session {
+    pub(crate) client: Arc<Client>,
+    pub(crate) auth: RegistryAuth,
+    pub(crate) reference: Reference,
+}
+
+impl RegistryStore {
+    /// A store using `keychain` for credentials; `env` supplies CA files and proxies.
+    pub fn new(
+        config: RegistryConfig,
+        env: &Environment,
+        keychain: Keychain,
+    ) -> Result<Self, Error> {
+        // Later calls find the provider installed; only the first install can succeed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("cnb-registry")
+            .enable_all()
+            .build()
+            .map_err(Error::StartRuntime)?;
+        let transport = Transport {
+            insecure_registries: config.insecure_registries,
+            request_timeout: config.request_timeout,
+            roots: Arc::new(load_roots(env)?),
+            https_proxy: env.https_proxy.clone(),
+            http_proxy: env.http_proxy.clone(),
+            no_proxy: env.no_proxy.clone(),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                runtime,
+                transport,
+                keychain,
+                retry: config.retry,
+                spool_dir: config.spool_dir,
+                clients: Mutex::new(BTreeMap::new()),
+                present: Mutex::new(BTreeSet::new()),
+            }),
+        })
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Inner {
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    pub(crate) fn handle(&self) -> tokio::runtime::Handle {
+        self.runtime.handle().clone()
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.transport.request_timeout
+    }
+
+    /// A session for `reference`'s registry, creating its client on first use.
+    pub(crate) fn session(&self, reference: &ImageRef) -> Result<Session, RequestError> {
+        let registry = reference.registry();
+        let auth = match self.keychain.credential(registry) {
+            Ok(Credential::Anonymous) => RegistryAuth::Anonymous,
+            Ok(Credential::Basic { username, password }) => RegistryAuth::Basic(username, password),
+            Ok(Credential::Bearer(token)) => RegistryAuth::Bearer(token),
+            Ok(Credential::IdentityToken(_)) => {
+                return Err(RequestError::Credentials(Box::new(
+                    Error::ParseRegistryAuth {
+                        registry: registry.to_owned(),
+                        reason: "identity tokens are not supported yet".to_owned(),
+                    },
+                )));
+            }
+            Err(err) => return Err(RequestError::Credentials(Box::new(err))),
+        };
+        let mut clients = lock(&self.clients);
+        let client = if let Some(client) = clients.get(registry) {
+            Arc::clone(client)
+        } else {
+            let config = client_config(registry, &self.transport);
+            let client = Client::try_from(config).map_err(|source| {
+                RequestError::Client(Box::new(Error::BuildClient {
+                    registry: registry.to_owned(),
+                    source,
+                }))
+            })?;
+            let client = Arc::new(client);
+            self.block_on(client.store_auth_if_needed(registry, &auth));
+            clients.insert(registry.to_owned(), Arc::clone(&client));
+            client
+        };
+        Ok(Session {
+            client,
+            auth,
+            reference: oci_reference(reference),
+        })
+    }
+
+    pub(crate) fn is_present(&self, reference: &ImageRef, digest: &Digest) -> bool {
+        lock(&self.present).contains(&(reference.context().to_string(), *digest))
+    }
+
+    pub(crate) fn mark_present(&self, reference: &ImageRef, digest: &Digest) {
+        lock(&self.present).insert((reference.context().to_string(), *digest));
+    }
+
+    /// HEAD the blob, with retries.
+    pub(crate) fn has_blob(
+        &self,
+        reference: &ImageRef,
+        digest: &Digest,
+    ) -> Result<bool, RequestError> {
+        if self.is_present(reference, digest) {
+            return Ok(true);
+        }
+        let session = self.session(reference)?;
+        let digest_text = digest.to_string();
+        let found = self.block_on(retry(self.retry, self.timeout(), "HEAD blob", || {
+            let (client, reference, digest) = (&session.client, &session.reference, &digest_text);
+            async move {
+                client
+                    .blob_exists(reference, digest)
+                    .await
+                    .map_err(|source| registry_error("HEAD blob", source))
+            }
+        }))?;
+        if found {
+            self.mark_present(reference, digest);
+        }
+        Ok(found)
+    }
+}
+
+/// Our reference in oci-client's terms.
+fn oci_reference(reference: &ImageRef) -> Reference {
+    let (registry, repository) = (
+        reference.registry().to_owned(),
+        reference.repository().to_owned(),
+    );
+    match (reference.tag(), reference.digest()) {
+        (_, Some(digest)) => Reference::with_digest(registry, repository, digest.to_string()),
+        (Some(tag), None) => Reference::with_tag(registry, repository, tag.to_owned()),
+        (None, None) => {
+            Reference::with_tag(registry, repository, cnb_image::DEFAULT_TAG.to_owned())
+        }
+    }
+}
+
+pub(crate) fn registry_error(
+    operation: &str,
+    source: oci_client::errors::OciDistributionError,
+) -> RequestError {
+    RequestError::Registry {
+        operation: operation.to_owned(),
+        source,
+    }
+}
+
+/// A store error for a failed request, `Unauthorized` when the registry refused us.
+pub(crate) fn store_error(
+    action: Action,
+    reference: &ImageRef,
+    err: RequestError,
+    otherwise: impl FnOnce(String, cnb_image::BoxError) -> StoreError,
+) -> StoreError {
+    if is_unauthorized(&err) {
+        StoreError::Unauthorized {
+            action,
+            reference: reference.to_string(),
+            source: err.into(),
+        }
+    } else {
+        otherwise(reference.to_string(), err.into())
+    }
+}
+
+impl ImageStore for RegistryStore {
+    fn read_manifest_raw(
+        &self,
+        reference: &ImageRef,
+        child: Option<&Digest>,
+    ) -> Result<Option<(MediaType, Vec<u8>)>, StoreError> {
+        let inner = &self.inner;
+        let target = child.map_or_else(
+            || reference.clone(),
+            |digest| reference.with_digest(*digest),
+        );
+        let read_error = |err| {
+            store_error(Action::Read, reference, err, |reference, source| {
+                StoreError::ReadManifest { reference, source }
+            })
+        };
+        let session = inner.session(&target).map_err(read_error)?;
+        let result = inner.block_on(retry(inner.retry, inner.timeout(), "GET manifest", || {
+            let (client, reference, auth) = (&session.client, &session.reference, &session.auth);
+            async move {
+                let accept = MediaType::manifest_accept();
+                let accept: Vec<&str> = accept.iter().map(MediaType::as_str).collect();
+                client
+                    .pull_manifest_raw(reference, auth, &accept)
+                    .await
+                    .map_err(|source| registry_error("GET manifest", source))
+            }
+        }));
+        match result {
+            Ok((bytes, _digest)) => Ok(Some((MediaType::of_manifest(&bytes), bytes.to_vec()))),
+            Err(err) if is_not_found(&err) => Ok(None),
+            Err(err) => Err(read_error(err)),
+        }
+    }
+
+    fn open_blob(
+        &self,
+        reference: &ImageRef,
+        digest: &Digest,
+    ) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
+        let read_error = |err| {
+            store_error(Action::Read, reference, err, |reference, source| {
+                StoreError::ReadBlob {
+                    reference,
+                    digest: *digest,
+                    source,
+                }
+            })
+        };
+        let session = self.inner.session(reference).map_err(read_error)?;
+        match BlobReader::open(&self.inner, &session, *digest) {
+            Ok(reader) => Ok(Some(Box::new(reader))),
+            Err(err) if is_not_found(&err) => Ok(None),
+            Err(err) => Err(read_error(err)),
+        }
+    }
+
+    fn has_blob(&self, reference: &ImageRef, digest: &Digest) -> Result<bool, StoreError> {
+        self.inner.has_blob(reference, digest).map_err(|err| {
+            store_error(Action::Read, reference, err, |reference, source| {
+                StoreError::ReadBlob {
+                    reference,
+                    digest: *digest,
+                    source,
+                }
+            })
+        })
+    }
+
+    fn reuse_blob(
+        &self,
+        target: &ImageRef,
+        digest: &Digest,
+        sources: &[ImageRef],
+    ) -> Result<bool, StoreError> {
+        if self.has_blob(target, digest)? {
+            return Ok(true);
+        }
+        let inner = &self.inner;
+        let write_error = |err| {
+            store_error(Action::Write, target, err, |reference, source| {
+                StoreError::WriteBlob { reference, source }
+            })
+        };
+        let session = inner.session(target).map_err(write_error)?;
+        let digest_text = digest.to_string();
+        let same_registry = sources
+            .iter()
+            .filter(|source| source.registry() == target.registry())
+            .filter(|source| source.context() != target.context());
+        for source in same_registry {
+            let from = oci_reference(source);
+            let mounted = inner.block_on(retry(inner.retry, inner.timeout(), "mount blob", || {
+                let (client, reference, from, digest) =
+                    (&session.client, &session.reference, &from, &digest_text);
+                async move {
+                    client
+                        .mount_blob(reference, from, digest)
+                        .await
+                        .map_err(|source| registry_error("mount blob", source))
+                }
+            }));
+            match mounted {
+                Ok(()) => {
+                    tracing::debug!(%digest, from = %source.context(), to = %target.context(), "mounted blob");
+                    inner.mark_present(target, digest);
+                    return Ok(true);
+                }
+                Err(err) => {
+                    tracing::debug!(%digest, from = %source.context(), error = %err, "mount failed");
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn blob_writer(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+    ) -> Result<Box<dyn BlobWriter>, StoreError> {
+        Ok(Box::new(RegistryBlobWriter::new(
+            Arc::clone(&self.inner),
+            target.clone(),
+            media_type,
+        )?))
+    }
+
+    fn write_manifest(
+        &self,
+        targets: &[ImageRef],
+        media_type: &MediaType,
+        bytes: &[u8],
+    ) -> Result<Digest, StoreError> {
+        let Some(first) = targets.first() else {
+            return Err(StoreError::WriteManifest {
+                reference: String::new(),
+                source: "no reference to write".into(),
+            });
+        };
+        let blobs = referenced_blobs(media_type, bytes).map_err(|source| StoreError::Parse {
+            reference: first.to_string(),
+            source,
+        })?;
+        for target in targets {
+            for digest in &blobs {
+                let present = self.reuse_blob(target, digest, std::slice::from_ref(first))?;
+                if !present {
+                    return Err(StoreError::MissingBlob {
+                        reference: target.to_string(),
+                        digest: *digest,
+                    });
+                }
+            }
+        }
+        let inner = &self.inner;
+        for target in targets {
+            let write_error = |err| {
+                store_error(Action::Write, target, err, |reference, source| {
+                    StoreError::WriteManifest { reference, source }
+                })
+            };
+            let session = inner.session(target).map_err(write_error)?;
+            let content_type =
+                media_type
+                    .as_str()
+                    .parse()
+                    .map_err(|_| StoreError::UnsupportedMediaType {
+                        reference: target.to_string(),
+                        media_type: media_type.clone(),
+                    })?;
+            inner
+                .block_on(retry(inner.retry, inner.timeout(), "PUT manifest", || {
+                    let (client, reference, body, content_type) = (
+                        &session.client,
+                        &session.reference,
+                        bytes.to_vec(),
+                        &content_type,
+                    );
+                    async move {
+                        client
+                            .push_manifest_raw(reference, body, Clone::clone(content_type))
+                            .await
+                            .map_err(|source| registry_error("PUT manifest", source))
+                    }
+                }))
+                .map_err(write_error)?;
+            tracing::debug!(reference = %target, "wrote manifest");
+        }
+        Ok(Digest::of(bytes))
+    }
+}
+
+/// The digests a manifest (config and layers) or index (its manifests) references. Index
+/// entries are manifests, which the registry checks itself when the index is written.
+fn referenced_blobs(
+    media_type: &MediaType,
+    bytes: &[u8],
+) -> Result<Vec<Digest>, cnb_image::ParseError> {
+    if media_type.is_index() {
+        Index::from_json(bytes)?;
+        return Ok(Vec::new());
+    }
+    let manifest = Manifest::from_json(bytes)?;
+    Ok(manifest.blobs().map(|blob| blob.digest).collect())
+}

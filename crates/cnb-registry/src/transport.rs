@@ -1,0 +1,199 @@
+//! How we talk to a registry: plain HTTP or HTTPS (go-containerregistry's `Registry.Scheme()`
+//! rule, plus `-insecure-registry`), trusted roots (system roots plus `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR`), proxies and timeouts, turned into an oci-client `ClientConfig`.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+
+use crate::{Environment, Error};
+
+/// Bundles Go reads for system roots, first existing one wins (`crypto/x509` on Linux).
+const SYSTEM_CERT_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+/// Directories Go reads for system roots unless `SSL_CERT_DIR` replaces them.
+const SYSTEM_CERT_DIRS: &[&str] = &["/etc/ssl/certs", "/etc/pki/tls/certs"];
+/// An address nothing listens on, for the proxy that `NO_PROXY=*` never uses (see
+/// [`client_config`]).
+const UNUSED_PROXY: &str = "http://127.0.0.1:1";
+
+/// The protocol for a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+/// Plain HTTP for registries named in `insecure` and, as go-containerregistry decides, for
+/// `localhost:<port>`, `*.localhost[:port]`, `127.0.0.1[:port]`, `::1`/`[::1]:port` and RFC 1918
+/// addresses; HTTPS for everything else.
+pub fn scheme_for(registry: &str, insecure: &[String]) -> Scheme {
+    let listed = insecure
+        .iter()
+        .any(|entry| crate::keychain::registry_host(entry) == registry);
+    if listed || is_local(registry) || is_rfc1918(registry) {
+        Scheme::Http
+    } else {
+        Scheme::Https
+    }
+}
+
+fn is_local(registry: &str) -> bool {
+    let (host, port) = split_port(registry);
+    let port_ok = port.is_none_or(|port| {
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    if registry == "::1" {
+        return true;
+    }
+    port_ok
+        && (host == "127.0.0.1"
+            || host == "[::1]"
+            || (host == "localhost" && port.is_some())
+            || (host.ends_with(".localhost") && host.len() > ".localhost".len()))
+}
+
+fn is_rfc1918(registry: &str) -> bool {
+    let host = registry.split(':').next().unwrap_or_default();
+    host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_private())
+}
+
+/// `host[:port]` (the host may be a bracketed IPv6 address).
+fn split_port(registry: &str) -> (&str, Option<&str>) {
+    if let Some(end) = registry.find(']') {
+        let (host, rest) = registry.split_at(end + 1);
+        return (host, rest.strip_prefix(':'));
+    }
+    match registry.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (registry, None),
+    }
+}
+
+/// Settings shared by every registry client.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    /// Registries to reach over plain HTTP.
+    pub insecure_registries: Vec<String>,
+    /// Bound on connecting, and on each read of a response.
+    pub request_timeout: Duration,
+    /// Trusted roots, DER encoded (system roots plus the extra ones).
+    pub roots: Arc<Vec<Vec<u8>>>,
+    /// `HTTPS_PROXY`.
+    pub https_proxy: Option<String>,
+    /// `HTTP_PROXY`.
+    pub http_proxy: Option<String>,
+    /// `NO_PROXY`.
+    pub no_proxy: Option<String>,
+}
+
+/// The trusted roots: Go's system bundle and directories (with `SSL_CERT_FILE` added and
+/// `SSL_CERT_DIR` added, where Go would replace), DER encoded. Certificates that do not
+/// parse as trust anchors are skipped.
+pub fn load_roots(env: &Environment) -> Result<Vec<Vec<u8>>, Error> {
+    let mut pem = Vec::new();
+    if let Some(file) = SYSTEM_CERT_FILES
+        .iter()
+        .map(Path::new)
+        .find(|f| f.is_file())
+    {
+        pem.extend(read_certs(file)?);
+    }
+    let mut dirs: Vec<PathBuf> = SYSTEM_CERT_DIRS.iter().map(PathBuf::from).collect();
+    if let Some(extra) = &env.ssl_cert_dir {
+        dirs.extend(
+            extra
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+        );
+    }
+    for dir in dirs.iter().filter(|dir| dir.is_dir()) {
+        let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadCertificates {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
+        files.sort();
+        for file in files.iter().filter(|file| file.is_file()) {
+            // A directory of hashed links repeats the bundle; duplicates are dropped below.
+            pem.extend(read_certs(file).unwrap_or_default());
+        }
+    }
+    if let Some(file) = &env.ssl_cert_file {
+        pem.extend(read_certs(file)?);
+    }
+    pem.sort();
+    pem.dedup();
+    let mut store = rustls::RootCertStore::empty();
+    Ok(pem
+        .into_iter()
+        .filter(|der| store.add(CertificateDer::from(der.clone())).is_ok())
+        .collect())
+}
+
+fn read_certs(path: &Path) -> Result<Vec<Vec<u8>>, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::ReadCertificates {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(CertificateDer::pem_slice_iter(&bytes)
+        .filter_map(Result::ok)
+        .map(|der| der.to_vec())
+        .collect())
+}
+
+/// The oci-client configuration for one registry. Proxies come only from `transport`: with
+/// none configured, a never-used proxy excluded by `NO_PROXY=*` stops reqwest from reading
+/// proxy variables from the process environment on its own.
+pub(crate) fn client_config(registry: &str, transport: &Transport) -> ClientConfig {
+    let protocol = match scheme_for(registry, &transport.insecure_registries) {
+        Scheme::Http => ClientProtocol::Http,
+        Scheme::Https => ClientProtocol::Https,
+    };
+    let (secure_proxy, plain_proxy, no_proxy) =
+        if transport.https_proxy.is_none() && transport.http_proxy.is_none() {
+            (None, Some(UNUSED_PROXY.to_owned()), Some("*".to_owned()))
+        } else {
+            (
+                transport.https_proxy.clone(),
+                transport.http_proxy.clone(),
+                transport.no_proxy.clone(),
+            )
+        };
+    ClientConfig {
+        protocol,
+        tls_certs_only: transport
+            .roots
+            .iter()
+            .map(|der| Certificate {
+                encoding: CertificateEncoding::Der,
+                data: der.clone(),
+            })
+            .collect(),
+        platform_resolver: None,
+        read_timeout: Some(transport.request_timeout),
+        connect_timeout: Some(transport.request_timeout),
+        user_agent: concat!("cnb-lifecycle/", env!("CARGO_PKG_VERSION")),
+        https_proxy: secure_proxy,
+        http_proxy: plain_proxy,
+        no_proxy,
+        ..ClientConfig::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

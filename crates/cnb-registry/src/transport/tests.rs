@@ -1,0 +1,126 @@
+use super::*;
+
+#[test]
+fn plain_http_only_where_go_containerregistry_allows_it_or_the_platform_asks() {
+    let insecure = vec![
+        "registry.corp:5000".to_owned(),
+        "https://mirror.corp/v2/".to_owned(),
+    ];
+    let table = [
+        ("127.0.0.1", Scheme::Http),
+        ("127.0.0.1:5000", Scheme::Http),
+        ("localhost:5000", Scheme::Http),
+        ("registry.localhost", Scheme::Http),
+        ("registry.localhost:443", Scheme::Http),
+        ("::1", Scheme::Http),
+        ("[::1]:5000", Scheme::Http),
+        ("10.1.2.3", Scheme::Http),
+        ("172.16.0.1:5000", Scheme::Http),
+        ("172.31.255.255", Scheme::Http),
+        ("192.168.1.10:80", Scheme::Http),
+        ("registry.corp:5000", Scheme::Http),
+        ("mirror.corp", Scheme::Http),
+        // everything else is HTTPS, as in Go
+        ("localhost", Scheme::Https),
+        ("127.0.0.2:5000", Scheme::Https),
+        ("127.0.0.1:123456", Scheme::Https),
+        ("172.32.0.1", Scheme::Https),
+        ("192.169.0.1", Scheme::Https),
+        ("11.0.0.1", Scheme::Https),
+        ("registry.local", Scheme::Https),
+        ("localhost.example.com", Scheme::Https),
+        ("registry.corp", Scheme::Https),
+        ("index.docker.io", Scheme::Https),
+        ("gcr.io", Scheme::Https),
+    ];
+    for (registry, scheme) in table {
+        assert_eq!(scheme_for(registry, &insecure), scheme, "{registry}");
+    }
+}
+
+#[test]
+fn loads_system_roots_plus_ssl_cert_file_and_skips_junk() {
+    let dir = tempfile::tempdir().unwrap();
+    let system = load_roots(&Environment::default()).unwrap();
+    let extra_file = dir.path().join("extra.pem");
+    // Debian's bundle holds certificates that are all valid roots; take two as "custom" ones,
+    // with junk around them.
+    let bundle = std::fs::read_to_string(SYSTEM_CERT_FILES[0]).unwrap_or_default();
+    let first_two: String = bundle
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .take(2)
+        .collect();
+    std::fs::write(&extra_file, format!("junk\n{first_two}\nmore junk\n")).unwrap();
+    let env = Environment {
+        ssl_cert_file: Some(extra_file),
+        ssl_cert_dir: Some(format!("{}:/nonexistent", dir.path().display())),
+        ..Environment::default()
+    };
+    let with_extra = load_roots(&env).unwrap();
+    assert!(with_extra.len() >= system.len());
+    assert!(system.iter().all(|root| with_extra.contains(root)));
+
+    let missing = Environment {
+        ssl_cert_file: Some(dir.path().join("absent.pem")),
+        ..Environment::default()
+    };
+    let err = load_roots(&missing).unwrap_err();
+    assert!(
+        err.to_string().starts_with("reading CA certificates"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_custom_ca_counts_even_without_system_roots_in_the_image() {
+    // A self-signed CA generated for this test would need a generator; instead check that a
+    // root read from SSL_CERT_FILE is kept whether or not the system store already has it.
+    let Some(first) = std::fs::read_to_string(SYSTEM_CERT_FILES[0])
+        .ok()
+        .and_then(|bundle| {
+            bundle
+                .split_inclusive("-----END CERTIFICATE-----\n")
+                .next()
+                .map(str::to_owned)
+        })
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ca.pem");
+    std::fs::write(&file, &first).unwrap();
+    let der = read_certs(&file).unwrap();
+    assert_eq!(der.len(), 1);
+    let roots = load_roots(&Environment {
+        ssl_cert_file: Some(file),
+        ..Environment::default()
+    })
+    .unwrap();
+    assert!(roots.contains(&der[0]));
+}
+
+#[test]
+fn the_client_config_never_falls_back_to_proxy_variables_of_the_process() {
+    let transport = Transport {
+        insecure_registries: vec![],
+        request_timeout: Duration::from_secs(7),
+        roots: Arc::new(vec![]),
+        https_proxy: None,
+        http_proxy: None,
+        no_proxy: None,
+    };
+    let config = client_config("127.0.0.1:5000", &transport);
+    assert!(matches!(config.protocol, ClientProtocol::Http));
+    assert_eq!(config.no_proxy.as_deref(), Some("*"));
+    assert_eq!(config.read_timeout, Some(Duration::from_secs(7)));
+    let proxied = Transport {
+        https_proxy: Some("http://proxy:3128".into()),
+        no_proxy: Some("internal".into()),
+        ..transport
+    };
+    let config = client_config("gcr.io", &proxied);
+    assert!(matches!(config.protocol, ClientProtocol::Https));
+    assert_eq!(config.https_proxy.as_deref(), Some("http://proxy:3128"));
+    assert_eq!(config.http_proxy, None);
+    assert_eq!(config.no_proxy.as_deref(), Some("internal"));
+}
