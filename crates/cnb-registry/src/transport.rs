@@ -24,9 +24,13 @@ const SYSTEM_CERT_FILES: &[&str] = &[
 ];
 /// Directories Go reads for system roots unless `SSL_CERT_DIR` replaces them.
 const SYSTEM_CERT_DIRS: &[&str] = &["/etc/ssl/certs", "/etc/pki/tls/certs"];
-/// An address nothing listens on, for the proxy that `NO_PROXY=*` never uses (see
-/// [`client_config`]).
+/// An address nothing listens on, for the proxy that a match-everything `NO_PROXY` never
+/// uses (see [`client_config`]).
 const UNUSED_PROXY: &str = "http://127.0.0.1:1";
+/// Never proxied, as in Go's `httpproxy`: loopback names and addresses.
+const ALWAYS_DIRECT: &str = "localhost,127.0.0.0/8,::1";
+/// What `*` means: every host name (reqwest's `*`) and every address (which it needs spelled).
+const EVERYTHING: &str = "*,0.0.0.0/0,::/0";
 
 /// The protocol for a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,12 +170,12 @@ pub(crate) fn client_config(registry: &str, transport: &Transport) -> ClientConf
     };
     let (secure_proxy, plain_proxy, no_proxy) =
         if transport.https_proxy.is_none() && transport.http_proxy.is_none() {
-            (None, Some(UNUSED_PROXY.to_owned()), Some("*".to_owned()))
+            (None, Some(UNUSED_PROXY.to_owned()), EVERYTHING.to_owned())
         } else {
             (
                 transport.https_proxy.clone(),
                 transport.http_proxy.clone(),
-                transport.no_proxy.clone(),
+                no_proxy_list(transport.no_proxy.as_deref()),
             )
         };
     ClientConfig {
@@ -190,9 +194,26 @@ pub(crate) fn client_config(registry: &str, transport: &Transport) -> ClientConf
         user_agent: concat!("cnb-lifecycle/", env!("CARGO_PKG_VERSION")),
         https_proxy: secure_proxy,
         http_proxy: plain_proxy,
-        no_proxy,
+        no_proxy: Some(no_proxy),
         ..ClientConfig::default()
     }
+}
+
+/// `NO_PROXY` as reqwest needs it to mean what it means in Go: loopback is never proxied,
+/// and `*` covers addresses as well as names.
+fn no_proxy_list(value: Option<&str>) -> String {
+    let entries: Vec<&str> = value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    let mut list = vec![ALWAYS_DIRECT];
+    if entries.contains(&"*") {
+        list.push(EVERYTHING);
+    }
+    list.extend(entries);
+    list.join(",")
 }
 
 #[cfg(test)]

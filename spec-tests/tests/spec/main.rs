@@ -1,6 +1,10 @@
 //! The spec-tests binary: one module per area, each test starting its own fixtures so that
 //! tests run in parallel.
 
+mod auth;
 mod cli;
+mod image_support;
 mod install;
+mod layout_store;
 mod registry;
+mod registry_store;

@@ -111,7 +111,8 @@ fn the_client_config_never_falls_back_to_proxy_variables_of_the_process() {
     };
     let config = client_config("127.0.0.1:5000", &transport);
     assert!(matches!(config.protocol, ClientProtocol::Http));
-    assert_eq!(config.no_proxy.as_deref(), Some("*"));
+    assert_eq!(config.no_proxy.as_deref(), Some(EVERYTHING));
+    assert_eq!(config.http_proxy.as_deref(), Some(UNUSED_PROXY));
     assert_eq!(config.read_timeout, Some(Duration::from_secs(7)));
     let proxied = Transport {
         https_proxy: Some("http://proxy:3128".into()),
@@ -122,5 +123,12 @@ fn the_client_config_never_falls_back_to_proxy_variables_of_the_process() {
     assert!(matches!(config.protocol, ClientProtocol::Https));
     assert_eq!(config.https_proxy.as_deref(), Some("http://proxy:3128"));
     assert_eq!(config.http_proxy, None);
-    assert_eq!(config.no_proxy.as_deref(), Some("internal"));
+    assert_eq!(
+        config.no_proxy.as_deref(),
+        Some("localhost,127.0.0.0/8,::1,internal")
+    );
+    assert_eq!(
+        no_proxy_list(Some(" a.io , *,")),
+        "localhost,127.0.0.0/8,::1,*,0.0.0.0/0,::/0,a.io,*"
+    );
 }

@@ -1,0 +1,166 @@
+//! Shared by the image-store suites: small reproducible gzip tar layers, a one-image writer
+//! over any `ImageStore`, stores configured for loopback registries, and skopeo/umoci helpers.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use cnb_image::{Descriptor, ImageConfig, ImageRef, ImageStore, Manifest, MediaType};
+use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore, RetryPolicy};
+use serde_json::Value;
+
+/// A gzip tar layer holding `files` (path, contents), byte-identical for identical input:
+/// fixed mtime, owner and mode, no gzip timestamp.
+pub(crate) fn layer(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, contents) in files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, path, contents.as_bytes())
+            .expect("tar entry");
+    }
+    let tar = builder.into_inner().expect("tar ends");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&tar).expect("gzip");
+    gzip.finish().expect("gzip ends")
+}
+
+/// The diffID of a gzip layer: the digest of its uncompressed tar.
+pub(crate) fn diff_id(gzip: &[u8]) -> cnb_image::Digest {
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip), &mut tar).expect("gunzip");
+    cnb_image::Digest::of(&tar)
+}
+
+/// What [`push_image`] wrote.
+pub(crate) struct Written {
+    pub(crate) manifest: Manifest,
+    pub(crate) config: ImageConfig,
+    pub(crate) digest: cnb_image::Digest,
+}
+
+/// Writes an image of `layers` (gzip tars) with `labels` to `targets` through `store`, blobs
+/// first (layers by streaming writer), then the manifest.
+pub(crate) fn push_image(
+    store: &dyn ImageStore,
+    targets: &[ImageRef],
+    layers: &[Vec<u8>],
+    labels: &[(&str, &str)],
+) -> Written {
+    let target = &targets[0];
+    let mut descriptors: Vec<Descriptor> = Vec::new();
+    let mut config = ImageConfig {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        ..ImageConfig::default()
+    };
+    for bytes in layers {
+        let mut writer = store
+            .blob_writer(target, MediaType::OciLayerGzip)
+            .expect("blob writer");
+        for piece in bytes.chunks(1000) {
+            writer.write_all(piece).expect("layer bytes");
+        }
+        descriptors.push(writer.finish().expect("layer written"));
+        config.rootfs.diff_ids.push(diff_id(bytes));
+    }
+    for (key, value) in labels {
+        config.set_label(key, value);
+    }
+    config.config.env = Some(vec!["PATH=/bin".into(), "CNB_USER_ID=1000".into()]);
+    config.config.user = Some("1000:1000".into());
+    config.config.working_dir = Some("/workspace".into());
+    let config_descriptor = store
+        .write_config(target, MediaType::OciConfig, &config)
+        .expect("config written");
+    let manifest = Manifest::new(MediaType::OciManifest, config_descriptor, descriptors);
+    let digest = store
+        .write_image(targets, &manifest)
+        .expect("manifest written");
+    Written {
+        manifest,
+        config,
+        digest,
+    }
+}
+
+/// Retries that give up fast enough for fault tests.
+pub(crate) fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        first_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+    }
+}
+
+/// A store for loopback registries with `env` for credentials.
+pub(crate) fn registry_store(env: &Environment, images: &[ImageRef]) -> RegistryStore {
+    let keychain = Keychain::resolve(env, images).expect("keychain");
+    let config = RegistryConfig {
+        retry: quick_retry(),
+        request_timeout: Duration::from_secs(20),
+        ..RegistryConfig::default()
+    };
+    RegistryStore::new(config, env, keychain).expect("registry store")
+}
+
+pub(crate) fn reference(text: &str) -> ImageRef {
+    ImageRef::parse(text).expect("valid reference")
+}
+
+/// `skopeo <args>`, failing the test when it fails.
+pub(crate) fn skopeo(args: &[&str]) -> Output {
+    let output = Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo runs");
+    assert!(
+        output.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// `skopeo inspect <args> <transport_ref>` as JSON.
+pub(crate) fn inspect(transport_ref: &str, args: &[&str]) -> Value {
+    let mut all = vec!["inspect"];
+    all.extend_from_slice(args);
+    all.push(transport_ref);
+    serde_json::from_slice(&skopeo(&all).stdout).expect("skopeo prints JSON")
+}
+
+/// Unpacks `layout:tag` with umoci into `bundle` and returns the rootfs path.
+pub(crate) fn umoci_unpack(layout: &Path, tag: &str, bundle: &Path) -> std::path::PathBuf {
+    let output = Command::new("umoci")
+        .args(["unpack", "--rootless", "--image"])
+        .arg(format!("{}:{tag}", layout.display()))
+        .arg(bundle)
+        .output()
+        .expect("umoci runs");
+    assert!(
+        output.status.success(),
+        "umoci unpack: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    bundle.join("rootfs")
+}
+
+/// The error and its sources, joined with ": ", as the CLI prints them.
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
