@@ -14,8 +14,11 @@ COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null)
 export CNB_LIFECYCLE_COMMIT := $(COMMIT)
 # spec-tests run the binaries installed here (see cnb-testkit::Lifecycle)
 export CNB_SPEC_LIFECYCLE_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
+# the spec tests' libcnb buildpack (see test-buildpacks)
+TEST_BUILDPACKS := $(abspath $(TARGET_DIR))/test-buildpacks
+export CNB_SPEC_LIBCNB_BUILDPACK := $(TEST_BUILDPACKS)/libcnb-probe
 
-.PHONY: help build test unit-test spec-test lint static install clean
+.PHONY: help build test unit-test spec-test lint static install clean test-buildpacks bench-detector
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +28,7 @@ build: ## Debug build of every crate and binary
 
 test: lint ## Everything CI runs: lints, static binaries installed for the spec tests, all tests
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	$(MAKE) --no-print-directory test-buildpacks
 	$(CARGO) test --workspace --locked
 
 unit-test: ## Unit tests only (no registry, no built binaries needed)
@@ -32,6 +36,7 @@ unit-test: ## Unit tests only (no registry, no built binaries needed)
 
 spec-test: ## Black-box tests over the static binaries, installed under $(SPEC_INSTALL)
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	$(MAKE) --no-print-directory test-buildpacks
 	$(CARGO) test --locked -p spec-tests
 
 lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture checks
@@ -55,3 +60,12 @@ install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, phase sym
 clean: ## Remove build output
 	$(CARGO) clean
 	rm -rf dist
+
+test-buildpacks: ## Test buildpacks the spec tests need built: the libcnb one (its own Cargo project)
+	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR))/libcnb-probe $(CARGO) build --locked \
+	  --manifest-path testdata/buildpacks/libcnb-probe/Cargo.toml
+	install -D -m 0755 $(abspath $(TARGET_DIR))/libcnb-probe/debug/libcnb-probe $(TEST_BUILDPACKS)/libcnb-probe
+
+bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a sequential shell loop
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	testdata/buildpacks/bench-detector.sh $(SPEC_INSTALL)/cnb/lifecycle

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod detector;
 mod image_support;
 mod install;
 mod layout_store;

@@ -1,0 +1,224 @@
+//! A detector run in temp dirs: buildpacks installed from `testdata/buildpacks/probe`, an order,
+//! and the installed `detector` run as a non-root user (through `setpriv` when the tests run as
+//! root, as CI does: the detector refuses root).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test set-up: a step that fails should fail the test at once"
+)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cnb_testkit::{Finished, Lifecycle};
+
+/// The build user the detector runs as when the tests run as root.
+const BUILD_UID: u32 = 1000;
+
+pub(crate) fn probe_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/buildpacks/probe/bin/detect")
+}
+
+pub(crate) fn is_root() -> bool {
+    nix::unistd::getuid().is_root()
+}
+
+pub(crate) struct Fixture {
+    _root: tempfile::TempDir,
+    pub(crate) dir: PathBuf,
+    pub(crate) app: PathBuf,
+    pub(crate) layers: PathBuf,
+    pub(crate) platform: PathBuf,
+    pub(crate) buildpacks: PathBuf,
+    pub(crate) build_config: PathBuf,
+}
+
+impl Fixture {
+    pub(crate) fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().to_path_buf();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let fixture = Self {
+            app: dir.join("app"),
+            layers: dir.join("layers"),
+            platform: dir.join("platform"),
+            buildpacks: dir.join("buildpacks"),
+            build_config: dir.join("build-config"),
+            dir,
+            _root: root,
+        };
+        for path in [
+            &fixture.app,
+            &fixture.layers,
+            &fixture.platform,
+            &fixture.buildpacks,
+            &fixture.build_config,
+        ] {
+            fs::create_dir_all(path).unwrap();
+        }
+        fs::create_dir_all(fixture.app.join(".probe")).unwrap();
+        hand_to_build_user(&fixture.layers);
+        hand_to_build_user(&fixture.app.join(".probe"));
+        fixture
+    }
+
+    /// Installs the probe as `id@version` with Buildpack API `api` and more descriptor TOML.
+    pub(crate) fn buildpack(&self, id: &str, version: &str, api: &str, extra: &str) -> PathBuf {
+        let dir = self.buildpack_dir(id, version);
+        fs::create_dir_all(dir.join("bin")).unwrap();
+        fs::write(
+            dir.join("buildpack.toml"),
+            format!(
+                "api = \"{api}\"\n[buildpack]\nid = \"{id}\"\nversion = \"{version}\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        fs::copy(probe_script(), dir.join("bin/detect")).unwrap();
+        dir
+    }
+
+    /// Installs composite buildpack `id@version` whose `[[order]]` is `order` (TOML).
+    pub(crate) fn composite(&self, id: &str, version: &str, order: &str) {
+        let dir = self.buildpack_dir(id, version);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("buildpack.toml"),
+            format!("api = \"0.10\"\n[buildpack]\nid = \"{id}\"\nversion = \"{version}\"\n{order}"),
+        )
+        .unwrap();
+    }
+
+    pub(crate) fn buildpack_dir(&self, id: &str, version: &str) -> PathBuf {
+        self.buildpacks.join(id.replace('/', "_")).join(version)
+    }
+
+    /// Writes `order.toml` (passed with `-order`).
+    pub(crate) fn order(&self, toml: &str) {
+        fs::write(self.dir.join("order.toml"), toml).unwrap();
+    }
+
+    /// Writes a file in the app dir (plans, statuses; see the probe's header).
+    pub(crate) fn app_file(&self, name: &str, contents: &str) {
+        fs::write(self.app.join(name), contents).unwrap();
+    }
+
+    /// `probe` files: the plan `key` (`id@version`) writes.
+    pub(crate) fn plan_of(&self, key: &str, toml: &str) {
+        self.app_file(&format!("detect-plan-{key}.toml"), toml);
+    }
+
+    /// The exit status `key` uses.
+    pub(crate) fn status_of(&self, key: &str, status: u8) {
+        self.app_file(&format!("detect-status-{key}"), &status.to_string());
+    }
+
+    /// Writes `analyzed.toml` into `<layers>`.
+    pub(crate) fn analyzed(&self, toml: &str) {
+        fs::write(self.layers.join("analyzed.toml"), toml).unwrap();
+    }
+
+    /// The detector command as the build user, with `CNB_PLATFORM_API=api` and the fixture's
+    /// directories as flags, then `args`.
+    pub(crate) fn command(&self, api: &str, args: &[&str]) -> Command {
+        let lifecycle = Lifecycle::installed();
+        let mut command = if is_root() {
+            let mut command = Command::new("setpriv");
+            command
+                .args([
+                    &format!("--reuid={BUILD_UID}"),
+                    &format!("--regid={BUILD_UID}"),
+                    "--clear-groups",
+                ])
+                .arg(lifecycle.path("detector"));
+            command
+        } else {
+            Command::new(lifecycle.path("detector"))
+        };
+        command
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", &self.dir)
+            .env("CNB_PLATFORM_API", api)
+            .current_dir(&self.dir)
+            .stdin(std::process::Stdio::null())
+            .arg(format!("-app={}", self.app.display()))
+            .arg(format!("-layers={}", self.layers.display()))
+            .arg(format!("-platform={}", self.platform.display()))
+            .arg(format!("-buildpacks={}", self.buildpacks.display()))
+            .arg(format!("-order={}", self.dir.join("order.toml").display()))
+            .args(args);
+        let minor: u32 = api
+            .split('.')
+            .nth(1)
+            .and_then(|minor| minor.parse().ok())
+            .unwrap_or(0);
+        if minor >= 11 {
+            command.arg(format!("-build-config={}", self.build_config.display()));
+        }
+        command
+    }
+
+    pub(crate) fn run(&self, api: &str, args: &[&str]) -> Finished {
+        Finished::run(&mut self.command(api, args))
+    }
+
+    pub(crate) fn group_toml(&self) -> toml::Table {
+        read_toml(&self.layers.join("group.toml"))
+    }
+
+    pub(crate) fn plan_text(&self) -> String {
+        fs::read_to_string(self.layers.join("plan.toml")).unwrap()
+    }
+
+    /// `(id, version)` of every `[[group]]` entry.
+    pub(crate) fn group_ids(&self) -> Vec<(String, String)> {
+        self.group_toml()["group"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| {
+                (
+                    entry["id"].as_str().unwrap().to_owned(),
+                    entry["version"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The keys of the detects that ran, in the order they started.
+    pub(crate) fn calls(&self) -> Vec<String> {
+        fs::read_to_string(self.app.join(".probe/calls"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A record file of `key`'s run (`args`, `cwd`, `env`, `times`).
+    pub(crate) fn record(&self, key: &str, what: &str) -> String {
+        fs::read_to_string(self.app.join(format!(".probe/{key}.{what}"))).unwrap()
+    }
+
+    /// The value of `name` in `key`'s recorded environment.
+    pub(crate) fn env_of(&self, key: &str, name: &str) -> Option<String> {
+        let prefix = format!("{name}=");
+        self.record(key, "env")
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
+    }
+}
+
+/// Gives the build user a directory the detector writes (when the tests run as root).
+fn hand_to_build_user(path: &Path) {
+    if is_root() {
+        let uid = Some(nix::unistd::Uid::from_raw(BUILD_UID));
+        let gid = Some(nix::unistd::Gid::from_raw(BUILD_UID));
+        nix::unistd::chown(path, uid, gid).unwrap();
+    }
+}
+
+pub(crate) fn read_toml(path: &Path) -> toml::Table {
+    let text = fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    toml::from_str(&text).unwrap()
+}
