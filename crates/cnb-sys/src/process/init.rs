@@ -4,15 +4,13 @@
 //! with the program's status. Signals are blocked and taken with `sigwait`, so no handler runs
 //! and the kernel still delivers them to PID 1.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-
 use nix::errno::Errno;
+use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawn};
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, chdir, getpid};
 
-use super::{Error, Program};
+use super::{Error, Program, c_string};
 
 /// The signals passed on to the program.
 pub const FORWARDED_SIGNALS: [Signal; 6] = [
@@ -60,31 +58,31 @@ pub fn run_as_init(program: &Program) -> Result<u8, Error> {
     }
 }
 
-/// Starts the program in its working directory. The standard library gives the child an empty
-/// signal mask and the default `SIGPIPE` disposition.
+/// Starts the program in its working directory, with an empty signal mask (this process
+/// blocks the forwarded signals; a child would inherit that) and `SIGPIPE` at its default.
 fn spawn(program: &Program) -> Result<Pid, Error> {
+    let spawn_error = |source: Errno| Error::Spawn {
+        path: program.path.clone(),
+        source: source.into(),
+    };
+    let path = c_string(program.path.as_os_str())?;
+    let argv = program.c_argv()?;
+    let env = program.c_env()?;
     chdir(program.cwd.as_path()).map_err(|source| Error::ChangeDir {
         path: program.cwd.clone(),
         source,
     })?;
-    let mut command = Command::new(&program.path);
-    if let Some((argv0, args)) = program.argv.split_first() {
-        command.arg0(argv0).args(args);
-    }
-    let child = command
-        .env_clear()
-        .envs(program.env.iter().map(|(name, value)| (name, value)))
-        .stdin(Stdio::inherit())
-        .spawn()
-        .map_err(|source| Error::Spawn {
-            path: program.path.clone(),
-            source,
-        })?;
-    let pid = i32::try_from(child.id()).map_err(|_| Error::Supervise {
-        path: program.path.clone(),
-        source: Errno::ESRCH,
-    })?;
-    Ok(Pid::from_raw(pid))
+    let mut attr = PosixSpawnAttr::init().map_err(spawn_error)?;
+    attr.set_sigmask(&SigSet::empty()).map_err(spawn_error)?;
+    let mut defaults = SigSet::empty();
+    defaults.add(Signal::SIGPIPE);
+    attr.set_sigdefault(&defaults).map_err(spawn_error)?;
+    attr.set_flags(
+        PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
+    )
+    .map_err(spawn_error)?;
+    let actions = PosixSpawnFileActions::init().map_err(spawn_error)?;
+    posix_spawn(path.as_c_str(), &actions, &attr, &argv, &env).map_err(spawn_error)
 }
 
 /// Reaps every child that has ended; returns the program's exit code once it is among them.

@@ -74,3 +74,26 @@ fn a_missing_or_non_executable_file_cannot_be_started() {
         assert!(matches!(err, Error::Spawn { .. }), "{err:?}");
     }
 }
+
+#[test]
+fn the_executable_starts_with_no_signal_ignored_or_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(
+        dir.path(),
+        "signals",
+        r#"while read -r name value; do case $name in SigIgn:|SigBlk:) printf '%s = "%s"\n' "${name%:}" "$value" >&3;; esac; done < /proc/self/status"#,
+    );
+    let output = run_exec_d(&path, &[], dir.path()).unwrap();
+    let text = String::from_utf8(output).unwrap();
+    let mask = |name: &str| {
+        let line = text.lines().find(|line| line.starts_with(name)).unwrap();
+        u64::from_str_radix(line.split('"').nth(1).unwrap(), 16).unwrap()
+    };
+    assert_eq!(mask("SigBlk"), 0, "{text}");
+    let sigpipe = 1 << (13 - 1);
+    assert_eq!(
+        mask("SigIgn") & sigpipe,
+        0,
+        "SIGPIPE is not ignored: {text}"
+    );
+}
