@@ -18,7 +18,7 @@ export CNB_SPEC_LIFECYCLE_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
 TEST_BUILDPACKS := $(abspath $(TARGET_DIR))/test-buildpacks
 export CNB_SPEC_LIBCNB_BUILDPACK := $(TEST_BUILDPACKS)/libcnb-probe
 
-.PHONY: help build test unit-test spec-test lint static install clean test-buildpacks bench-detector
+.PHONY: help build test unit-test spec-test lint static install clean test-buildpacks bench-detector bench bench-archive
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -69,3 +69,8 @@ test-buildpacks: ## Test buildpacks the spec tests need built: the libcnb one (i
 bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a sequential shell loop
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	testdata/buildpacks/bench-detector.sh $(SPEC_INSTALL)/cnb/lifecycle
+
+bench: bench-archive bench-detector ## Every benchmark; prints figures and ratios, never fails on them
+
+bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
+	$(CARGO) run --release --locked -p cnb-archive --example bench

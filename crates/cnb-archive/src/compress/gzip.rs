@@ -60,27 +60,24 @@ impl Drop for Pool {
 }
 
 fn work(queue: &Mutex<Receiver<Job>>, level: u32) {
-    let mut compressor = Compress::new(Level::new(level), false);
     loop {
         let job = match queue.lock() {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let output = compress_block(&mut compressor, &job.dictionary, &job.data, job.last);
+        let output = compress_block(level, &job.dictionary, &job.data, job.last);
         let _ = job.result.send(output);
     }
 }
 
 /// Deflates one block: raw deflate primed with `dictionary`, ending on a sync flush, or
-/// finishing the stream when `last`.
-fn compress_block(
-    compressor: &mut Compress,
-    dictionary: &[u8],
-    data: &[u8],
-    last: bool,
-) -> io::Result<Vec<u8>> {
-    compressor.reset();
+/// finishing the stream when `last`. Always with a new compressor: zlib-rs's `reset()` keeps
+/// state that changes later output (seen on a 256 MiB layer: block 3 came out 2 bytes longer
+/// after blocks 0–2 went through the same compressor), so reusing one per thread would make
+/// the bytes depend on which thread compressed what before.
+fn compress_block(level: u32, dictionary: &[u8], data: &[u8], last: bool) -> io::Result<Vec<u8>> {
+    let mut compressor = Compress::new(Level::new(level), false);
     if !dictionary.is_empty() {
         compressor
             .set_dictionary(dictionary)
@@ -124,7 +121,6 @@ pub(crate) struct GzipEncoder<W: Write> {
     crc: crc32fast::Hasher,
     total: u64,
     header_written: bool,
-    local: Option<Compress>,
     pool: Option<Pool>,
     pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
 }
@@ -140,7 +136,6 @@ impl<W: Write> GzipEncoder<W> {
             crc: crc32fast::Hasher::new(),
             total: 0,
             header_written: false,
-            local: None,
             pool: None,
             pending: VecDeque::new(),
         }
@@ -195,11 +190,7 @@ impl<W: Write> GzipEncoder<W> {
         let dictionary = std::mem::take(&mut self.dictionary);
         self.dictionary = data[data.len().saturating_sub(DICTIONARY)..].to_vec();
         if self.threads == 1 || (last && self.pool.is_none()) {
-            let level = self.level;
-            let compressor = self
-                .local
-                .get_or_insert_with(|| Compress::new(Level::new(level), false));
-            let output = compress_block(compressor, &dictionary, &data, last)?;
+            let output = compress_block(self.level, &dictionary, &data, last)?;
             return self.write_out(&output);
         }
         let threads = self.threads;

@@ -1,24 +1,79 @@
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test data picks words with modulo arithmetic"
+)]
+
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
 use super::*;
 
-/// Half text-like (compressible), half xorshift noise (not), in 4 KiB stretches.
+/// Like a layer of mixed files: "files" of 512 B to 2 MiB, two in three text-like (lines of
+/// words picked at random: compressible), the rest xorshift* noise (not).
 fn sample(size: usize) -> Vec<u8> {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let words = b"layer buildpack launch cache metadata sbom process ";
-    (0..size)
-        .map(|i| {
-            if (i / 4096) % 2 == 0 {
-                words[i % words.len()]
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let words = [
+        "fn",
+        "let",
+        "mut",
+        "return",
+        "import",
+        "class",
+        "def",
+        "true",
+        "null",
+        "version",
+        "layer",
+        "buildpack",
+        "launch",
+        "cache",
+        "metadata",
+        "{",
+        "}",
+        "(",
+        ")",
+        "=",
+        ":",
+        ";",
+        "\"name\"",
+        "0.1.0",
+        "42",
+        "INFO",
+        "2024-01-01T00:00:00Z",
+        "/usr/lib",
+        "node_modules",
+    ];
+    let mut out = Vec::with_capacity(size);
+    while out.len() < size {
+        let file = 512 + (next() % (2 << 20)) as usize;
+        let text = next() % 3 != 0;
+        let end = (out.len() + file).min(size);
+        while out.len() < end {
+            if text {
+                for _ in 0..3 + next() % 12 {
+                    out.extend_from_slice(words[(next() % words.len() as u64) as usize].as_bytes());
+                    out.push(b' ');
+                }
+                out.push(b'\n');
             } else {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
+                for _ in 0..32 {
+                    out.extend_from_slice(&next().to_le_bytes());
+                }
             }
-        })
-        .collect()
+        }
+        out.truncate(end);
+        // a tar header's worth of fields, then zero padding
+        out.extend_from_slice(b"/layers/bp/layer/file\0");
+        out.resize(out.len() + 490 + (next() % 512) as usize, 0);
+    }
+    out.truncate(size);
+    out
 }
 
 fn gzip(data: &[u8], level: u32, threads: usize, chunk: usize) -> Vec<u8> {
