@@ -1,22 +1,36 @@
-//! [`BlobReader`]: a synchronous `Read` over a blob download. Bytes are checked against the
-//! blob's digest as they arrive; a mismatch at the end is an error, never silent data.
+//! [`BlobReader`]: a synchronous `Read` over a blob download. When the connection breaks
+//! mid-blob, the download resumes where it stopped (a `Range` request; a registry that
+//! answers with the whole blob instead has the bytes already read skipped), with the store's
+//! retry policy. Bytes are hashed as they are handed out and checked against the digest at
+//! the end: a mismatch is an error, never silent data.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use cnb_image::{Digest, Sha256Writer};
 use futures_util::StreamExt as _;
-use oci_client::client::SizedStream;
+use oci_client::client::{BlobResponse, SizedStream};
+use oci_client::{Client, Reference};
 
 use crate::RequestError;
-use crate::retry::retry;
+use crate::retry::{RetryPolicy, is_transient, retry};
 use crate::store::{Inner, Session, registry_error};
 
 /// A blob being read.
 pub(crate) struct BlobReader {
     handle: tokio::runtime::Handle,
+    client: Arc<Client>,
+    reference: Reference,
+    policy: RetryPolicy,
+    timeout: std::time::Duration,
     stream: SizedStream,
     chunk: Bytes,
+    /// Bytes of a restarted full download still to drop (they were handed out before).
+    skip: u64,
+    /// Bytes handed out so far.
+    offset: u64,
+    resumes: u32,
     hasher: Option<Sha256Writer<io::Sink>>,
     expected: Digest,
 }
@@ -40,42 +54,109 @@ impl BlobReader {
         }))?;
         Ok(Self {
             handle: inner.handle(),
+            client: Arc::clone(&session.client),
+            reference: session.reference.clone(),
+            policy: inner.retry,
+            timeout: inner.timeout(),
             stream,
             chunk: Bytes::new(),
+            skip: 0,
+            offset: 0,
+            resumes: 0,
             hasher: Some(Sha256Writer::new(io::sink())),
             expected: digest,
         })
+    }
+
+    /// Asks for the rest of the blob after a broken download.
+    fn resume(&mut self) -> Result<(), RequestError> {
+        let digest = self.expected.to_string();
+        let (client, reference, offset) = (&self.client, &self.reference, self.offset);
+        let response = self.handle.block_on(retry(
+            self.policy,
+            self.timeout,
+            "GET blob (resumed)",
+            || {
+                let digest = digest.as_str();
+                async move {
+                    client
+                        .pull_blob_stream_partial(reference, digest, offset, None)
+                        .await
+                        .map_err(|source| registry_error("GET blob (resumed)", source))
+                }
+            },
+        ))?;
+        (self.stream, self.skip) = match response {
+            BlobResponse::Partial(stream) => (stream, 0),
+            BlobResponse::Full(stream) => (stream, self.offset),
+        };
+        tracing::debug!(digest = %self.expected, offset, "resumed blob download");
+        Ok(())
+    }
+
+    /// The next chunk to hand out, `None` at the end.
+    fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            match self.handle.block_on(self.stream.next()) {
+                Some(Ok(mut chunk)) => {
+                    let drop = usize::try_from(self.skip)
+                        .unwrap_or(usize::MAX)
+                        .min(chunk.len());
+                    self.skip -= drop as u64;
+                    let _ = chunk.split_to(drop);
+                    if !chunk.is_empty() {
+                        return Ok(Some(chunk));
+                    }
+                }
+                Some(Err(err)) => {
+                    self.resumes += 1;
+                    if self.resumes >= self.policy.attempts {
+                        return Err(err);
+                    }
+                    tracing::debug!(digest = %self.expected, error = %err, "blob download broke");
+                    std::thread::sleep(self.policy.backoff(self.resumes));
+                    self.resume().map_err(|err| {
+                        let kind = if is_transient(&err) {
+                            io::ErrorKind::ConnectionAborted
+                        } else {
+                            io::ErrorKind::Other
+                        };
+                        io::Error::new(kind, err)
+                    })?;
+                }
+                None => return Ok(None),
+            }
+        }
     }
 }
 
 impl Read for BlobReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.chunk.is_empty() {
-            let Some(hasher) = self.hasher.as_mut() else {
+            if self.hasher.is_none() {
                 return Ok(0);
-            };
-            match self.handle.block_on(self.stream.next()) {
-                Some(Ok(chunk)) => {
-                    io::Write::write_all(hasher, &chunk)?;
-                    self.chunk = chunk;
-                }
-                Some(Err(err)) => return Err(err),
-                None => {
-                    let digest = self
-                        .hasher
-                        .take()
-                        .map_or(self.expected, |hasher| hasher.finish().1);
-                    if digest != self.expected {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            RequestError::DigestMismatch {
-                                expected: self.expected,
-                            },
-                        ));
-                    }
-                    return Ok(0);
-                }
             }
+            if let Some(chunk) = self.next_chunk()? {
+                if let Some(hasher) = self.hasher.as_mut() {
+                    io::Write::write_all(hasher, &chunk)?;
+                }
+                self.offset += chunk.len() as u64;
+                self.chunk = chunk;
+                continue;
+            }
+            let digest = self
+                .hasher
+                .take()
+                .map_or(self.expected, |hasher| hasher.finish().1);
+            if digest != self.expected {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    RequestError::DigestMismatch {
+                        expected: self.expected,
+                    },
+                ));
+            }
+            return Ok(0);
         }
         let count = buf.len().min(self.chunk.len());
         buf[..count].copy_from_slice(&self.chunk.split_to(count));

@@ -59,6 +59,13 @@ pub enum Error {
     /// Starting the async runtime failed.
     #[error("starting the registry client runtime")]
     StartRuntime(#[source] io::Error),
+    /// Building the plain HTTP client (for token exchanges) failed.
+    #[error("configuring the HTTP client")]
+    BuildHttpClient {
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
     /// Building the HTTP client for a registry failed.
     #[error("configuring the client for {registry}")]
     BuildClient {
@@ -106,6 +113,14 @@ pub enum RequestError {
     /// Credentials for the registry could not be used.
     #[error("resolving credentials")]
     Credentials(#[source] Box<Error>),
+    /// Exchanging an identity token for an access token failed.
+    #[error("exchanging the identity token for {registry}: {reason}")]
+    TokenExchange {
+        /// The registry.
+        registry: String,
+        /// What went wrong (never the token).
+        reason: String,
+    },
     /// The registry returned a blob whose bytes do not match its digest.
     #[error("blob does not match digest {expected}")]
     DigestMismatch {

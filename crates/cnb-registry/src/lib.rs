@@ -18,6 +18,7 @@ mod error;
 mod keychain;
 mod retry;
 mod store;
+mod token;
 mod transport;
 mod upload;
 

@@ -83,6 +83,7 @@ pub(crate) fn is_transient(err: &RequestError) -> bool {
         RequestError::Spool { .. }
         | RequestError::Client(_)
         | RequestError::Credentials(_)
+        | RequestError::TokenExchange { .. }
         | RequestError::DigestMismatch { .. } => false,
     }
 }
@@ -120,7 +121,10 @@ pub(crate) fn status_of(err: &OciDistributionError) -> Option<u16> {
 /// Whether the registry refused our credentials (or wanted some).
 pub(crate) fn is_unauthorized(err: &RequestError) -> bool {
     let RequestError::Registry { source, .. } = err else {
-        return matches!(err, RequestError::Credentials(_));
+        return matches!(
+            err,
+            RequestError::Credentials(_) | RequestError::TokenExchange { .. }
+        );
     };
     if matches!(status_of(source), Some(401 | 403)) {
         return true;

@@ -57,7 +57,11 @@ pub(crate) struct Inner {
     keychain: Keychain,
     pub(crate) retry: RetryPolicy,
     pub(crate) spool_dir: Option<PathBuf>,
-    clients: Mutex<BTreeMap<String, Arc<Client>>>,
+    /// Plain HTTP, for identity-token exchanges.
+    http: reqwest::Client,
+    /// One client per registry, or per repository for identity tokens (whose access tokens
+    /// are scoped to one repository).
+    clients: Mutex<BTreeMap<String, (Arc<Client>, RegistryAuth)>>,
     present: Mutex<BTreeSet<(String, Digest)>>,
 }
 
@@ -91,9 +95,12 @@ impl RegistryStore {
             http_proxy: env.http_proxy.clone(),
             no_proxy: env.no_proxy.clone(),
         };
+        let http = crate::token::http_client(&transport)
+            .map_err(|source| Error::BuildHttpClient { source })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 runtime,
+                http,
                 transport,
                 keychain,
                 retry: config.retry,
@@ -125,24 +132,32 @@ impl Inner {
     /// A session for `reference`'s registry, creating its client on first use.
     pub(crate) fn session(&self, reference: &ImageRef) -> Result<Session, RequestError> {
         let registry = reference.registry();
-        let auth = match self.keychain.credential(registry) {
-            Ok(Credential::Anonymous) => RegistryAuth::Anonymous,
-            Ok(Credential::Basic { username, password }) => RegistryAuth::Basic(username, password),
-            Ok(Credential::Bearer(token)) => RegistryAuth::Bearer(token),
-            Ok(Credential::IdentityToken(_)) => {
-                return Err(RequestError::Credentials(Box::new(
-                    Error::ParseRegistryAuth {
-                        registry: registry.to_owned(),
-                        reason: "identity tokens are not supported yet".to_owned(),
-                    },
-                )));
-            }
-            Err(err) => return Err(RequestError::Credentials(Box::new(err))),
+        let credential = self
+            .keychain
+            .credential(registry)
+            .map_err(|err| RequestError::Credentials(Box::new(err)))?;
+        let key = match &credential {
+            Credential::IdentityToken(_) => format!("{registry}/{}", reference.repository()),
+            _ => registry.to_owned(),
         };
         let mut clients = lock(&self.clients);
-        let client = if let Some(client) = clients.get(registry) {
-            Arc::clone(client)
+        let (client, auth) = if let Some((client, auth)) = clients.get(&key) {
+            (Arc::clone(client), auth.clone())
         } else {
+            let auth = match credential {
+                Credential::Anonymous => RegistryAuth::Anonymous,
+                Credential::Basic { username, password } => RegistryAuth::Basic(username, password),
+                Credential::Bearer(token) => RegistryAuth::Bearer(token),
+                Credential::IdentityToken(token) => {
+                    RegistryAuth::Bearer(self.block_on(crate::token::exchange(
+                        &self.http,
+                        &self.transport,
+                        registry,
+                        reference.repository(),
+                        &token,
+                    ))?)
+                }
+            };
             let config = client_config(registry, &self.transport);
             let client = Client::try_from(config).map_err(|source| {
                 RequestError::Client(Box::new(Error::BuildClient {
@@ -152,8 +167,8 @@ impl Inner {
             })?;
             let client = Arc::new(client);
             self.block_on(client.store_auth_if_needed(registry, &auth));
-            clients.insert(registry.to_owned(), Arc::clone(&client));
-            client
+            clients.insert(key, (Arc::clone(&client), auth.clone()));
+            (client, auth)
         };
         Ok(Session {
             client,

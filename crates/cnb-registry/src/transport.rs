@@ -201,7 +201,7 @@ pub(crate) fn client_config(registry: &str, transport: &Transport) -> ClientConf
 
 /// `NO_PROXY` as reqwest needs it to mean what it means in Go: loopback is never proxied,
 /// and `*` covers addresses as well as names.
-fn no_proxy_list(value: Option<&str>) -> String {
+pub(crate) fn no_proxy_list(value: Option<&str>) -> String {
     let entries: Vec<&str> = value
         .unwrap_or_default()
         .split(',')

@@ -28,6 +28,9 @@ pub enum FaultKind {
     Status(u16),
     /// Pass on this many body bytes, then close both connections without an answer.
     DropAfter(u64),
+    /// Pass the request on whole, then only this many bytes of the answer (status line and
+    /// headers included) before closing both connections.
+    CutResponseAfter(u64),
 }
 
 /// A fault for the next `times` requests whose method is `method` and whose path contains
@@ -205,12 +208,12 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
     if let Some(FaultKind::Status(status)) = fault {
         copy_body(&head, &mut reader, &mut io::sink(), None)
             .map_err(|Cut(_)| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        seen.status = Some(status);
+        lock(&shared.seen).push(seen);
         write!(
             client,
             "HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )?;
-        seen.status = Some(status);
-        lock(&shared.seen).push(seen);
         return Ok(());
     }
     let mut server = TcpStream::connect(upstream)?;
@@ -228,9 +231,9 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
         Ok(Copied::Whole(bytes)) => bytes,
         Ok(Copied::Cut(bytes)) | Err(Cut(bytes)) => {
             seen.body_bytes = bytes;
+            lock(&shared.seen).push(seen);
             let _ = server.shutdown(Shutdown::Both);
             let _ = client.shutdown(Shutdown::Both);
-            lock(&shared.seen).push(seen);
             return Ok(());
         }
     };
@@ -242,9 +245,21 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
         .nth(1)
         .and_then(|code| code.parse().ok());
     client.write_all(status_line.as_bytes())?;
-    io::copy(&mut response, &mut client)?;
-    let _ = client.shutdown(Shutdown::Both);
+    if let Some(FaultKind::CutResponseAfter(bytes)) = fault {
+        let rest = bytes.saturating_sub(status_line.len() as u64);
+        io::copy(&mut (&mut response).take(rest), &mut client)?;
+        lock(&shared.seen).push(seen);
+        let _ = response.get_ref().shutdown(Shutdown::Both);
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
+    // Recorded before the client sees the end of the answer, so a test that has its answer
+    // also finds the request in the log.
+    let mut rest = Vec::new();
+    response.read_to_end(&mut rest)?;
     lock(&shared.seen).push(seen);
+    client.write_all(&rest)?;
+    let _ = client.shutdown(Shutdown::Both);
     Ok(())
 }
 

@@ -423,3 +423,38 @@ fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
     );
     assert!(store.read_image(&image, &amd64()).expect("read").is_none());
 }
+
+#[test]
+fn a_download_cut_mid_blob_resumes_and_still_checks_the_digest() {
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let image = reference(&format!("{}/test/big:v1", proxy.host()));
+    let store = registry_store(&Environment::default(), &[]);
+    // 256 KiB that gzip cannot shrink much: a counter hashed into bytes.
+    let blob: Vec<u8> = (0u32..8192)
+        .flat_map(|n| *Digest::of(&n.to_le_bytes()).as_bytes())
+        .collect();
+    let written = store
+        .write_blob(&image, MediaType::OciLayer, &blob)
+        .expect("blob written");
+    proxy.clear();
+    proxy.inject(Fault {
+        method: "GET".into(),
+        path_contains: format!("/blobs/{}", written.digest),
+        kind: FaultKind::CutResponseAfter(64 * 1024),
+        times: 1,
+    });
+    let read = store.read_blob(&image, &written.digest).expect("read back");
+    assert_eq!(read, blob);
+    let gets = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+        .count();
+    assert_eq!(
+        gets,
+        2,
+        "one cut download, one resumed: {:#?}",
+        proxy.requests()
+    );
+}

@@ -1,3 +1,5 @@
+use std::path::{Path, PathBuf};
+
 use super::*;
 
 #[test]
@@ -71,32 +73,57 @@ fn loads_system_roots_plus_ssl_cert_file_and_skips_junk() {
     );
 }
 
+/// A fresh self-signed CA (openssl), as PEM.
+fn make_ca(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(format!("{name}.key"));
+    let cert = dir.join(format!("{name}.pem"));
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", &format!("/CN={name}")])
+        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    cert
+}
+
 #[test]
-fn a_custom_ca_counts_even_without_system_roots_in_the_image() {
-    // A self-signed CA generated for this test would need a generator; instead check that a
-    // root read from SSL_CERT_FILE is kept whether or not the system store already has it.
-    let Some(first) = std::fs::read_to_string(SYSTEM_CERT_FILES[0])
-        .ok()
-        .and_then(|bundle| {
-            bundle
-                .split_inclusive("-----END CERTIFICATE-----\n")
-                .next()
-                .map(str::to_owned)
-        })
-    else {
-        return;
-    };
+fn custom_cas_from_ssl_cert_file_and_dir_are_trusted_besides_the_system_roots() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ca.pem");
-    std::fs::write(&file, &first).unwrap();
-    let der = read_certs(&file).unwrap();
-    assert_eq!(der.len(), 1);
+    let file_ca = make_ca(dir.path(), "file-ca");
+    let ca_dir = dir.path().join("cas");
+    std::fs::create_dir(&ca_dir).unwrap();
+    let dir_ca = make_ca(&ca_dir, "dir-ca");
+    let file_der = read_certs(&file_ca).unwrap().remove(0);
+    let dir_der = read_certs(&dir_ca).unwrap().remove(0);
+
+    let system = load_roots(&Environment::default()).unwrap();
+    assert!(!system.contains(&file_der) && !system.contains(&dir_der));
     let roots = load_roots(&Environment {
-        ssl_cert_file: Some(file),
+        ssl_cert_file: Some(file_ca),
+        ssl_cert_dir: Some(ca_dir.display().to_string()),
         ..Environment::default()
     })
     .unwrap();
-    assert!(roots.contains(&der[0]));
+    assert!(roots.contains(&file_der), "SSL_CERT_FILE root missing");
+    assert!(roots.contains(&dir_der), "SSL_CERT_DIR root missing");
+    assert!(
+        system.iter().all(|root| roots.contains(root)),
+        "system roots lost"
+    );
+    assert_eq!(roots.len(), system.len() + 2);
 }
 
 #[test]
