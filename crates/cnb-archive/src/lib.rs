@@ -5,7 +5,8 @@
 //! 1980-01-01T00:00:01Z, empty user and group names, Go's two-block trailer), its diffID, the
 //! compressed blob (gzip in parallel, or zstd multi-threaded, deterministic for any thread
 //! count) and the blob's digest. [`add_dir`] writes a directory the way the lifecycle's
-//! `DirLayer` does.
+//! `DirLayer` does; [`add_launcher`] and [`add_process_types`] write the lifecycle's own
+//! layers.
 //!
 //! Reading: [`extract`] unpacks a plain, gzip or zstd layer into a directory, refusing
 //! entries that would land outside it or pass through a symlink.
@@ -21,6 +22,7 @@ mod extract;
 mod fs_entry;
 mod header;
 mod layer;
+mod lifecycle_layers;
 mod writer;
 
 pub use compress::Compression;
@@ -31,4 +33,5 @@ pub use extract::{Extractor, extract};
 pub use fs_entry::Owner;
 pub use header::{EntryKind, Header, NORMALIZED_MTIME};
 pub use layer::{LayerDigests, LayerStream, LayerWriter};
+pub use lifecycle_layers::{LAUNCHER_PATH, add_launcher, add_process_types};
 pub use writer::{EntrySink, TarWriter};

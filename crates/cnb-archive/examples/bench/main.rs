@@ -2,8 +2,9 @@
 //! `LayerWriter` (into a sink that only hashes: the writer's own digests), and prints the times
 //! as ratios against baselines measured in the same run: `tar | gzip -1 | sha256sum`,
 //! `tar | zstd -3 | sha256sum` (single-threaded floors), and `umoci insert` of the same
-//! directory followed by `skopeo copy` to a loopback registry. Peak RSS is each export's own
-//! (it runs in a child process). Benchmark, not test: it never fails on a figure.
+//! directory followed by `skopeo copy` to a loopback registry (once each; the others are the
+//! best of two runs). Peak RSS is each export's own (it runs in a child process).
+//! Benchmark, not test: it never fails on a figure.
 //!
 //! `cargo run --release -p cnb-archive --example bench [-- <GiB, default 1> [<work dir>]]`
 //! (a work dir given is kept, and its generated tree reused by the next run).
@@ -28,6 +29,8 @@ use cnb_archive::{Compression, LayerWriter, Owner, add_dir};
 mod data;
 
 const LAYER: &str = "/layers/bench_buildpack/the-layer";
+/// Runs of each contender; the fastest counts.
+const REPEAT: usize = 2;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,8 +64,8 @@ fn main() -> ExitCode {
     ));
 
     let tar = format!("tar -cf - -C {} layers", root.display());
-    let gzip_floor = timed(|| shell(&format!("{tar} | gzip -1 | sha256sum > /dev/null")));
-    let zstd_floor = timed(|| shell(&format!("{tar} | zstd -3 -T1 -q | sha256sum > /dev/null")));
+    let gzip_floor = best(|| shell(&format!("{tar} | gzip -1 | sha256sum > /dev/null")));
+    let zstd_floor = best(|| shell(&format!("{tar} | zstd -3 -T1 -q | sha256sum > /dev/null")));
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let ours_gzip = child_export(&root, "gzip", threads);
     let ours_gzip_1 = child_export(&root, "gzip", 1);
@@ -152,7 +155,19 @@ fn export(root: &Path, kind: &str, threads: usize) {
     println!("{} {} {}", digests.size, peak_rss(), digests.digest);
 }
 
+/// The faster of [`REPEAT`] exports (the figures of the faster one).
 fn child_export(root: &Path, kind: &str, threads: usize) -> Run {
+    (1..REPEAT).fold(child_export_once(root, kind, threads), |best, _| {
+        let run = child_export_once(root, kind, threads);
+        if run.seconds < best.seconds {
+            run
+        } else {
+            best
+        }
+    })
+}
+
+fn child_export_once(root: &Path, kind: &str, threads: usize) -> Run {
     let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let output = Command::new(exe)
@@ -214,6 +229,13 @@ fn umoci_and_skopeo(work: &Path, root: &Path) -> (f64, f64) {
         );
     });
     (umoci, skopeo)
+}
+
+/// The shortest of [`REPEAT`] runs of `action`: the least disturbed by other load.
+fn best(action: impl Fn()) -> f64 {
+    (0..REPEAT)
+        .map(|_| timed(&action))
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn timed(action: impl FnOnce()) -> f64 {
