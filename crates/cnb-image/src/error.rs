@@ -8,7 +8,7 @@ use crate::{Digest, MediaType};
 /// The error a backend reports, boxed so that stores stay object-safe.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// What an [`ImageStore`] operation failed at. Messages name the reference or digest and
+/// What an [`ImageStore`](crate::ImageStore) operation failed at. Messages name the reference or digest and
 /// never carry credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -14,8 +14,8 @@ use oci_client::client::{BlobResponse, SizedStream};
 use oci_client::{Client, Reference};
 
 use crate::RequestError;
+use crate::client::{Inner, Session, registry_error};
 use crate::retry::{RetryPolicy, is_transient, retry};
-use crate::store::{Inner, Session, registry_error};
 
 /// A blob being read.
 pub(crate) struct BlobReader {

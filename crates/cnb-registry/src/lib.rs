@@ -11,6 +11,7 @@
 //! nowhere below it. Environment values arrive in an [`Environment`] built by the caller.
 //! Credentials never appear in logs, `Debug` output or errors.
 
+mod client;
 mod docker_config;
 mod download;
 mod env;

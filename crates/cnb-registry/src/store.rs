@@ -1,24 +1,21 @@
-//! [`RegistryStore`]: the [`ImageStore`] over OCI distribution registries. It owns a tokio
-//! runtime so that its callers stay synchronous, one oci-client `Client` per registry host,
-//! and the set of blobs known to be present (written, found or mounted in this run).
+//! [`RegistryStore`]: the [`ImageStore`] over OCI distribution registries, on top of the
+//! shared state in `client.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cnb_image::{
     Action, BlobWriter, Digest, ImageRef, ImageStore, Index, Manifest, MediaType, StoreError,
 };
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
 
+use crate::client::{Inner, oci_reference, registry_error, store_error};
 use crate::download::BlobReader;
-use crate::retry::{RetryPolicy, is_not_found, is_unauthorized, retry};
-use crate::transport::{Transport, client_config, load_roots};
+use crate::retry::{RetryPolicy, is_not_found, retry};
+use crate::transport::{Transport, load_roots};
 use crate::upload::RegistryBlobWriter;
-use crate::{Credential, Environment, Error, Keychain, RequestError};
+use crate::{Environment, Error, Keychain};
 
 /// How the store reaches registries.
 #[derive(Debug, Clone)]
@@ -50,28 +47,6 @@ pub struct RegistryStore {
     inner: Arc<Inner>,
 }
 
-/// What blob writers share with the store.
-pub(crate) struct Inner {
-    runtime: tokio::runtime::Runtime,
-    transport: Transport,
-    keychain: Keychain,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) spool_dir: Option<PathBuf>,
-    /// Plain HTTP, for identity-token exchanges.
-    http: reqwest::Client,
-    /// One client per registry, or per repository for identity tokens (whose access tokens
-    /// are scoped to one repository).
-    clients: Mutex<BTreeMap<String, (Arc<Client>, RegistryAuth)>>,
-    present: Mutex<BTreeSet<(String, Digest)>>,
-}
-
-/// A client with its credentials applied, and the reference in its terms.
-pub(crate) struct Session {
-    pub(crate) client: Arc<Client>,
-    pub(crate) auth: RegistryAuth,
-    pub(crate) reference: Reference,
-}
-
 impl RegistryStore {
     /// A store using `keychain` for credentials; `env` supplies CA files and proxies.
     pub fn new(
@@ -98,160 +73,15 @@ impl RegistryStore {
         let http = crate::token::http_client(&transport)
             .map_err(|source| Error::BuildHttpClient { source })?;
         Ok(Self {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Inner::new(
                 runtime,
                 http,
                 transport,
                 keychain,
-                retry: config.retry,
-                spool_dir: config.spool_dir,
-                clients: Mutex::new(BTreeMap::new()),
-                present: Mutex::new(BTreeSet::new()),
-            }),
+                config.retry,
+                config.spool_dir,
+            )),
         })
-    }
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Inner {
-    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
-    }
-
-    pub(crate) fn handle(&self) -> tokio::runtime::Handle {
-        self.runtime.handle().clone()
-    }
-
-    pub(crate) fn timeout(&self) -> Duration {
-        self.transport.request_timeout
-    }
-
-    /// A session for `reference`'s registry, creating its client on first use.
-    pub(crate) fn session(&self, reference: &ImageRef) -> Result<Session, RequestError> {
-        let registry = reference.registry();
-        let credential = self
-            .keychain
-            .credential(registry)
-            .map_err(|err| RequestError::Credentials(Box::new(err)))?;
-        let key = match &credential {
-            Credential::IdentityToken(_) => format!("{registry}/{}", reference.repository()),
-            _ => registry.to_owned(),
-        };
-        let mut clients = lock(&self.clients);
-        let (client, auth) = if let Some((client, auth)) = clients.get(&key) {
-            (Arc::clone(client), auth.clone())
-        } else {
-            let auth = match credential {
-                Credential::Anonymous => RegistryAuth::Anonymous,
-                Credential::Basic { username, password } => RegistryAuth::Basic(username, password),
-                Credential::Bearer(token) => RegistryAuth::Bearer(token),
-                Credential::IdentityToken(token) => {
-                    RegistryAuth::Bearer(self.block_on(crate::token::exchange(
-                        &self.http,
-                        &self.transport,
-                        registry,
-                        reference.repository(),
-                        &token,
-                    ))?)
-                }
-            };
-            let config = client_config(registry, &self.transport);
-            let client = Client::try_from(config).map_err(|source| {
-                RequestError::Client(Box::new(Error::BuildClient {
-                    registry: registry.to_owned(),
-                    source,
-                }))
-            })?;
-            let client = Arc::new(client);
-            self.block_on(client.store_auth_if_needed(registry, &auth));
-            clients.insert(key, (Arc::clone(&client), auth.clone()));
-            (client, auth)
-        };
-        Ok(Session {
-            client,
-            auth,
-            reference: oci_reference(reference),
-        })
-    }
-
-    pub(crate) fn is_present(&self, reference: &ImageRef, digest: &Digest) -> bool {
-        lock(&self.present).contains(&(reference.context().to_string(), *digest))
-    }
-
-    pub(crate) fn mark_present(&self, reference: &ImageRef, digest: &Digest) {
-        lock(&self.present).insert((reference.context().to_string(), *digest));
-    }
-
-    /// HEAD the blob, with retries.
-    pub(crate) fn has_blob(
-        &self,
-        reference: &ImageRef,
-        digest: &Digest,
-    ) -> Result<bool, RequestError> {
-        if self.is_present(reference, digest) {
-            return Ok(true);
-        }
-        let session = self.session(reference)?;
-        let digest_text = digest.to_string();
-        let found = self.block_on(retry(self.retry, self.timeout(), "HEAD blob", || {
-            let (client, reference, digest) = (&session.client, &session.reference, &digest_text);
-            async move {
-                client
-                    .blob_exists(reference, digest)
-                    .await
-                    .map_err(|source| registry_error("HEAD blob", source))
-            }
-        }))?;
-        if found {
-            self.mark_present(reference, digest);
-        }
-        Ok(found)
-    }
-}
-
-/// Our reference in oci-client's terms.
-fn oci_reference(reference: &ImageRef) -> Reference {
-    let (registry, repository) = (
-        reference.registry().to_owned(),
-        reference.repository().to_owned(),
-    );
-    match (reference.tag(), reference.digest()) {
-        (_, Some(digest)) => Reference::with_digest(registry, repository, digest.to_string()),
-        (Some(tag), None) => Reference::with_tag(registry, repository, tag.to_owned()),
-        (None, None) => {
-            Reference::with_tag(registry, repository, cnb_image::DEFAULT_TAG.to_owned())
-        }
-    }
-}
-
-pub(crate) fn registry_error(
-    operation: &str,
-    source: oci_client::errors::OciDistributionError,
-) -> RequestError {
-    RequestError::Registry {
-        operation: operation.to_owned(),
-        source,
-    }
-}
-
-/// A store error for a failed request, `Unauthorized` when the registry refused us.
-pub(crate) fn store_error(
-    action: Action,
-    reference: &ImageRef,
-    err: RequestError,
-    otherwise: impl FnOnce(String, cnb_image::BoxError) -> StoreError,
-) -> StoreError {
-    if is_unauthorized(&err) {
-        StoreError::Unauthorized {
-            action,
-            reference: reference.to_string(),
-            source: err.into(),
-        }
-    } else {
-        otherwise(reference.to_string(), err.into())
     }
 }
 
@@ -395,14 +225,23 @@ impl ImageStore for RegistryStore {
                 source: "no reference to write".into(),
             });
         };
-        let blobs = referenced_blobs(media_type, bytes).map_err(|source| StoreError::Parse {
-            reference: first.to_string(),
-            source,
-        })?;
+        let (blobs, children) =
+            referenced(media_type, bytes).map_err(|source| StoreError::Parse {
+                reference: first.to_string(),
+                source,
+            })?;
         for target in targets {
             for digest in &blobs {
                 let present = self.reuse_blob(target, digest, std::slice::from_ref(first))?;
                 if !present {
+                    return Err(StoreError::MissingBlob {
+                        reference: target.to_string(),
+                        digest: *digest,
+                    });
+                }
+            }
+            for digest in &children {
+                if self.read_manifest_raw(target, Some(digest))?.is_none() {
                     return Err(StoreError::MissingBlob {
                         reference: target.to_string(),
                         digest: *digest,
@@ -448,16 +287,22 @@ impl ImageStore for RegistryStore {
     }
 }
 
-/// The digests a manifest (config and layers) or index (its manifests) references. Index
-/// entries are manifests, which the registry checks itself when the index is written.
-fn referenced_blobs(
+/// What must be in place before a manifest is tagged: the blobs of an image manifest (config
+/// and layers), or the manifests an index lists.
+fn referenced(
     media_type: &MediaType,
     bytes: &[u8],
-) -> Result<Vec<Digest>, cnb_image::ParseError> {
+) -> Result<(Vec<Digest>, Vec<Digest>), cnb_image::ParseError> {
     if media_type.is_index() {
-        Index::from_json(bytes)?;
-        return Ok(Vec::new());
+        let index = Index::from_json(bytes)?;
+        return Ok((
+            Vec::new(),
+            index.manifests.iter().map(|entry| entry.digest).collect(),
+        ));
     }
     let manifest = Manifest::from_json(bytes)?;
-    Ok(manifest.blobs().map(|blob| blob.digest).collect())
+    Ok((
+        manifest.blobs().map(|blob| blob.digest).collect(),
+        Vec::new(),
+    ))
 }

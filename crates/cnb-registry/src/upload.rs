@@ -12,8 +12,8 @@ use tempfile::NamedTempFile;
 use tokio_util::io::ReaderStream;
 
 use crate::RequestError;
+use crate::client::{Inner, registry_error, store_error};
 use crate::retry::retry;
-use crate::store::{Inner, registry_error, store_error};
 
 /// Bytes per read from the spool file, and so per chunk handed to the client.
 const READ_CHUNK: usize = 1024 * 1024;

@@ -9,3 +9,4 @@ mod install;
 mod layout_store;
 mod registry;
 mod registry_store;
+mod registry_transfer;

@@ -1,0 +1,218 @@
+//! What `cnb-registry` sends over the wire, seen through a counting, fault-injecting proxy
+//! in front of a real `docker-registry`: no blob twice (existence checks, mounts), retries
+//! through dropped connections and server errors, resumed downloads, and no tag on an
+//! incomplete image when an upload gives up.
+
+use cnb_image::{Descriptor, Digest, ImageStore, MediaType, StoreError};
+use cnb_registry::Environment;
+use cnb_testkit::{Fault, FaultKind, RegistryFixture, RegistryProxy};
+
+use crate::image_support::{chain, inspect, push_image, reference, registry_store};
+use crate::registry_store::{amd64, two_layers};
+
+#[test]
+fn a_second_push_of_the_same_layers_sends_no_blob_bytes() {
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let via_proxy = |name: &str| reference(&format!("{}/{name}", proxy.host()));
+    let first = push_image(
+        &registry_store(&Environment::default(), &[]),
+        &[via_proxy("test/app:1")],
+        &two_layers(),
+        &[],
+    );
+    let uploaded = proxy.body_bytes("/blobs/uploads/");
+    let layer_bytes: u64 = first.manifest.blobs().map(|blob| blob.size).sum();
+    assert_eq!(uploaded, layer_bytes, "{:#?}", proxy.requests());
+
+    // Same repository, a fresh store (no memory of the first push): existence checks only.
+    proxy.clear();
+    let again = push_image(
+        &registry_store(&Environment::default(), &[]),
+        &[via_proxy("test/app:2")],
+        &two_layers(),
+        &[],
+    );
+    assert_eq!(again.digest, first.digest);
+    assert_eq!(
+        proxy.body_bytes("/blobs/uploads/"),
+        0,
+        "{:#?}",
+        proxy.requests()
+    );
+    assert!(proxy.requests().iter().any(|r| r.method == "HEAD"));
+
+    // Another repository of the same registry: the blobs are mounted, not sent.
+    proxy.clear();
+    let store = registry_store(&Environment::default(), &[]);
+    let target = via_proxy("mounted/app:1");
+    for blob in first.manifest.blobs() {
+        assert!(
+            store
+                .reuse_blob(&target, &blob.digest, &[via_proxy("test/app:1")])
+                .expect("mount")
+        );
+    }
+    store
+        .write_image(std::slice::from_ref(&target), &first.manifest)
+        .expect("manifest");
+    assert_eq!(proxy.body_bytes("/blobs/uploads/"), 0);
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.contains("mount=")),
+        "{:#?}",
+        proxy.requests()
+    );
+    let seen = inspect(
+        &format!("docker://{}", registry.reference("mounted/app:1")),
+        &["--tls-verify=false"],
+    );
+    assert_eq!(seen["Digest"], first.digest.to_string());
+}
+
+#[test]
+fn uploads_retry_through_dropped_connections_and_server_errors() {
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    for fault in [
+        Fault {
+            method: "PATCH".into(),
+            path_contains: "/blobs/uploads/".into(),
+            kind: FaultKind::DropAfter(100),
+            times: 1,
+        },
+        Fault {
+            method: "PUT".into(),
+            path_contains: "/blobs/uploads/".into(),
+            kind: FaultKind::Status(500),
+            times: 1,
+        },
+        Fault {
+            method: "HEAD".into(),
+            path_contains: "/blobs/".into(),
+            kind: FaultKind::Status(503),
+            times: 1,
+        },
+        Fault {
+            method: "PUT".into(),
+            path_contains: "/manifests/".into(),
+            kind: FaultKind::Status(502),
+            times: 1,
+        },
+    ] {
+        proxy.inject(fault);
+    }
+    let image = reference(&format!("{}/test/app:v1", proxy.host()));
+    let store = registry_store(&Environment::default(), &[]);
+    let written = push_image(&store, std::slice::from_ref(&image), &two_layers(), &[]);
+    let requests = proxy.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method == "PATCH" && r.status.is_none())
+    );
+    assert!(requests.iter().any(|r| r.status == Some(500)));
+    assert!(requests.iter().any(|r| r.status == Some(502)));
+    let seen = inspect(
+        &format!("docker://{}", registry.reference("test/app:v1")),
+        &["--tls-verify=false"],
+    );
+    assert_eq!(seen["Digest"], written.digest.to_string());
+    let read = store
+        .read_image(&image, &amd64())
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.config, written.config);
+}
+
+#[test]
+fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    proxy.inject(Fault {
+        method: "PATCH".into(),
+        path_contains: "/blobs/uploads/".into(),
+        kind: FaultKind::DropAfter(10),
+        times: 1000,
+    });
+    let image = reference(&format!("{}/test/app:v1", proxy.host()));
+    let store = registry_store(&Environment::default(), &[]);
+    let mut writer = store
+        .blob_writer(&image, MediaType::OciLayerGzip)
+        .expect("writer");
+    std::io::Write::write_all(&mut writer, &two_layers()[0]).expect("spooled");
+    let err = writer.finish().expect_err("the upload gives up");
+    let message = chain(&err);
+    assert!(
+        message.starts_with(&format!("writing blob to {image}")),
+        "{message}"
+    );
+    let dropped = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(dropped, 3, "one PATCH per attempt: {:#?}", proxy.requests());
+
+    // The caller may still try to tag; the store refuses while a referenced blob is missing.
+    let config = store
+        .write_blob(&image, MediaType::OciConfig, b"{}")
+        .expect("small config goes through");
+    let layer = Descriptor::new(
+        MediaType::OciLayerGzip,
+        Digest::of(&two_layers()[0]),
+        two_layers()[0].len() as u64,
+    );
+    let manifest = cnb_image::Manifest::new(MediaType::OciManifest, config, vec![layer.clone()]);
+    let err = store
+        .write_image(std::slice::from_ref(&image), &manifest)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::MissingBlob { digest, .. } if digest == layer.digest),
+        "{err}"
+    );
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("/manifests/"))
+    );
+    assert!(store.read_image(&image, &amd64()).expect("read").is_none());
+}
+
+#[test]
+fn a_download_cut_mid_blob_resumes_and_still_checks_the_digest() {
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let image = reference(&format!("{}/test/big:v1", proxy.host()));
+    let store = registry_store(&Environment::default(), &[]);
+    // 256 KiB that gzip cannot shrink much: a counter hashed into bytes.
+    let blob: Vec<u8> = (0u32..8192)
+        .flat_map(|n| *Digest::of(&n.to_le_bytes()).as_bytes())
+        .collect();
+    let written = store
+        .write_blob(&image, MediaType::OciLayer, &blob)
+        .expect("blob written");
+    proxy.clear();
+    proxy.inject(Fault {
+        method: "GET".into(),
+        path_contains: format!("/blobs/{}", written.digest),
+        kind: FaultKind::CutResponseAfter(64 * 1024),
+        times: 1,
+    });
+    let read = store.read_blob(&image, &written.digest).expect("read back");
+    assert_eq!(read, blob);
+    let gets = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+        .count();
+    assert_eq!(
+        gets,
+        2,
+        "one cut download, one resumed: {:#?}",
+        proxy.requests()
+    );
+}
