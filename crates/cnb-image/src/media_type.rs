@@ -180,7 +180,13 @@ mod tests {
     fn tells_a_manifest_from_an_index_by_its_field_or_shape() {
         let docker = br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#;
         assert_eq!(MediaType::of_manifest(docker), MediaType::DockerManifest);
-        assert_eq!(MediaType::of_manifest(br#"{"manifests":[]}"#), MediaType::OciIndex);
-        assert_eq!(MediaType::of_manifest(br#"{"config":{}}"#), MediaType::OciManifest);
+        assert_eq!(
+            MediaType::of_manifest(br#"{"manifests":[]}"#),
+            MediaType::OciIndex
+        );
+        assert_eq!(
+            MediaType::of_manifest(br#"{"config":{}}"#),
+            MediaType::OciManifest
+        );
     }
 }

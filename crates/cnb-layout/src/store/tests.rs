@@ -176,7 +176,11 @@ fn reuses_blobs_from_other_layouts_by_link() {
     let app = reference("reg.io/app:1");
     let layer = manifest.layers[0].digest;
     assert!(!store.reuse_blob(&app, &layer, &[]).unwrap());
-    assert!(store.reuse_blob(&app, &layer, std::slice::from_ref(&base)).unwrap());
+    assert!(
+        store
+            .reuse_blob(&app, &layer, std::slice::from_ref(&base))
+            .unwrap()
+    );
     assert!(store.has_blob(&app, &layer).unwrap());
     assert!(store.reuse_blob(&app, &layer, &[]).unwrap());
 }
