@@ -67,10 +67,6 @@ impl Inner {
         self.runtime.block_on(future)
     }
 
-    pub(crate) fn handle(&self) -> tokio::runtime::Handle {
-        self.runtime.handle().clone()
-    }
-
     pub(crate) fn timeout(&self) -> Duration {
         self.transport.request_timeout
     }

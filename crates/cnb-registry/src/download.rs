@@ -19,7 +19,8 @@ use crate::retry::{RetryPolicy, is_transient, retry};
 
 /// A blob being read.
 pub(crate) struct BlobReader {
-    handle: tokio::runtime::Handle,
+    /// Keeps the runtime alive for as long as the reader is.
+    inner: Arc<Inner>,
     client: Arc<Client>,
     reference: Reference,
     policy: RetryPolicy,
@@ -38,7 +39,7 @@ pub(crate) struct BlobReader {
 impl BlobReader {
     /// Starts the download (with retries); a 404 comes back as a not-found error.
     pub(crate) fn open(
-        inner: &Inner,
+        inner: &Arc<Inner>,
         session: &Session,
         digest: Digest,
     ) -> Result<Self, RequestError> {
@@ -53,7 +54,7 @@ impl BlobReader {
             }
         }))?;
         Ok(Self {
-            handle: inner.handle(),
+            inner: Arc::clone(inner),
             client: Arc::clone(&session.client),
             reference: session.reference.clone(),
             policy: inner.retry,
@@ -72,7 +73,7 @@ impl BlobReader {
     fn resume(&mut self) -> Result<(), RequestError> {
         let digest = self.expected.to_string();
         let (client, reference, offset) = (&self.client, &self.reference, self.offset);
-        let response = self.handle.block_on(retry(
+        let response = self.inner.block_on(retry(
             self.policy,
             self.timeout,
             "GET blob (resumed)",
@@ -97,7 +98,7 @@ impl BlobReader {
     /// The next chunk to hand out, `None` at the end.
     fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         loop {
-            match self.handle.block_on(self.stream.next()) {
+            match self.inner.block_on(self.stream.next()) {
                 Some(Ok(mut chunk)) => {
                     let drop = usize::try_from(self.skip)
                         .unwrap_or(usize::MAX)

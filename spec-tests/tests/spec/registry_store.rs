@@ -97,6 +97,15 @@ fn an_image_we_push_is_read_back_by_skopeo_and_unpacked_by_umoci() {
         .read_blob(&image, &written.manifest.layers[1].digest)
         .expect("layer");
     assert_eq!(layer_bytes, two_layers()[1]);
+    // A reader outlives the store that opened it.
+    let mut reader = store
+        .open_blob(&image, &written.manifest.layers[0].digest)
+        .expect("open")
+        .expect("present");
+    drop(store);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut bytes).expect("read after drop");
+    assert_eq!(bytes, two_layers()[0]);
 }
 
 #[test]
