@@ -57,14 +57,6 @@ pub enum Error {
     /// A process type holds a character not allowed in a file name under `/cnb/process`.
     #[error("invalid process type '{0}': type may not contain characters '/><:|&\\'")]
     InvalidProcessType(String),
-    /// A slice pattern is malformed.
-    #[error("failed to check if '{path}' matches '{pattern}': syntax error in pattern")]
-    BadPattern {
-        /// The path, relative to the app dir.
-        path: String,
-        /// The pattern.
-        pattern: String,
-    },
     /// Reading the archive (or decompressing it) failed.
     #[error("reading the layer archive")]
     ReadArchive {
