@@ -6,6 +6,7 @@ mod cli;
 mod detector;
 mod image_support;
 mod install;
+mod launcher;
 mod layout_store;
 mod registry;
 mod registry_store;

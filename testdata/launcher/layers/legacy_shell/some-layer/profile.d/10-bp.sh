@@ -1,0 +1,1 @@
+echo "sourced bp profile"

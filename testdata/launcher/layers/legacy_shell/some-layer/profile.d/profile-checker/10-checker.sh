@@ -1,0 +1,2 @@
+echo "sourced bp profile for profile-checker"
+export VAR_FROM_PROFILE="from-bp-profile"
