@@ -430,8 +430,7 @@ fn the_detector_refuses_to_run_as_root() {
     let command = fixture.command("0.12", &[]);
     // setpriv's own three options and the detector's path come first.
     let args: Vec<std::ffi::OsString> = command.get_args().skip(4).map(ToOwned::to_owned).collect();
-    let mut as_root =
-        std::process::Command::new(cnb_testkit::Lifecycle::installed().path("detector"));
+    let mut as_root = std::process::Command::new(fixture.detector());
     as_root
         .env_clear()
         .env("CNB_PLATFORM_API", "0.12")

@@ -121,7 +121,7 @@ impl Fixture {
     /// The detector command as the build user, with `CNB_PLATFORM_API=api` and the fixture's
     /// directories as flags, then `args`.
     pub(crate) fn command(&self, api: &str, args: &[&str]) -> Command {
-        let lifecycle = Lifecycle::installed();
+        let detector = self.detector();
         let mut command = if is_root() {
             let mut command = Command::new("setpriv");
             command
@@ -130,10 +130,10 @@ impl Fixture {
                     &format!("--regid={BUILD_UID}"),
                     "--clear-groups",
                 ])
-                .arg(lifecycle.path("detector"));
+                .arg(&detector);
             command
         } else {
-            Command::new(lifecycle.path("detector"))
+            Command::new(&detector)
         };
         command
             .env_clear()
@@ -157,6 +157,17 @@ impl Fixture {
             command.arg(format!("-build-config={}", self.build_config.display()));
         }
         command
+    }
+
+    /// The installed multi-call binary, copied into the fixture as `detector` so that the build
+    /// user can run it wherever the workspace lives (a checkout under a private home, say).
+    pub(crate) fn detector(&self) -> PathBuf {
+        let detector = self.dir.join("cnb/lifecycle/detector");
+        if !detector.exists() {
+            fs::create_dir_all(detector.parent().unwrap()).unwrap();
+            fs::copy(Lifecycle::installed().path("lifecycle"), &detector).unwrap();
+        }
+        detector
     }
 
     pub(crate) fn run(&self, api: &str, args: &[&str]) -> Finished {
