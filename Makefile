@@ -70,7 +70,11 @@ bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a seque
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	testdata/buildpacks/bench-detector.sh $(SPEC_INSTALL)/cnb/lifecycle
 
-bench: bench-archive bench-detector ## Every benchmark; prints figures and ratios, never fails on them
+bench: bench-archive bench-detector bench-launcher ## Every benchmark; prints figures and ratios, never fails on them
 
 bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
 	$(CARGO) run --release --locked -p cnb-archive --example bench
+
+.PHONY: bench-launcher
+bench-launcher: static ## Launcher start-to-exec (/cnb/process/web) vs a bare exec of the same static binary, and its size
+	$(CARGO) run --release --locked -p cnb-launcher --example bench -- $(STATIC_DIR)/launcher
