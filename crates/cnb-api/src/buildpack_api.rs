@@ -27,6 +27,8 @@ since! {
     /// (`CNB_PLATFORM_DIR`, `CNB_BUILD_PLAN_PATH`; for build `CNB_BP_PLAN_PATH`,
     /// `CNB_LAYERS_DIR`).
     gets_path_env => (0, 8);
+    /// BP0.8: processes may set `working-dir` (before, the builder drops it with a warning).
+    has_process_working_dir => (0, 8);
     /// BP0.9: process commands are arrays and processes are direct; user args given at launch
     /// replace a process's default args instead of being appended to them.
     overrides_process_args => (0, 9);
@@ -60,6 +62,8 @@ mod tests {
         let api = |text| check_buildpack_api("a@1", text).unwrap();
         assert!(!api("0.7").gets_path_env());
         assert!(api("0.8").gets_path_env());
+        assert!(!api("0.7").has_process_working_dir());
+        assert!(api("0.8").has_process_working_dir());
         assert!(!api("0.8").overrides_process_args());
         assert!(api("0.9").overrides_process_args());
         assert!(!api("0.9").gets_target_env());

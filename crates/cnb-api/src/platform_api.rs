@@ -25,8 +25,13 @@ macro_rules! since {
 since! {
     /// P0.8: the analyzer restores the previous image's SBOM layer.
     restores_sbom_layer => (0, 8);
+    /// P0.8: the builder copies buildpacks' SBOM files (`*.sbom.<ext>`) under `<layers>/sbom`.
+    copies_sbom_files => (0, 8);
     /// P0.9: `SOURCE_DATE_EPOCH` sets the image's `created` time.
     honours_source_date_epoch => (0, 9);
+    /// P0.9: the legacy `[[bom]]` goes to `<layers>/sbom/{launch,build}/sbom.legacy.json`
+    /// instead of `metadata.toml` and `report.toml`.
+    moves_legacy_bom_to_sbom => (0, 9);
     /// P0.10: process commands are arrays and user args override process args.
     has_command_arrays => (0, 10);
     /// P0.12: the run image comes from `run.toml` (`-run`), not `stack.toml` (`-stack`), and
@@ -77,6 +82,10 @@ mod tests {
     fn launcher_predicates_switch_on_at_their_versions() {
         let api = |text| check_platform_api(Some(text)).unwrap();
         assert!(!api("0.9").has_command_arrays());
+        assert!(!api("0.7").copies_sbom_files());
+        assert!(api("0.8").copies_sbom_files());
+        assert!(!api("0.8").moves_legacy_bom_to_sbom());
+        assert!(api("0.9").moves_legacy_bom_to_sbom());
         assert!(api("0.10").has_command_arrays());
         assert!(!api("0.14").has_exec_env());
         assert!(api("0.15").has_exec_env());

@@ -71,6 +71,24 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The Buildpack Plan for `bin/build` could not be written.
+    #[error("writing the buildpack plan of {module}")]
+    WritePlan {
+        /// `id@version`.
+        module: String,
+        /// What encoding or writing said.
+        source: Box<cnb_files::Error>,
+    },
+    /// The buildpack's directory in `<layers>` could not be created.
+    #[error("creating the layers directory {} of {module}", path.display())]
+    CreateLayersDir {
+        /// `id@version`.
+        module: String,
+        /// `<layers>/<escaped id>`.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// The build plan written by `bin/detect` is unreadable or not a build plan.
     #[error("reading the build plan of {module}")]
     ReadPlan {

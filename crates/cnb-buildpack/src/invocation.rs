@@ -71,6 +71,34 @@ impl Invocation {
         Ok(Captured { status, output })
     }
 
+    /// Runs to completion with stdout and stderr both written to the lifecycle's stdout (the
+    /// Go lifecycle streams `bin/build` that way).
+    pub fn run_to_stdout(&self) -> Result<ExitStatus, Error> {
+        use std::io::Write as _;
+        use std::os::fd::AsFd as _;
+        let spawn_error = |source| Error::Spawn {
+            path: self.program.clone(),
+            source,
+        };
+        // Whatever the lifecycle logged so far goes out before the child's output.
+        let _ = std::io::stdout().flush();
+        let stdout = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(spawn_error)?;
+        let stderr = stdout.try_clone().map_err(spawn_error)?;
+        let mut child = self
+            .command()
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .map_err(spawn_error)?;
+        child.wait().map_err(|source| Error::Wait {
+            path: self.program.clone(),
+            source,
+        })
+    }
+
     /// Runs to completion with stdout and stderr passed through to the lifecycle's own.
     pub fn run_inherited(&self) -> Result<ExitStatus, Error> {
         let mut child = self.command().spawn().map_err(|source| Error::Spawn {

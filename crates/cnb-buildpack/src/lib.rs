@@ -3,12 +3,13 @@
 //! with their API checked and their targets inferred, the run image's target as buildpacks see it
 //! (`CNB_TARGET_*`, with the build container's `/etc/os-release` as the distro fallback), and
 //! running a module's executables by their own path (libcnb dispatches on `argv[0]`) with the
-//! contract's environment and arguments. [`detect`] runs one `bin/detect`; the builder's
-//! `bin/build` reuses [`Invocation`] and [`module_env`].
+//! contract's environment and arguments. [`detect`] runs one `bin/detect` and [`build`] one
+//! `bin/build`.
 //!
 //! Layer 2: depends on `cnb-api`, `cnb-files`, `cnb-env` (and `cnb-sys` when it needs a seam);
 //! never on images, registries or the platform's inputs.
 
+mod build;
 mod detect;
 mod error;
 mod invocation;
@@ -16,6 +17,7 @@ mod module;
 mod store;
 mod target;
 
+pub use build::{BuildInputs, BuildRun, build};
 pub use detect::{DetectCode, DetectInputs, DetectRun, detect};
 pub use error::Error;
 pub use invocation::{Captured, Invocation};

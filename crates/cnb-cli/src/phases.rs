@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use cnb_api::{ExitKind, Phase};
+use cnb_builder::{Builder, BuilderConfig};
 use cnb_detector::{DEFAULT_OS_RELEASE, Detector, DetectorConfig};
 use cnb_platform::Inputs;
 
@@ -14,6 +15,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     privileges::prepare(inputs)?;
     match inputs.phase {
         Phase::Detector => detect(inputs),
+        Phase::Builder => build(inputs),
         phase => Err(Failure::message(
             ExitKind::Failed,
             format!(
@@ -45,6 +47,29 @@ fn detect(inputs: &Inputs) -> Result<(), Failure> {
         os_release_path: PathBuf::from(DEFAULT_OS_RELEASE),
     };
     Detector::new(config)
+        .run()
+        .map(drop)
+        .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
+}
+
+/// The builder: its config from the inputs, and its error as one line and exit code.
+fn build(inputs: &Inputs) -> Result<(), Failure> {
+    let config = BuilderConfig {
+        platform_api: inputs.platform_api,
+        app_dir: inputs.app_dir.clone(),
+        layers_dir: inputs.layers_dir.clone(),
+        platform_dir: inputs.platform_dir.clone(),
+        build_config_dir: inputs.build_config_dir.clone(),
+        buildpacks_dir: inputs.buildpacks_dir.clone(),
+        group_path: inputs.group_path.clone(),
+        plan_path: inputs.plan_path.clone(),
+        analyzed_path: inputs.analyzed_path.clone(),
+        exec_env: inputs.exec_env.clone(),
+        // As for the detector: the lifecycle's own environment, allow-listed by cnb-env.
+        environ: std::env::vars_os().collect(),
+        os_release_path: PathBuf::from(cnb_builder::DEFAULT_OS_RELEASE),
+    };
+    Builder::new(config)
         .run()
         .map(drop)
         .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))

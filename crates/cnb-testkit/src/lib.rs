@@ -3,11 +3,15 @@
 //! storage; [`RunImage`] builds a tiny busybox-static run image with `umoci` (no Docker) into
 //! an OCI layout and pushes it with `skopeo`; [`http_get`] probes a loopback server.
 //!
+//! [`build_user_command`] runs a phase as the unprivileged build user the detector and builder
+//! need, through `setpriv` when the tests run as root.
+//!
 //! Only ever a dev-dependency. Needs the Debian packages `docker-registry`, `skopeo`, `umoci`
 //! and `busybox-static` (and `apache2-utils` for [`RegistryFixture::with_htpasswd`]); errors
 //! say which one is missing. Everything a fixture creates lives in a temp dir it owns and
 //! removes on drop, and no fixture uses a fixed port, so tests can run in parallel.
 
+mod build_user;
 mod command;
 mod http;
 mod lifecycle;
@@ -15,6 +19,9 @@ mod proxy;
 mod registry;
 mod run_image;
 
+pub use build_user::{
+    BUILD_UID, build_user_command, hand_to_build_user, is_root, phase_for_build_user,
+};
 pub use http::{HttpResponse, http_get};
 pub use lifecycle::{Finished, LIFECYCLE_DIR_VAR, Lifecycle, SPEC_INSTALL_DIR};
 pub use proxy::{Fault, FaultKind, IO_TIMEOUT, MAX_CONNECTIONS, RegistryProxy, SeenRequest};

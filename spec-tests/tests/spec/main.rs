@@ -2,6 +2,7 @@
 //! tests run in parallel.
 
 mod auth;
+mod builder;
 mod cli;
 mod detector;
 mod image_support;
