@@ -78,3 +78,13 @@ bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd) vs tar|gzip
 .PHONY: bench-launcher
 bench-launcher: static ## Launcher start-to-exec (/cnb/process/web) vs a bare exec of the same static binary, and its size
 	$(CARGO) run --release --locked -p cnb-launcher --example bench -- $(STATIC_DIR)/launcher
+
+# the builder spec tests' libcnb buildpack (see test-buildpacks-builder)
+export CNB_SPEC_LIBCNB_LAYERS_BUILDPACK := $(TEST_BUILDPACKS)/libcnb-layers
+.PHONY: test-buildpacks-builder
+test-buildpacks: test-buildpacks-builder
+
+test-buildpacks-builder: ## The builder's libcnb test buildpack (its own Cargo project; shares libcnb-probe's target dir)
+	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR))/libcnb-probe $(CARGO) build --locked \
+	  --manifest-path testdata/buildpacks/builder/libcnb-layers/Cargo.toml
+	install -D -m 0755 $(abspath $(TARGET_DIR))/libcnb-probe/debug/libcnb-layers $(TEST_BUILDPACKS)/libcnb-layers
