@@ -19,5 +19,10 @@ fn main() -> ExitCode {
         let _ = writeln!(std::io::stdout(), "{}", cnb_api::version_line());
         return ExitCode::SUCCESS;
     }
-    ExitCode::from(cnb_launcher::main(&args, std::env::vars_os().collect()))
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the launcher's environment is the app's: it is read once, here, and handed on"
+    )]
+    let environ = std::env::vars_os().collect();
+    ExitCode::from(cnb_launcher::main(&args, environ))
 }

@@ -42,8 +42,8 @@ fn detect(inputs: &Inputs) -> Result<(), Failure> {
         plan_path: inputs.plan_path.clone(),
         exec_env: inputs.exec_env.clone(),
         // The buildpacks' base environment is the lifecycle's own, filtered by cnb-env's
-        // allow-list; cnb-platform's `EnvSource` only answers for single names.
-        environ: std::env::vars_os().collect(),
+        // allow-list.
+        environ: inputs.environ.clone(),
         os_release_path: PathBuf::from(DEFAULT_OS_RELEASE),
     };
     Detector::new(config)
@@ -66,7 +66,7 @@ fn build(inputs: &Inputs) -> Result<(), Failure> {
         analyzed_path: inputs.analyzed_path.clone(),
         exec_env: inputs.exec_env.clone(),
         // As for the detector: the lifecycle's own environment, allow-listed by cnb-env.
-        environ: std::env::vars_os().collect(),
+        environ: inputs.environ.clone(),
         os_release_path: PathBuf::from(cnb_builder::DEFAULT_OS_RELEASE),
     };
     Builder::new(config)

@@ -1,6 +1,7 @@
 //! Where environment variables come from: the process, or a map in tests.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 
 /// A source of environment variables.
 pub trait EnvSource {
@@ -11,6 +12,10 @@ pub trait EnvSource {
     fn non_empty(&self, name: &str) -> Option<String> {
         self.var(name).filter(|value| !value.is_empty())
     }
+
+    /// Every variable, for the environments handed on to buildpacks (filtered there by the
+    /// buildpack contract's allow-list) and to registry clients.
+    fn environ(&self) -> Vec<(OsString, OsString)>;
 }
 
 /// The process environment. Values that are not valid UTF-8 count as unset.
@@ -25,11 +30,25 @@ impl EnvSource for ProcessEnv {
         )]
         std::env::var(name).ok()
     }
+
+    fn environ(&self) -> Vec<(OsString, OsString)> {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "cnb-platform is the one reader of the process environment"
+        )]
+        std::env::vars_os().collect()
+    }
 }
 
 impl<S: std::hash::BuildHasher> EnvSource for HashMap<String, String, S> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).cloned()
+    }
+
+    fn environ(&self) -> Vec<(OsString, OsString)> {
+        self.iter()
+            .map(|(name, value)| (name.into(), value.into()))
+            .collect()
     }
 }
 
@@ -39,5 +58,11 @@ impl EnvSource for &[(&str, &str)] {
             .rev()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| (*value).to_owned())
+    }
+
+    fn environ(&self) -> Vec<(OsString, OsString)> {
+        self.iter()
+            .map(|(name, value)| ((*name).into(), (*value).into()))
+            .collect()
     }
 }

@@ -141,6 +141,10 @@ pub struct Inputs {
     /// `CNB_EXEC_ENV` (default `production`).
     pub exec_env: String,
 
+    /// The lifecycle's whole environment, for what it hands on: buildpacks get it filtered by
+    /// the buildpack contract's allow-list, registry clients read their variables from it.
+    pub environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+
     /// Things worth a warning that do not stop the phase, in the order found.
     pub warnings: Vec<String>,
 }
