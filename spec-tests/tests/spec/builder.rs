@@ -7,6 +7,7 @@ mod env;
 mod fixture;
 mod libcnb;
 mod metadata;
+mod sbom;
 
 use cnb_testkit::{Finished, is_root};
 use fixture::Fixture;
