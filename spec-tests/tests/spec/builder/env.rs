@@ -39,6 +39,10 @@ fn two_buildpacks_two_layers() -> Fixture {
         fixture.output("A@1", &format!("a1/{dir}/DIR_PRE.prepend"), value);
         fixture.output("A@1", &format!("a1/{dir}/DIR_PRE.delim"), ":");
     }
+    // a .delim file applies only to its own directory
+    fixture.output("A@1", "a1/env/SCOPED.append", "a1");
+    fixture.output("A@1", "a2/env/SCOPED.delim", ":");
+    fixture.output("A@1", "a2/env.build/SCOPED.append", "a2");
     for dir in ["lib", "include", "pkgconfig"] {
         fixture.output_dir("A@1", &format!("a1/{dir}"));
     }
@@ -69,6 +73,7 @@ fn suffixes_directories_and_order_across_buildpacks_and_layers() {
     assert_eq!(env("C@1", "DIR_PRE").as_deref(), Some("env.build:env"));
     // Go: no delimiter without a .delim file.
     assert_eq!(env("C@1", "NODELIM").as_deref(), Some("a1a2b1b2"));
+    assert_eq!(env("C@1", "SCOPED").as_deref(), Some("a1a2"));
 }
 
 #[test]
