@@ -13,6 +13,7 @@ mod error;
 mod manifest;
 mod media_type;
 mod reference;
+mod run_image;
 mod store;
 
 pub use config::{History, ImageConfig, RootFs, RuntimeConfig};
@@ -24,4 +25,5 @@ pub use media_type::MediaType;
 pub use reference::{
     DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository,
 };
+pub use run_image::select_run_image;
 pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest, platform_name};
