@@ -1,0 +1,222 @@
+//! The image cache (Go's format): an image built from nothing, whose layers are the cached
+//! layer tars and whose `io.buildpacks.lifecycle.cache.metadata` label is the metadata. Layers
+//! added from a tar stream are stored uncompressed, so their digest is their diffID; layers
+//! carried over are reused from the previous cache image by diffID. The manifest is written
+//! last, so until a commit completes the tag still names the previous cache.
+
+use std::io::{self, Read};
+
+use cnb_files::JsonLabel;
+use cnb_files::labels::CacheMetadata;
+use cnb_image::{
+    Descriptor, Digest, Image, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform,
+    RootFs,
+};
+
+use crate::{Cache, Error};
+
+/// The tar of an empty layer: two zero blocks. Some registries refuse images without layers.
+const EMPTY_TAR: [u8; 1024] = [0; 1024];
+
+/// The platform a cache image is read for and written with: this process's.
+fn own_platform() -> Platform {
+    let architecture = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    Platform {
+        architecture: architecture.to_owned(),
+        os: std::env::consts::OS.to_owned(),
+        variant: None,
+    }
+}
+
+/// A cache image opened for reading.
+pub struct ImageCache<'a> {
+    store: &'a dyn ImageStore,
+    reference: ImageRef,
+    image: Option<Image>,
+    metadata: CacheMetadata,
+}
+
+impl<'a> ImageCache<'a> {
+    /// Opens the cache image `reference`. A missing image reads as empty; an unreadable image
+    /// or label is warned about and reads as empty too.
+    pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Self {
+        let image = match store.read_image(&reference, &own_platform()) {
+            Ok(image) => image,
+            Err(error) => {
+                tracing::warn!("ignoring cache image {reference}: {}", chain(&error));
+                None
+            }
+        };
+        let label = image
+            .as_ref()
+            .and_then(|image| image.label(CacheMetadata::LABEL));
+        let metadata = match label.map(CacheMetadata::from_label) {
+            Some(Ok(metadata)) => metadata,
+            Some(Err(error)) => {
+                tracing::warn!("ignoring cache metadata of {reference}: {error}");
+                CacheMetadata::default()
+            }
+            None => CacheMetadata::default(),
+        };
+        Self {
+            store,
+            reference,
+            image,
+            metadata,
+        }
+    }
+
+    /// The blob holding the layer `diff_id`.
+    fn blob(&self, diff_id: &str) -> Option<&Descriptor> {
+        let image = self.image.as_ref()?;
+        let index = image
+            .config
+            .rootfs
+            .diff_ids
+            .iter()
+            .position(|id| id.to_string() == diff_id)?;
+        image.manifest.manifest.layers.get(index)
+    }
+}
+
+impl Cache for ImageCache<'_> {
+    fn exists(&self) -> bool {
+        self.image.is_some()
+    }
+
+    fn metadata(&self) -> &CacheMetadata {
+        &self.metadata
+    }
+
+    fn open_layer(&self, diff_id: &str) -> Result<Box<dyn Read + Send + '_>, Error> {
+        let missing = || Error::MissingLayer {
+            diff_id: diff_id.to_owned(),
+        };
+        let blob = self.blob(diff_id).ok_or_else(missing)?;
+        self.store
+            .open_blob(&self.reference, &blob.digest)
+            .map_err(|source| Error::Store {
+                reference: self.reference.to_string(),
+                source,
+            })?
+            .ok_or_else(missing)
+    }
+}
+
+/// A new cache image, written on [`commit`](Self::commit).
+pub struct ImageCacheWriter<'a> {
+    store: &'a dyn ImageStore,
+    target: ImageRef,
+    previous: Option<ImageCache<'a>>,
+    layers: Vec<(Descriptor, Digest)>,
+}
+
+impl<'a> ImageCacheWriter<'a> {
+    /// Starts a cache image to be written as `target`, reusing layers of `previous`.
+    pub fn new(
+        store: &'a dyn ImageStore,
+        target: ImageRef,
+        previous: Option<ImageCache<'a>>,
+    ) -> Self {
+        Self {
+            store,
+            target,
+            previous,
+            layers: Vec::new(),
+        }
+    }
+
+    fn store_error(&self) -> impl FnOnce(cnb_image::StoreError) -> Error {
+        let reference = self.target.to_string();
+        move |source| Error::Store { reference, source }
+    }
+
+    /// Adds a layer from its uncompressed tar stream; returns its diffID.
+    pub fn add_layer(&mut self, mut tar: impl Read) -> Result<String, Error> {
+        let mut writer = self
+            .store
+            .blob_writer(&self.target, MediaType::OciLayer)
+            .map_err(self.store_error())?;
+        io::copy(&mut tar, &mut writer).map_err(|source| Error::Store {
+            reference: self.target.to_string(),
+            source: cnb_image::StoreError::WriteBlob {
+                reference: self.target.to_string(),
+                source: source.into(),
+            },
+        })?;
+        let descriptor = writer.finish().map_err(self.store_error())?;
+        let diff_id = descriptor.digest;
+        self.layers.push((descriptor, diff_id));
+        Ok(diff_id.to_string())
+    }
+
+    /// Carries the layer `diff_id` over from the previous cache image. Returns whether the
+    /// previous image had it.
+    pub fn reuse_layer(&mut self, diff_id: &str) -> Result<bool, Error> {
+        let Some(previous) = &self.previous else {
+            return Ok(false);
+        };
+        let Some(blob) = previous.blob(diff_id).cloned() else {
+            return Ok(false);
+        };
+        let Ok(parsed) = diff_id.parse::<Digest>() else {
+            return Ok(false);
+        };
+        let sources = [previous.reference.clone()];
+        let present = self
+            .store
+            .reuse_blob(&self.target, &blob.digest, &sources)
+            .map_err(self.store_error())?;
+        if present {
+            self.layers.push((blob, parsed));
+        }
+        Ok(present)
+    }
+
+    /// Writes the config with `metadata` as its label, then the manifest under the target.
+    pub fn commit(mut self, metadata: &CacheMetadata) -> Result<Digest, Error> {
+        if self.layers.is_empty() {
+            self.add_layer(&EMPTY_TAR[..])?;
+        }
+        let label = metadata.to_label().map_err(Error::EncodeMetadata)?;
+        let platform = own_platform();
+        let mut config = ImageConfig {
+            architecture: platform.architecture,
+            os: platform.os,
+            rootfs: RootFs {
+                diff_ids: self.layers.iter().map(|(_, diff_id)| *diff_id).collect(),
+                ..RootFs::default()
+            },
+            ..ImageConfig::default()
+        };
+        config.set_label(CacheMetadata::LABEL, &label);
+        let config = self
+            .store
+            .write_config(&self.target, MediaType::OciConfig, &config)
+            .map_err(self.store_error())?;
+        let layers = self.layers.iter().map(|(blob, _)| blob.clone()).collect();
+        let manifest = Manifest::new(MediaType::OciManifest, config, layers);
+        self.store
+            .write_image(std::slice::from_ref(&self.target), &manifest)
+            .map_err(self.store_error())
+    }
+}
+
+/// An error and its causes on one line, for warnings.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

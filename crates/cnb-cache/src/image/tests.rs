@@ -1,0 +1,117 @@
+use std::fs;
+use std::path::Path;
+
+use cnb_files::labels::{BuildpackLayers, CacheMetadata};
+use cnb_layout::LayoutStore;
+
+use super::*;
+use crate::restore_layer;
+
+fn layer_tar(root: &Path, contents: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(contents.len() as u64);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_cksum();
+    let name = root.join("layer/file");
+    builder
+        .append_data(
+            &mut header,
+            name.strip_prefix("/").unwrap(),
+            contents.as_bytes(),
+        )
+        .unwrap();
+    builder.into_inner().unwrap()
+}
+
+fn metadata(key: &str) -> CacheMetadata {
+    CacheMetadata {
+        buildpacks: vec![BuildpackLayers {
+            key: key.to_owned(),
+            ..BuildpackLayers::default()
+        }],
+        ..CacheMetadata::default()
+    }
+}
+
+#[test]
+fn a_missing_cache_image_reads_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path());
+    let cache = ImageCache::open(&store, ImageRef::parse("example.com/cache").unwrap());
+    assert!(!cache.exists());
+    assert_eq!(cache.metadata(), &CacheMetadata::default());
+}
+
+#[test]
+fn written_layers_read_back_and_survive_a_second_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path());
+    let reference = ImageRef::parse("example.com/cache:one").unwrap();
+    let mut writer = ImageCacheWriter::new(&store, reference.clone(), None);
+    let diff_id = writer
+        .add_layer(&layer_tar(root.path(), "hello")[..])
+        .unwrap();
+    writer.commit(&metadata("bp")).unwrap();
+
+    let cache = ImageCache::open(&store, reference.clone());
+    assert!(cache.exists());
+    assert_eq!(cache.metadata(), &metadata("bp"));
+    restore_layer(&cache, &diff_id, Path::new("/")).unwrap();
+    assert_eq!(
+        fs::read_to_string(root.path().join("layer/file")).unwrap(),
+        "hello"
+    );
+
+    let target = ImageRef::parse("example.com/cache:one").unwrap();
+    let mut second = ImageCacheWriter::new(&store, target.clone(), Some(cache));
+    assert!(second.reuse_layer(&diff_id).unwrap());
+    assert!(!second.reuse_layer("sha256:0000").unwrap());
+    second.commit(&metadata("two")).unwrap();
+    let reread = ImageCache::open(&store, target);
+    assert_eq!(reread.metadata(), &metadata("two"));
+    assert!(reread.open_layer(&diff_id).is_ok());
+}
+
+#[test]
+fn an_empty_cache_image_still_has_one_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path());
+    let reference = ImageRef::parse("example.com/cache").unwrap();
+    ImageCacheWriter::new(&store, reference.clone(), None)
+        .commit(&CacheMetadata::default())
+        .unwrap();
+    let cache = ImageCache::open(&store, reference);
+    assert_eq!(
+        cache.image.as_ref().unwrap().manifest.manifest.layers.len(),
+        1
+    );
+}
+
+#[test]
+fn an_invalid_label_reads_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path());
+    let reference = ImageRef::parse("example.com/cache").unwrap();
+    let mut config = ImageConfig::default();
+    config.set_label(CacheMetadata::LABEL, "{broken");
+    let config = store
+        .write_config(&reference, MediaType::OciConfig, &config)
+        .unwrap();
+    let layer = store
+        .write_blob(&reference, MediaType::OciLayer, &EMPTY_TAR)
+        .unwrap();
+    store
+        .write_image(
+            std::slice::from_ref(&reference),
+            &Manifest::new(MediaType::OciManifest, config, vec![layer]),
+        )
+        .unwrap();
+    let cache = ImageCache::open(&store, reference);
+    assert!(cache.exists());
+    assert_eq!(cache.metadata(), &CacheMetadata::default());
+}
