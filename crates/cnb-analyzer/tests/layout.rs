@@ -1,6 +1,8 @@
 //! The analyzer over an OCI layout in a temp dir: previous image metadata, run image identity
 //! and target, and what is ignored.
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
+
 use std::path::Path;
 
 use cnb_analyzer::{Analyzer, AnalyzerConfig, Error};
