@@ -39,6 +39,13 @@ since! {
     uses_run_toml => (0, 12);
     /// P0.12: the detector checks buildpack `[[targets]]` against the run image's target.
     checks_targets => (0, 12);
+    /// P0.12: rebasing an app image built at this version checks `io.buildpacks.rebasable` and
+    /// the target (os, arch, variant, distro) instead of the stack id and mixins.
+    rebase_checks_targets => (0, 12);
+    /// P0.12: the rebaser records the new run image by name in the label's `runImage`
+    /// (refusing a name not listed there without `-force`) and syncs `io.buildpacks.base.*`
+    /// labels besides `io.buildpacks.stack.*`.
+    rebase_tracks_run_image_name => (0, 12);
     /// P0.13: image extensions are no longer experimental.
     extensions_are_stable => (0, 13);
     /// P0.14: the restorer re-checks that the analyzed run image is readable.
@@ -59,6 +66,13 @@ impl PlatformApi {
     /// The newest version this lifecycle implements.
     pub fn latest() -> Self {
         Self(*crate::PLATFORM_APIS.last().unwrap_or(&Version::new(0, 15)))
+    }
+
+    /// The Platform API an image records in its `CNB_PLATFORM_API` (the one the lifecycle
+    /// that built it ran at), supported by this lifecycle or not: only for asking its
+    /// predicates about that image.
+    pub fn recorded(version: Version) -> Self {
+        Self(version)
     }
 
     /// Whether this version is at least `version` (for tables keyed by version, such as the flag
@@ -89,5 +103,19 @@ mod tests {
         assert!(api("0.10").has_command_arrays());
         assert!(!api("0.14").has_exec_env());
         assert!(api("0.15").has_exec_env());
+    }
+
+    #[test]
+    fn rebase_predicates_switch_on_at_0_12_also_for_recorded_versions() {
+        use super::PlatformApi;
+        use crate::Version;
+        let recorded = |minor| PlatformApi::recorded(Version::new(0, minor));
+        assert!(!recorded(3).rebase_checks_targets());
+        assert!(!recorded(11).rebase_checks_targets());
+        assert!(recorded(12).rebase_checks_targets());
+        assert!(recorded(99).rebase_checks_targets());
+        let api = |text| check_platform_api(Some(text)).unwrap();
+        assert!(!api("0.11").rebase_tracks_run_image_name());
+        assert!(api("0.12").rebase_tracks_run_image_name());
     }
 }

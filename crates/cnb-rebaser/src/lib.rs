@@ -25,7 +25,7 @@ mod select;
 mod swap;
 mod validate;
 
-pub use config::{FLEET_PARALLELISM, RebaseRequest, RebaserConfig, Rebased};
+pub use config::{FLEET_PARALLELISM, RebaseRequest, Rebased, RebaserConfig};
 pub use error::{Error, Result};
 pub use fleet::{FLEET_REPORT, FleetResult, write_fleet_report};
 pub use rebaser::Rebaser;

@@ -1,0 +1,227 @@
+//! [`Error`]: what a rebase failed at, with the image, path or digest, and the exit code and
+//! action the lifecycle reports it with.
+
+use std::path::PathBuf;
+
+use cnb_api::ExitKind;
+use cnb_image::{ReferenceError, StoreError};
+
+/// The rebaser's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a rebase failed at.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An image name did not parse.
+    #[error("parsing image name")]
+    ParseReference(#[source] ReferenceError),
+    /// Reading the app image failed.
+    #[error("reading image to rebase {reference}")]
+    ReadAppImage {
+        /// The app image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// The app image does not exist.
+    #[error("image to rebase {reference} not found")]
+    AppImageNotFound {
+        /// The app image.
+        reference: String,
+    },
+    /// The app image's lifecycle metadata label did not parse.
+    #[error("parsing label io.buildpacks.lifecycle.metadata of {reference}")]
+    ParseMetadata {
+        /// The app image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: Box<cnb_files::Error>,
+    },
+    /// The app image's `CNB_PLATFORM_API` is not a version.
+    #[error("app image {reference} records platform API '{value}', which is not a version")]
+    AppPlatformApi {
+        /// The app image.
+        reference: String,
+        /// The recorded value.
+        value: String,
+    },
+    /// No `-run-image` and no run image in the label.
+    #[error("-run-image is required when there is no run image metadata available")]
+    NoRunImageMetadata,
+    /// None of the run image and its mirrors can be read.
+    #[error("failed to find accessible run image among {candidates}")]
+    NoAccessibleRunImage {
+        /// The names tried, comma-separated.
+        candidates: String,
+    },
+    /// Reading the new run image failed.
+    #[error("reading run image {reference}")]
+    ReadRunImage {
+        /// The run image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// The new run image does not exist.
+    #[error("run image {reference} not found")]
+    RunImageNotFound {
+        /// The run image.
+        reference: String,
+    },
+    /// The stack id is missing from one of the images (app images before P0.12).
+    #[error("stack not defined on {which}")]
+    StackMissing {
+        /// `app image` or `new base image`.
+        which: &'static str,
+    },
+    /// The stack ids differ (app images before P0.12).
+    #[error("incompatible stack: '{new}' is not compatible with '{app}'")]
+    StackMismatch {
+        /// The new base's stack id.
+        new: String,
+        /// The app image's stack id.
+        app: String,
+    },
+    /// A mixins label is not a JSON array of strings.
+    #[error("parsing io.buildpacks.stack.mixins of {which}")]
+    ParseMixins {
+        /// `app image` or `run image`.
+        which: &'static str,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The new base lacks mixins the app image has (app images before P0.12).
+    #[error("missing required mixin(s): {missing}")]
+    MissingMixins {
+        /// The missing mixins, sorted and comma-separated.
+        missing: String,
+    },
+    /// The app image says `io.buildpacks.rebasable=false`.
+    #[error("app image is not marked as rebasable; please provide -force to override")]
+    NotRebasable,
+    /// The new base's target does not satisfy the app image's.
+    #[error(
+        "unable to satisfy target os/arch constraints; new run image: {new}, old run image: {old}; please provide -force to override"
+    )]
+    TargetMismatch {
+        /// The new base's target, as JSON.
+        new: String,
+        /// The app image's target, as JSON.
+        old: String,
+    },
+    /// The label's `runImage.topLayer` is not a layer of the app image.
+    #[error("top layer '{top_layer}' of the run image not found in {reference}")]
+    TopLayerNotFound {
+        /// The app image.
+        reference: String,
+        /// The recorded top layer.
+        top_layer: String,
+    },
+    /// The new run image has no layers.
+    #[error("run image {reference} has no layers")]
+    EmptyRunImage {
+        /// The run image.
+        reference: String,
+    },
+    /// The app's config and manifest list different numbers of layers.
+    #[error("{reference} lists {layers} layers but {diff_ids} diffIDs")]
+    LayerCountMismatch {
+        /// The image.
+        reference: String,
+        /// Manifest layers.
+        layers: usize,
+        /// Config diffIDs.
+        diff_ids: usize,
+    },
+    /// The new run image is not named in the label (P≥0.12, without `-force`).
+    #[error(
+        "new base image '{name}' not found in existing run image metadata: {existing}; please provide -force to override"
+    )]
+    RunImageNotInMetadata {
+        /// The new run image as named.
+        name: String,
+        /// The label's run image metadata as JSON, or `not found`.
+        existing: String,
+    },
+    /// Encoding the updated lifecycle metadata label failed.
+    #[error("encoding label io.buildpacks.lifecycle.metadata")]
+    EncodeMetadata(#[source] Box<cnb_files::Error>),
+    /// Making a layer present in the output repository failed.
+    #[error("placing layer {digest} in {reference}")]
+    PlaceLayer {
+        /// The output image.
+        reference: String,
+        /// The layer.
+        digest: String,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// A copied layer arrived with another digest.
+    #[error("copied layer {digest} to {reference} but got {got}")]
+    CopiedDigest {
+        /// The output image.
+        reference: String,
+        /// The layer.
+        digest: String,
+        /// What the store computed.
+        got: String,
+    },
+    /// Writing the config or the manifest failed.
+    #[error("saving image {reference}")]
+    WriteImage {
+        /// The output image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// Writing report.toml failed.
+    #[error("writing {path}")]
+    WriteReport {
+        /// The report.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<cnb_files::Error>,
+    },
+    /// Writing the fleet report failed.
+    #[error("writing {path}")]
+    WriteFleetReport {
+        /// The report.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The exit code class: a missing run image name is a bad input (3); the rest are
+    /// rebase errors (72).
+    pub fn kind(&self) -> ExitKind {
+        match self {
+            Self::NoRunImageMetadata => ExitKind::InvalidArgs,
+            _ => ExitKind::RebaseError,
+        }
+    }
+
+    /// What the lifecycle was doing, for `failed to <action>: …` (Go's wording).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::NoRunImageMetadata => "parse arguments",
+            Self::ReadAppImage { .. }
+            | Self::AppImageNotFound { .. }
+            | Self::ParseMetadata { .. }
+            | Self::NoAccessibleRunImage { .. } => "set app image",
+            Self::ReadRunImage { .. } | Self::RunImageNotFound { .. } => "access run image",
+            Self::WriteReport { .. } => "write rebase report",
+            Self::WriteFleetReport { .. } => "write fleet report",
+            _ => "rebase",
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! [`Rebaser`]: reads the app image and the new run image, validates, swaps the base, updates
+//! the labels, makes every layer present in the output repository without sending its bytes,
+//! and writes the config and the manifest to every tag.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use cnb_api::{PlatformApi, Version};
+use cnb_files::labels::{LabelStack, LifecycleMetadata};
+use cnb_files::report::{ImageReport, Report};
+use cnb_files::run::RunImageForExport;
+use cnb_files::{JsonLabel, TomlFile};
+use cnb_image::{Descriptor, Digest, Image, ImageRef, ImageStore, Manifest, StoreError};
+
+use crate::select::{choose_run_image, run_image_from_label};
+use crate::swap::{swap_base, sync_labels};
+use crate::validate::validate;
+use crate::{Error, RebaseRequest, Rebased, RebaserConfig, Result};
+
+/// The rebaser over one store. Run images read once are kept for the rebaser's lifetime, so
+/// a fleet of apps on the same base reads it once.
+pub struct Rebaser<'a> {
+    config: RebaserConfig,
+    store: &'a dyn ImageStore,
+    run_images: Mutex<BTreeMap<String, Arc<Image>>>,
+}
+
+impl<'a> Rebaser<'a> {
+    /// A rebaser writing through `store`.
+    pub fn new(config: RebaserConfig, store: &'a dyn ImageStore) -> Self {
+        Self {
+            config,
+            store,
+            run_images: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RebaserConfig {
+        &self.config
+    }
+
+    /// Rebases `request.source` onto the new run image and writes the result to every target.
+    /// Nothing is written when validation fails.
+    pub fn rebase(&self, request: &RebaseRequest) -> Result<Rebased> {
+        self.rebase_noting_source(request, &mut None)
+    }
+
+    /// [`Rebaser::rebase`], noting the app image's digest in `old` as soon as it is known.
+    pub(crate) fn rebase_noting_source(
+        &self,
+        request: &RebaseRequest,
+        old: &mut Option<Digest>,
+    ) -> Result<Rebased> {
+        let source = &request.source;
+        let Some(output) = request.targets.first() else {
+            return Err(Error::AppImageNotFound {
+                reference: String::new(),
+            });
+        };
+        let app = self.read_app(source)?;
+        *old = Some(app.digest());
+        let mut metadata = LifecycleMetadata::from_label(
+            app.label(cnb_files::labels::LIFECYCLE_METADATA)
+                .unwrap_or_default(),
+        )
+        .map_err(|source_error| Error::ParseMetadata {
+            reference: source.to_string(),
+            source: Box::new(source_error),
+        })?;
+        let run_name = self.run_image_name(source, &metadata)?;
+        let new_base = self.read_run_image(&run_name, &app)?;
+        validate(
+            &app.config,
+            &new_base.config,
+            app_platform_api(&app, source)?,
+            self.config.force,
+        )?;
+        let mut swapped = swap_base(&app, &new_base, &metadata.run_image.top_layer)?;
+        self.update_metadata(&mut metadata, &run_name, &new_base)?;
+        let label = metadata
+            .to_label()
+            .map_err(|error| Error::EncodeMetadata(Box::new(error)))?;
+        swapped
+            .config
+            .set_label(cnb_files::labels::LIFECYCLE_METADATA, &label);
+        let with_base = self.config.platform_api.rebase_tracks_run_image_name();
+        sync_labels(&mut swapped.config, &new_base.config, with_base);
+
+        // Blobs are lent by the images as named: a layout maps a digest reference elsewhere.
+        let run_ref = ImageRef::parse(&run_name).map_err(Error::ParseReference)?;
+        let base_count = new_base.manifest.manifest.layers.len();
+        for (index, layer) in swapped.layers.iter().enumerate() {
+            let from = if index < base_count { &run_ref } else { source };
+            self.place_layer(output, layer, from, &[source.clone(), run_ref.clone()])?;
+        }
+        let write_error = |source_error| Error::WriteImage {
+            reference: output.to_string(),
+            source: source_error,
+        };
+        let config_type = app.manifest.manifest.config.media_type.clone();
+        let config_descriptor = self
+            .store
+            .write_config(output, config_type, &swapped.config)
+            .map_err(write_error)?;
+        let mut manifest: Manifest = app.manifest.manifest.clone();
+        manifest.config = config_descriptor;
+        manifest.layers = swapped.layers;
+        let bytes = manifest.to_json();
+        let new_digest = self
+            .store
+            .write_manifest(request.targets.as_slice(), &manifest.content_type(), &bytes)
+            .map_err(write_error)?;
+        let tags: Vec<String> = request.targets.iter().map(ToString::to_string).collect();
+        tracing::info!("*** Images ({}):", &new_digest.hex()[..12]);
+        for tag in &tags {
+            tracing::info!("      {tag}");
+        }
+        tracing::info!("*** Digest: {new_digest}");
+        Ok(Rebased {
+            old_digest: app.digest(),
+            new_digest,
+            manifest_size: bytes.len() as u64,
+            run_image: run_name,
+            run_image_digest: new_base.digest(),
+            tags,
+        })
+    }
+
+    fn read_app(&self, source: &ImageRef) -> Result<Image> {
+        self.store
+            .read_image(source, &self.config.platform)
+            .map_err(|error| Error::ReadAppImage {
+                reference: source.to_string(),
+                source: error,
+            })?
+            .ok_or_else(|| Error::AppImageNotFound {
+                reference: source.to_string(),
+            })
+    }
+
+    /// `-run-image`, else the best of the label's run image and mirrors.
+    fn run_image_name(&self, source: &ImageRef, metadata: &LifecycleMetadata) -> Result<String> {
+        if let Some(name) = self.config.run_image.as_ref().filter(|n| !n.is_empty()) {
+            return Ok(name.clone());
+        }
+        let run = run_image_from_label(self.config.platform_api, metadata)
+            .ok_or(Error::NoRunImageMetadata)?;
+        let chosen = choose_run_image(self.store, source.registry(), &run)?;
+        tracing::debug!(run_image = %chosen, "chose run image from the label");
+        Ok(chosen)
+    }
+
+    /// The run image `name` for the app's platform, read once per rebaser.
+    fn read_run_image(&self, name: &str, app: &Image) -> Result<Arc<Image>> {
+        let platform = app.config.platform();
+        let key = format!("{name} {}", cnb_image::platform_name(&platform));
+        let cached = self
+            .run_images
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(image) = cached {
+            return Ok(image);
+        }
+        let reference = ImageRef::parse(name).map_err(Error::ParseReference)?;
+        let image = self
+            .store
+            .read_image(&reference, &platform)
+            .map_err(|error| Error::ReadRunImage {
+                reference: name.to_owned(),
+                source: error,
+            })?
+            .ok_or_else(|| Error::RunImageNotFound {
+                reference: name.to_owned(),
+            })?;
+        let image = Arc::new(image);
+        self.run_images
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, Arc::clone(&image));
+        Ok(image)
+    }
+
+    /// `topLayer` and `reference` from the new base; from P0.12 a name the label does not
+    /// list fails, or with `-force` becomes the label's run image.
+    fn update_metadata(
+        &self,
+        metadata: &mut LifecycleMetadata,
+        run_name: &str,
+        new_base: &Image,
+    ) -> Result<()> {
+        let top = new_base.config.rootfs.diff_ids.last().copied();
+        metadata.run_image.top_layer = top.map(|id| id.to_string()).unwrap_or_default();
+        let pinned = new_base
+            .manifest
+            .reference
+            .context()
+            .digest(new_base.digest());
+        metadata.run_image.reference = pinned.to_string();
+        if !self.config.platform_api.rebase_tracks_run_image_name() || names(metadata, run_name) {
+            return Ok(());
+        }
+        let existing = existing_run_image(metadata);
+        if !self.config.force {
+            return Err(Error::RunImageNotInMetadata {
+                name: run_name.to_owned(),
+                existing,
+            });
+        }
+        tracing::warn!(
+            "rebase app image: new base image '{run_name}' not found in existing run image metadata: {existing}"
+        );
+        metadata.run_image.image = Some(run_name.to_owned());
+        metadata.run_image.mirrors = Some(Vec::new());
+        metadata.stack = Some(LabelStack {
+            run_image: RunImageForExport {
+                image: Some(run_name.to_owned()),
+                mirrors: Some(Vec::new()),
+            },
+        });
+        Ok(())
+    }
+
+    /// Makes `layer` present in `output`: there already, lent by one of `sources`, or copied
+    /// from `from` as a last resort.
+    fn place_layer(
+        &self,
+        output: &ImageRef,
+        layer: &Descriptor,
+        from: &ImageRef,
+        sources: &[ImageRef],
+    ) -> Result<()> {
+        let place_error = |source| Error::PlaceLayer {
+            reference: output.to_string(),
+            digest: layer.digest.to_string(),
+            source,
+        };
+        if self
+            .store
+            .reuse_blob(output, &layer.digest, sources)
+            .map_err(place_error)?
+        {
+            return Ok(());
+        }
+        tracing::debug!(digest = %layer.digest, %from, to = %output, "copying layer");
+        let mut reader = self
+            .store
+            .open_blob(from, &layer.digest)
+            .map_err(place_error)?
+            .ok_or_else(|| {
+                place_error(StoreError::MissingBlob {
+                    reference: from.to_string(),
+                    digest: layer.digest,
+                })
+            })?;
+        let mut writer = self
+            .store
+            .blob_writer(output, layer.media_type.clone())
+            .map_err(place_error)?;
+        io::copy(&mut reader, &mut writer).map_err(|error| {
+            place_error(StoreError::WriteBlob {
+                reference: output.to_string(),
+                source: error.into(),
+            })
+        })?;
+        let written = writer.finish().map_err(place_error)?;
+        if written.digest != layer.digest {
+            return Err(Error::CopiedDigest {
+                reference: output.to_string(),
+                digest: layer.digest.to_string(),
+                got: written.digest.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes report.toml for `rebased` at `path`: `[image]` with the tags, the digest and
+    /// the manifest size.
+    pub fn write_report(path: &Path, rebased: &Rebased) -> Result<()> {
+        let report = Report {
+            build: None,
+            image: ImageReport {
+                tags: rebased.tags.clone(),
+                image_id: None,
+                digest: Some(rebased.new_digest.to_string()),
+                manifest_size: i64::try_from(rebased.manifest_size).ok(),
+            },
+        };
+        report.write(path).map_err(|source| Error::WriteReport {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+}
+
+/// The app image's recorded Platform API; `None` when it records none.
+fn app_platform_api(app: &Image, source: &ImageRef) -> Result<Option<PlatformApi>> {
+    let Some(value) = app
+        .config
+        .env(cnb_api::env::PLATFORM_API)
+        .filter(|value| !value.is_empty())
+    else {
+        return Ok(None);
+    };
+    let version: Version = value.parse().map_err(|_| Error::AppPlatformApi {
+        reference: source.to_string(),
+        value: value.to_owned(),
+    })?;
+    Ok(Some(PlatformApi::recorded(version)))
+}
+
+/// Whether the label lists `name` as its run image or a mirror (in `runImage` or `stack`),
+/// comparing repositories (tags and digests ignored), as Go's `Contains` does.
+fn names(metadata: &LifecycleMetadata, name: &str) -> bool {
+    let wanted = repository_of(name);
+    let run = &metadata.run_image;
+    let listed =
+        run.image
+            .iter()
+            .chain(run.mirrors.iter().flatten())
+            .chain(metadata.stack.iter().flat_map(|stack| {
+                stack
+                    .run_image
+                    .image
+                    .iter()
+                    .chain(stack.run_image.mirrors.iter().flatten())
+            }));
+    listed
+        .filter(|listed| !listed.is_empty())
+        .any(|listed| repository_of(listed) == wanted)
+}
+
+fn repository_of(name: &str) -> String {
+    ImageRef::parse(name).map_or_else(|_| name.to_owned(), |image| image.context().to_string())
+}
+
+/// The label's run image metadata as JSON for messages, or `not found`.
+fn existing_run_image(metadata: &LifecycleMetadata) -> String {
+    if metadata
+        .run_image
+        .image
+        .as_deref()
+        .is_some_and(|i| !i.is_empty())
+    {
+        return serde_json::to_string(&metadata.run_image).unwrap_or_default();
+    }
+    match &metadata.stack {
+        Some(stack) => serde_json::to_string(&stack.run_image).unwrap_or_default(),
+        None => "not found".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
