@@ -87,6 +87,11 @@ pub(crate) const FLAGS: &[FlagDef] = &[
     flag("group", Str, "path to group.toml"),
     flag("image", Str, "[deprecated] reference to run image"),
     flag(
+        "images-from",
+        Str,
+        "path to a file listing app images to rebase in place, one per line (fleet mode)",
+    ),
+    flag(
         "insecure-registry",
         List,
         "insecure registries (repeatable)",
@@ -302,6 +307,9 @@ const REBASER: &[Gate] = &[
     ("previous-image", (0, 11), None),
     ("force", (0, 12), None),
     ("insecure-registry", (0, 13), None),
+    ("images-from", ALL, None),
+    ("layout", (0, 12), None),
+    ("layout-dir", (0, 12), None),
 ];
 
 fn gates(phase: Phase) -> &'static [Gate] {
@@ -381,6 +389,11 @@ mod tests {
         assert!(names(Phase::Restorer, 14).contains(&"run"));
         assert!(!names(Phase::Rebaser, 12).contains(&"insecure-registry"));
         assert!(names(Phase::Rebaser, 13).contains(&"insecure-registry"));
+        assert!(names(Phase::Rebaser, 7).contains(&"images-from"));
+        assert!(names(Phase::Rebaser, 15).contains(&"images-from"));
+        assert!(!names(Phase::Exporter, 15).contains(&"images-from"));
+        assert!(!names(Phase::Rebaser, 11).contains(&"layout"));
+        assert!(names(Phase::Rebaser, 12).contains(&"layout-dir"));
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub struct Inputs {
     pub kaniko_cache_ttl: Duration,
     /// `-force`.
     pub force_rebase: bool,
+    /// `-images-from` (rebaser fleet mode): a file naming app images to rebase in place, one
+    /// per line; the image arguments may then be omitted.
+    pub images_from: Option<PathBuf>,
     /// `-uid` (0 when unset, as in Go).
     pub uid: u32,
     /// `-gid` (0 when unset, as in Go).

@@ -313,7 +313,10 @@ pub fn resolve(
         None => PathBuf::from(CNB_ORDER),
     };
 
-    let (output_image, additional_tags) = positionals(phase, flags)?;
+    let images_from = (phase == Phase::Rebaser)
+        .then(|| r.optional_path("images-from"))
+        .flatten();
+    let (output_image, additional_tags) = positionals(phase, flags, images_from.is_some())?;
     let mut tags = additional_tags;
     for tag in r.list("tag", None) {
         if !tags.contains(&tag) {
@@ -381,6 +384,7 @@ pub fn resolve(
             .unwrap_or_else(|| "build".to_owned()),
         kaniko_cache_ttl: kaniko_cache_ttl(&r),
         force_rebase: r.bool("force", &[env::FORCE_REBASE]),
+        images_from,
         uid: r.id("uid", env::USER_ID),
         gid: r.id("gid", env::GROUP_ID),
         exec_env: env_source
@@ -394,10 +398,16 @@ pub fn resolve(
     Ok(Inputs { warnings, ..inputs })
 }
 
-/// The output image and the positional tags; the count is checked against the phase's arity.
-fn positionals(phase: Phase, flags: &FlagValues) -> Result<(Option<String>, Vec<String>), Error> {
+/// The output image and the positional tags; the count is checked against the phase's arity
+/// (the rebaser's fleet mode, `-images-from`, may have none).
+fn positionals(
+    phase: Phase,
+    flags: &FlagValues,
+    fleet: bool,
+) -> Result<(Option<String>, Vec<String>), Error> {
     let args = flags.positionals();
     match (arity(phase), args) {
+        (Arity::AtLeastOne, []) if fleet => Ok((None, Vec::new())),
         (Arity::None, []) => Ok((None, Vec::new())),
         (Arity::None, _) => Err(Error::UnexpectedArguments),
         (Arity::One, [image]) => Ok((Some(image.clone()), Vec::new())),
@@ -460,7 +470,8 @@ fn check(inputs: &Inputs, warnings: &mut Vec<String>) -> Result<(), Error> {
         phase,
         Phase::Analyzer | Phase::Exporter | Phase::Creator | Phase::Rebaser
     );
-    if takes_image && inputs.output_image.as_deref().is_none_or(str::is_empty) {
+    let fleet = inputs.images_from.is_some() && inputs.output_image.is_none();
+    if takes_image && !fleet && inputs.output_image.as_deref().is_none_or(str::is_empty) {
         return Err(Error::OutputImageEmpty);
     }
     let no_cache = inputs.cache_dir.is_none() && inputs.cache_image.is_none();
@@ -479,7 +490,11 @@ fn check(inputs: &Inputs, warnings: &mut Vec<String>) -> Result<(), Error> {
                 .to_owned(),
         );
     }
-    if matches!(phase, Phase::Analyzer | Phase::Exporter | Phase::Creator) && inputs.use_layout {
+    let layout_phase = matches!(
+        phase,
+        Phase::Analyzer | Phase::Exporter | Phase::Creator | Phase::Rebaser
+    );
+    if layout_phase && inputs.use_layout {
         match inputs.experimental_mode {
             ExperimentalMode::Error => {
                 return Err(Error::ExperimentalDisabled("export to OCI layout format"));

@@ -474,6 +474,44 @@ fn positional_arguments_are_counted_per_phase() {
 }
 
 #[test]
+fn the_rebaser_fleet_mode_reads_images_from_a_file_and_needs_no_image_argument() {
+    let cwd = tempfile::tempdir().unwrap();
+    let inputs = resolve_in(Phase::Rebaser, 15, &["-images-from=list"], &[], cwd.path()).unwrap();
+    assert_eq!(inputs.images_from, Some(cwd.path().join("list")));
+    assert_eq!(inputs.output_image, None);
+    assert_eq!(inputs.previous_image, None);
+    let inputs = resolve_in(
+        Phase::Rebaser,
+        7,
+        &["-images-from=/l", "r/app"],
+        &[],
+        cwd.path(),
+    )
+    .unwrap();
+    assert_eq!(inputs.images_from.as_deref(), Some(Path::new("/l")));
+    assert_eq!(inputs.output_image.as_deref(), Some("r/app"));
+    assert_eq!(
+        resolve_in(Phase::Rebaser, 15, &["-images-from="], &[], cwd.path()),
+        Err(Error::ImageArgumentRequired)
+    );
+    let inputs = resolve_in(Phase::Rebaser, 15, &["r/app"], &[], cwd.path()).unwrap();
+    assert_eq!(inputs.images_from, None);
+}
+
+#[test]
+fn the_rebaser_layout_mode_is_experimental() {
+    let cwd = tempfile::tempdir().unwrap();
+    let error = resolve_in(Phase::Rebaser, 12, &["-layout", "r/app"], &[], cwd.path());
+    assert_eq!(
+        error,
+        Err(Error::ExperimentalDisabled("export to OCI layout format"))
+    );
+    let env = [("CNB_EXPERIMENTAL_MODE", "warn")];
+    let inputs = resolve_in(Phase::Rebaser, 12, &["-layout", "r/app"], &env, cwd.path()).unwrap();
+    assert!(inputs.use_layout);
+}
+
+#[test]
 fn previous_image_defaults_to_the_output_image() {
     let cwd = tempfile::tempdir().unwrap();
     for phase in [Phase::Analyzer, Phase::Creator, Phase::Rebaser] {
