@@ -50,6 +50,9 @@ since! {
     extensions_are_stable => (0, 13);
     /// P0.14: the restorer re-checks that the analyzed run image is readable.
     restorer_checks_run_image => (0, 14);
+    /// P0.14: the restorer brings back launch=true cache=true layer metadata from the cache
+    /// even when the previous image does not list the layer.
+    restores_launch_cache_layers_from_cache => (0, 14);
     /// P0.15: system buildpacks (`system.toml`) and execution environments (`CNB_EXEC_ENV`).
     has_system_buildpacks => (0, 15);
     /// P0.15: the launcher runs only processes eligible for `CNB_EXEC_ENV` (their `exec-env`

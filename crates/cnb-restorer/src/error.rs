@@ -1,0 +1,85 @@
+//! What the restorer failed at, with the exit code class of each failure.
+
+use std::path::PathBuf;
+
+use cnb_api::ExitKind;
+
+/// A failed restore.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// group.toml could not be read.
+    #[error("read buildpack group")]
+    ReadGroup(#[source] Box<cnb_files::Error>),
+    /// A group buildpack declares an unsupported Buildpack API.
+    #[error(transparent)]
+    BuildpackApi(#[from] cnb_api::UnsupportedApi),
+    /// The run image chosen by the analyzer is no longer readable.
+    #[error("selected run image '{reference}' is not accessible")]
+    RunImageNotAccessible {
+        /// The run image.
+        reference: String,
+    },
+    /// The build image could not be read.
+    #[error("pull builder image {reference}")]
+    ReadBuildImage {
+        /// The build image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: Option<cnb_image::StoreError>,
+    },
+    /// A file under `<layers>` could not be written or removed.
+    #[error("writing {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A TOML file could not be read or written.
+    #[error("restoring {path}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<cnb_files::Error>,
+    },
+    /// A buildpack's layers directory could not be read.
+    #[error("reading buildpack layer directory")]
+    ReadLayers(#[source] cnb_layers::Error),
+}
+
+impl Error {
+    /// The exit code class: 12 for an unsupported Buildpack API, 1 for an unreadable group,
+    /// a restore error (42) otherwise.
+    pub fn kind(&self) -> ExitKind {
+        match self {
+            Self::ReadGroup(_) => ExitKind::Failed,
+            Self::BuildpackApi(error) => error.kind(),
+            _ => ExitKind::RestoreError,
+        }
+    }
+
+    /// What was being done, for `failed to <action>: …`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::ReadGroup(_) | Self::BuildpackApi(_) => "read buildpack group",
+            _ => "restore",
+        }
+    }
+
+    pub(crate) fn file(path: &std::path::Path) -> impl FnOnce(cnb_files::Error) -> Self {
+        let path = path.to_owned();
+        move |source| Self::File {
+            path,
+            source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn write(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_owned();
+        move |source| Self::Write { path, source }
+    }
+}
