@@ -29,4 +29,4 @@ pub use config::{FLEET_PARALLELISM, RebaseRequest, Rebased, RebaserConfig};
 pub use error::{Error, Result};
 pub use fleet::{FLEET_REPORT, FleetResult, write_fleet_report};
 pub use rebaser::Rebaser;
-pub use select::choose_run_image;
+pub use select::{choose_run_image, recorded_run_images};

@@ -53,3 +53,32 @@ pub fn choose_run_image(
             candidates: names.join(", "),
         })
 }
+
+/// The run image names the label of `source` records (the image, then its mirrors, as
+/// [`choose_run_image`] would consider them), so that a caller can resolve credentials for
+/// their registries before dropping privileges. Empty when the image or its label cannot be
+/// read: the rebase itself reports that.
+pub fn recorded_run_images(
+    store: &dyn ImageStore,
+    api: PlatformApi,
+    source: &ImageRef,
+    platform: &cnb_image::Platform,
+) -> Vec<String> {
+    let Ok(Some(app)) = store.read_image(source, platform) else {
+        return Vec::new();
+    };
+    let label = app
+        .label(cnb_files::labels::LIFECYCLE_METADATA)
+        .unwrap_or_default();
+    let Ok(metadata) = <LifecycleMetadata as cnb_files::JsonLabel>::from_label(label) else {
+        return Vec::new();
+    };
+    run_image_from_label(api, &metadata)
+        .map(|run| {
+            std::iter::once(run.image_name().to_owned())
+                .chain(run.mirror_names().iter().cloned())
+                .filter(|name| !name.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -369,3 +369,18 @@ fn fleet_mode_rebases_each_image_and_leaves_an_invalid_one_untouched() {
     );
     assert!(lines[3].get("new-digest").is_none());
 }
+
+#[test]
+fn the_recorded_run_images_are_listed_for_credential_resolution() {
+    let (_dir, store) = fixture(&[], "0.12");
+    let api = check_platform_api(Some("0.12")).unwrap();
+    let names = cnb_rebaser::recorded_run_images(
+        &store,
+        api,
+        &reference("registry.test/app:latest"),
+        &amd64(),
+    );
+    assert_eq!(names, [format!("{RUN}:v2"), format!("{MIRROR}:v2")]);
+    let missing = reference("registry.test/none:latest");
+    assert!(cnb_rebaser::recorded_run_images(&store, api, &missing, &amd64()).is_empty());
+}
