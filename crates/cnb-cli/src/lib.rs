@@ -5,6 +5,7 @@
 //!
 //! Layer 5: may depend on everything below it except the launcher runtime.
 
+mod analyze;
 mod dispatch;
 mod failure;
 mod goflag;
@@ -12,6 +13,8 @@ mod logging;
 mod output;
 mod phases;
 mod privileges;
+mod restore;
+mod stores;
 mod usage;
 
 pub use dispatch::lifecycle_main;

@@ -12,6 +12,12 @@ use crate::{Failure, privileges};
 
 /// Runs `inputs.phase`.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
+    // Connected phases resolve credentials and open their stores before privileges drop.
+    match inputs.phase {
+        Phase::Analyzer => return crate::analyze::run(inputs),
+        Phase::Restorer => return crate::restore::run(inputs),
+        _ => {}
+    }
     privileges::prepare(inputs)?;
     match inputs.phase {
         Phase::Detector => detect(inputs),
