@@ -85,10 +85,24 @@ impl Finished {
     ///
     /// # Panics
     /// When the command cannot be started.
+    ///
+    /// A binary a test has just written may be briefly "busy" (`ETXTBSY`): another test
+    /// thread's `fork` can inherit the writing descriptor until its child `exec`s. That is
+    /// retried for a moment instead of failing the test.
     pub fn run(command: &mut Command) -> Self {
-        let output: Output = command
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
+        const TEXT_FILE_BUSY: i32 = 26;
+        let mut attempts = 0;
+        let output: Output = loop {
+            match command.output() {
+                Err(err) if err.raw_os_error() == Some(TEXT_FILE_BUSY) && attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                result => {
+                    break result.unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
+                }
+            }
+        };
         Self {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
