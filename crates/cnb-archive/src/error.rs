@@ -51,6 +51,12 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A slice path is not a valid `filepath.Match` pattern.
+    #[error("failed to check if paths match slice pattern '{pattern}': syntax error in pattern")]
+    BadSlicePattern {
+        /// The pattern, cleaned.
+        pattern: String,
+    },
     /// A process type is empty.
     #[error("type is required for all processes")]
     MissingProcessType,

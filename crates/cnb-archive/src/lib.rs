@@ -6,7 +6,7 @@
 //! compressed blob (gzip in parallel, or zstd multi-threaded, deterministic for any thread
 //! count) and the blob's digest. [`add_dir`] writes a directory the way the lifecycle's
 //! `DirLayer` does; [`add_launcher`] and [`add_process_types`] write the lifecycle's own
-//! layers.
+//! layers; [`AppSlices`] cuts the app dir into slice layers as Go's `SliceLayers` does.
 //!
 //! Reading: [`extract`] unpacks a plain, gzip or zstd layer into a directory, refusing
 //! entries that would land outside it or pass through a symlink.
@@ -23,6 +23,7 @@ mod fs_entry;
 mod header;
 mod layer;
 mod lifecycle_layers;
+mod slices;
 mod writer;
 
 pub use compress::Compression;
@@ -34,4 +35,5 @@ pub use fs_entry::Owner;
 pub use header::{EntryKind, Header, NORMALIZED_MTIME};
 pub use layer::{LayerDigests, LayerStream, LayerWriter};
 pub use lifecycle_layers::{LAUNCHER_PATH, add_launcher, add_process_types};
+pub use slices::AppSlices;
 pub use writer::{EntrySink, TarWriter};
