@@ -1,6 +1,7 @@
 //! The spec-tests binary: one module per area, each test starting its own fixtures so that
 //! tests run in parallel.
 
+mod analyzer;
 mod auth;
 mod builder;
 mod cli;
@@ -12,3 +13,4 @@ mod layout_store;
 mod registry;
 mod registry_store;
 mod registry_transfer;
+mod restorer;
