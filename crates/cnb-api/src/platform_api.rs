@@ -34,6 +34,11 @@ since! {
     moves_legacy_bom_to_sbom => (0, 9);
     /// P0.10: process commands are arrays and user args override process args.
     has_command_arrays => (0, 10);
+    /// P0.11: the exporter copies the lifecycle's and launcher's own SBOM files under
+    /// `<layers>/sbom`.
+    copies_lifecycle_sboms => (0, 11);
+    /// P0.12: the exporter keeps the image history, one `created_by` entry per layer.
+    records_layer_history => (0, 12);
     /// P0.12: the run image comes from `run.toml` (`-run`), not `stack.toml` (`-stack`), and
     /// target data replaces stacks.
     uses_run_toml => (0, 12);

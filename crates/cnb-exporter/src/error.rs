@@ -1,0 +1,149 @@
+//! What the exporter failed at. Everything is an export error (62) except unreadable inputs
+//! the platform wrote (group, analyzed metadata), which are generic failures (1), as in Go.
+
+use std::path::PathBuf;
+
+use cnb_api::ExitKind;
+use cnb_image::{Digest, StoreError};
+
+/// A failed export.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// group.toml could not be read.
+    #[error("reading group")]
+    ReadGroup(#[source] Box<cnb_files::Error>),
+    /// analyzed.toml could not be read.
+    #[error("reading analyzed metadata")]
+    ReadAnalyzed(#[source] Box<cnb_files::Error>),
+    /// `<layers>/config/metadata.toml` or project-metadata.toml could not be read.
+    #[error("read build metadata")]
+    ReadMetadata(#[source] Box<cnb_files::Error>),
+    /// analyzed.toml names no usable run image.
+    #[error("parsing run image reference '{reference}'")]
+    RunImageReference {
+        /// What analyzed.toml says.
+        reference: String,
+    },
+    /// The run image could not be read.
+    #[error("get run image '{reference}'")]
+    ReadRunImage {
+        /// The run image.
+        reference: String,
+        /// The cause; none when the image does not exist.
+        #[source]
+        source: Option<Box<StoreError>>,
+    },
+    /// A buildpack's layers could not be read.
+    #[error("reading layers for buildpack '{buildpack}'")]
+    ReadLayers {
+        /// The buildpack ID.
+        buildpack: String,
+        /// The cause.
+        #[source]
+        source: Box<cnb_layers::Error>,
+    },
+    /// A launch layer has no directory and the previous image does not have it.
+    #[error("cannot reuse '{layer}', previous image has no metadata for layer '{layer}'")]
+    NoPreviousLayer {
+        /// `<buildpack>:<layer>`.
+        layer: String,
+    },
+    /// A launch layer the previous image lists is not in the previous image.
+    #[error("reusing layer '{layer}': previous image has no layer with diffID {diff_id}")]
+    MissingPreviousLayer {
+        /// The layer ID.
+        layer: String,
+        /// Its diffID.
+        diff_id: String,
+    },
+    /// A `cache=true` launch layer has no directory.
+    #[error("layer '{layer}' is cache=true but has no contents")]
+    CacheLayerWithoutContents {
+        /// `<buildpack>:<layer>`.
+        layer: String,
+    },
+    /// A layer could not be archived.
+    #[error("creating layer '{layer}'")]
+    Archive {
+        /// The layer ID.
+        layer: String,
+        /// The cause.
+        #[source]
+        source: Box<cnb_archive::Error>,
+    },
+    /// A blob could not be written or made present in the target repository.
+    #[error("exporting layer '{layer}'")]
+    Upload {
+        /// The layer ID.
+        layer: String,
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// A base image layer is neither in the target nor readable from the run image.
+    #[error("copying run image layer {digest}")]
+    CopyBaseLayer {
+        /// The blob.
+        digest: Digest,
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// `-process-type` names no process.
+    #[error("determining entrypoint: tried to set {0} to default but it doesn't exist")]
+    UnknownProcessType(String),
+    /// A label could not be encoded.
+    #[error("encoding label {label}")]
+    EncodeLabel {
+        /// The label.
+        label: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<cnb_files::Error>,
+    },
+    /// Writing the config or the manifest failed; no tag was written.
+    #[error("saving image")]
+    Save(#[source] Box<StoreError>),
+    /// report.toml could not be written.
+    #[error("write export report")]
+    WriteReport(#[source] Box<cnb_files::Error>),
+    /// A file the exporter manages under `<layers>` could not be written.
+    #[error("writing {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The cache could not be written.
+    #[error("exporting cache")]
+    Cache(#[source] Box<cnb_cache::Error>),
+    /// A cache layer could not be archived.
+    #[error("caching layer '{layer}'")]
+    CacheLayer {
+        /// The layer ID.
+        layer: String,
+        /// The cause.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The exit code class.
+    pub fn kind(&self) -> ExitKind {
+        match self {
+            Self::ReadGroup(_) | Self::ReadAnalyzed(_) => ExitKind::Failed,
+            _ => ExitKind::ExportError,
+        }
+    }
+
+    /// What Go says it failed to do (`failed to <action>: …`).
+    pub fn action(&self) -> &'static str {
+        "export"
+    }
+}
+
+/// A result with this crate's [`enum@Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
