@@ -13,6 +13,7 @@ mod logging;
 mod output;
 mod phases;
 mod privileges;
+mod rebase;
 mod restore;
 mod stores;
 mod usage;

@@ -16,6 +16,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     match inputs.phase {
         Phase::Analyzer => return crate::analyze::run(inputs),
         Phase::Restorer => return crate::restore::run(inputs),
+        Phase::Rebaser => return crate::rebase::run(inputs),
         _ => {}
     }
     privileges::prepare(inputs)?;
