@@ -10,6 +10,7 @@ mod image_support;
 mod install;
 mod launcher;
 mod layout_store;
+mod rebaser;
 mod registry;
 mod registry_store;
 mod registry_transfer;
