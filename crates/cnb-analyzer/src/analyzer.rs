@@ -36,7 +36,8 @@ pub struct AnalyzerConfig {
     pub cache_image: Option<ImageRef>,
     /// `-skip-layers`: do not restore the previous SBOM layer.
     pub skip_layers: bool,
-    /// Whether to check registry access (not for OCI layouts).
+    /// Whether to check access to the app, previous and run images (not in an OCI layout;
+    /// the cache image is always checked).
     pub check_access: bool,
     /// The platform an index is resolved to.
     pub platform: Platform,
@@ -49,6 +50,7 @@ pub struct AnalyzerConfig {
 pub struct Analyzer<'a> {
     config: AnalyzerConfig,
     store: &'a dyn ImageStore,
+    cache_store: &'a dyn ImageStore,
     name_image: NameImage<'a>,
 }
 
@@ -62,15 +64,22 @@ impl<'a> Analyzer<'a> {
         Self {
             config,
             store,
+            cache_store: store,
             name_image,
         }
     }
 
+    /// Checks write access to the cache image through `store` instead (the registries, when
+    /// the app images are in an OCI layout).
+    #[must_use]
+    pub fn with_cache_store(mut self, store: &'a dyn ImageStore) -> Self {
+        self.cache_store = store;
+        self
+    }
+
     /// Runs the phase and writes `analyzed.toml`; returns what it wrote.
     pub fn run(&self) -> Result<Analyzed, Error> {
-        if self.config.check_access {
-            self.check_access()?;
-        }
+        self.check_access()?;
         let (metadata, previous_reference, previous) = self.previous_image();
         let restores_sbom =
             self.config.platform_api.restores_sbom_layer() && !self.config.skip_layers;
@@ -98,25 +107,34 @@ impl<'a> Analyzer<'a> {
     /// previous and run images.
     fn check_access(&self) -> Result<(), Error> {
         let config = &self.config;
-        let writes = std::iter::once(&config.output_image)
-            .chain(&config.additional_tags)
-            .chain(&config.cache_image);
-        for reference in writes {
-            check_write(self.store, reference).map_err(|source| Error::WriteAccess {
+        let mut writes: Vec<(&dyn ImageStore, &ImageRef)> = Vec::new();
+        if config.check_access {
+            for reference in config.previous_image.iter().chain([&config.run_image]) {
+                if let Err(source) = check_read(self.store, reference) {
+                    if is_denied(&source, Action::Read) {
+                        return Err(Error::ReadAccess {
+                            reference: reference.to_string(),
+                            source,
+                        });
+                    }
+                    tracing::debug!("read check of {reference} failed: {source}");
+                }
+            }
+            let outputs = std::iter::once(&config.output_image).chain(&config.additional_tags);
+            writes.extend(outputs.map(|reference| (self.store, reference)));
+        }
+        // The cache image is in a registry even when the app image is in a layout.
+        writes.extend(
+            config
+                .cache_image
+                .iter()
+                .map(|reference| (self.cache_store, reference)),
+        );
+        for (store, reference) in writes {
+            check_write(store, reference).map_err(|source| Error::WriteAccess {
                 reference: reference.to_string(),
                 source,
             })?;
-        }
-        for reference in config.previous_image.iter().chain([&config.run_image]) {
-            if let Err(source) = check_read(self.store, reference) {
-                if is_denied(&source, Action::Read) {
-                    return Err(Error::ReadAccess {
-                        reference: reference.to_string(),
-                        source,
-                    });
-                }
-                tracing::debug!("read check of {reference} failed: {source}");
-            }
         }
         Ok(())
     }

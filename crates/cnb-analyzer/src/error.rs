@@ -8,7 +8,9 @@ use cnb_api::ExitKind;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The image may not be written with the credentials we have.
-    #[error("ensure registry write access to {reference}")]
+    #[error(
+        "validating registry write access: failed to ensure registry read/write access to {reference}"
+    )]
     WriteAccess {
         /// The image.
         reference: String,
@@ -17,7 +19,9 @@ pub enum Error {
         source: cnb_image::StoreError,
     },
     /// The image may not be read with the credentials we have.
-    #[error("ensure registry read access to {reference}")]
+    #[error(
+        "validating registry read access: failed to ensure registry read access to {reference}"
+    )]
     ReadAccess {
         /// The image.
         reference: String,
@@ -72,5 +76,13 @@ impl Error {
     /// The exit code class: always an analyze error.
     pub fn kind(&self) -> ExitKind {
         ExitKind::AnalyzeError
+    }
+
+    /// What was being done, for `failed to <action>: …` (Go's wording).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::WriteAccess { .. } | Self::ReadAccess { .. } => "initialize analyzer",
+            _ => "analyze",
+        }
     }
 }

@@ -49,10 +49,17 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     let stores = Stores::connect(inputs, &images, ExitKind::AnalyzeError)?;
     privileges::prepare(inputs)?;
 
+    // `-run-image` is taken as given (its read access is checked by the phase); run.toml
+    // and stack.toml candidates must be readable (in a layout, as in Go, none is checked).
+    let explicit = inputs
+        .run_image
+        .as_ref()
+        .is_some_and(|image| !image.is_empty());
     let candidate_refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
     let layout = stores.layout.is_some();
     let chosen = select_run_image(&candidate_refs, output_image.registry(), |reference| {
-        layout
+        explicit
+            || layout
             || matches!(
                 stores.images().read_manifest_raw(reference, None),
                 Ok(Some(_))
@@ -78,9 +85,10 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     let name_image =
         |reference: &ImageRef, digest: &cnb_image::Digest| stores.name_image(reference, digest);
     Analyzer::new(config, stores.images(), &name_image)
+        .with_cache_store(&stores.registry)
         .run()
         .map(drop)
-        .map_err(|error| Failure::new(error.kind(), Some("analyze"), &error))
+        .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
 }
 
 /// `-run-image`, else the first `run.toml` entry and its mirrors (Platform API 0.12 and

@@ -212,6 +212,19 @@ fn without_any_run_image_it_fails_with_3() {
 }
 
 #[test]
+fn a_missing_run_image_given_by_flag_fails_with_32() {
+    let registry = RegistryFixture::start().expect("registry");
+    let build = Build::new();
+    let finished = run(build
+        .command("analyzer", API)
+        .arg("-run-image")
+        .arg(registry.reference("test/missing"))
+        .arg(registry.reference("test/app")));
+    assert_eq!(finished.code, Some(32), "{finished}");
+    assert!(finished.stderr.contains("not found"), "{finished}");
+}
+
+#[test]
 fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
     let registry = RegistryFixture::start().expect("registry");
     let store = store();
@@ -234,7 +247,7 @@ fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
         .arg(format!("{}/test/app", proxy.host())));
     assert_eq!(finished.code, Some(32), "{finished}");
     assert!(
-        finished.stderr.contains("ensure registry write access to"),
+        finished.stderr.contains("failed to initialize analyzer: validating registry write access: failed to ensure registry read/write access to"),
         "{finished}"
     );
     assert!(!build.layers().join("analyzed.toml").exists());
