@@ -224,12 +224,8 @@ fn a_missing_run_image_given_by_flag_fails_with_32() {
     assert!(finished.stderr.contains("not found"), "{finished}");
 }
 
-#[test]
-fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
-    let registry = RegistryFixture::start().expect("registry");
-    let store = store();
-    let run_ref = registry.reference("test/run");
-    push_run_image(&store, &run_ref);
+/// A proxy in front of `registry` that answers 403 to every upload.
+fn refusing_uploads(registry: &RegistryFixture) -> RegistryProxy {
     let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
     for method in ["POST", "PUT", "PATCH"] {
         proxy.inject(Fault {
@@ -239,6 +235,18 @@ fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
             times: 100,
         });
     }
+    proxy
+}
+
+const WRITE_DENIED: &str = "failed to initialize analyzer: validating registry write access: failed to ensure registry read/write access to";
+
+#[test]
+fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
+    let registry = RegistryFixture::start().expect("registry");
+    let store = store();
+    let run_ref = registry.reference("test/run");
+    push_run_image(&store, &run_ref);
+    let proxy = refusing_uploads(&registry);
     let build = Build::new();
     let finished = run(build
         .command("analyzer", API)
@@ -246,11 +254,27 @@ fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
         .arg(&run_ref)
         .arg(format!("{}/test/app", proxy.host())));
     assert_eq!(finished.code, Some(32), "{finished}");
+    assert!(finished.stderr.contains(WRITE_DENIED), "{finished}");
+    assert!(!build.layers().join("analyzed.toml").exists());
+
+    // The cache image is checked too, also when the app image is in a layout.
+    let layout = Build::new();
+    let root = layout.path("layout");
+    push_run_image(&layout_store(&root), "example.com/test/run");
+    let cache = format!("{}/test/cache", proxy.host());
+    let finished = run(layout
+        .command("analyzer", API)
+        .env("CNB_EXPERIMENTAL_MODE", "warn")
+        .args(["-layout", "-layout-dir"])
+        .arg(&root)
+        .args(["-cache-image", &cache])
+        .args(["-run-image", "example.com/test/run"])
+        .arg("example.com/test/app"));
+    assert_eq!(finished.code, Some(32), "{finished}");
     assert!(
-        finished.stderr.contains("failed to initialize analyzer: validating registry write access: failed to ensure registry read/write access to"),
+        finished.stderr.contains(&format!("{WRITE_DENIED} {cache}")),
         "{finished}"
     );
-    assert!(!build.layers().join("analyzed.toml").exists());
 }
 
 #[test]
