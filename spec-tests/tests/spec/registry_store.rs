@@ -129,6 +129,10 @@ fn the_same_inputs_give_the_same_manifest_digest_twice() {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario: Docker v2 reads, then an index resolved and refused"
+)]
 fn reads_docker_v2_images_and_resolves_an_index_to_the_target_platform() {
     let registry = RegistryFixture::start().expect("registry");
     let run = build_run_image(&registry, "test/run:oci").expect("run image");
@@ -205,8 +209,8 @@ fn reads_docker_v2_images_and_resolves_an_index_to_the_target_platform() {
             entry(arm.digest, arm.manifest.to_json().len(), "arm64"),
             entry(oci.digest(), oci.manifest.bytes.len(), "amd64"),
         ],
-        annotations: Default::default(),
-        other: Default::default(),
+        annotations: std::collections::BTreeMap::default(),
+        other: serde_json::Map::default(),
     };
     let index_digest = store
         .write_manifest(
