@@ -70,7 +70,7 @@ bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a seque
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	testdata/buildpacks/bench-detector.sh $(SPEC_INSTALL)/cnb/lifecycle
 
-bench: bench-archive bench-detector bench-launcher ## Every benchmark; prints figures and ratios, never fails on them
+bench: bench-archive bench-detector bench-launcher bench-rebaser ## Every benchmark; prints figures and ratios, never fails on them
 
 bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
 	$(CARGO) run --release --locked -p cnb-archive --example bench
@@ -88,3 +88,8 @@ test-buildpacks-builder: ## The builder's libcnb test buildpack (its own Cargo p
 	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR))/libcnb-probe $(CARGO) build --locked \
 	  --manifest-path testdata/buildpacks/builder/libcnb-layers/Cargo.toml
 	install -D -m 0755 $(abspath $(TARGET_DIR))/libcnb-probe/debug/libcnb-layers $(TEST_BUILDPACKS)/libcnb-layers
+
+.PHONY: bench-rebaser
+bench-rebaser: ## Rebaser: a fleet of 50 images in one run vs 50 single runs, and a 1 MiB vs a 1 GiB app (loopback registry)
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	$(CARGO) test --release --locked -p spec-tests --test spec rebaser::bench -- --ignored --nocapture --test-threads=1

@@ -3,6 +3,7 @@
 //! under runc, validation by the app image's own Platform API, mirror choice, `-force`, the
 //! exit codes, OCI layout sources, zero layer bytes uploaded, and fleet mode.
 
+mod bench;
 mod container;
 mod fixture;
 mod fleet;

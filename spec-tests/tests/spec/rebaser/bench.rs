@@ -1,0 +1,89 @@
+//! `make bench-rebaser`: a fleet of 50 app images in one run against 50 sequential single
+//! rebases, and a single rebase of an app with a 1 MiB layer against one with a 1 GiB layer.
+//! Each figure is the best of two runs; images alternate between run images v1 and v2 so that
+//! every run does a real swap. Prints ratios against the baselines measured in the same run;
+//! never fails on them (ignored in normal test runs).
+
+use std::time::{Duration, Instant};
+
+use super::fixture::{App, World};
+use super::fleet::{FLEET, fleet};
+
+/// The big app layer of the bench.
+const GIB: u64 = 1 << 30;
+
+/// Rebases `images` one process each onto `run`; the time of the whole loop.
+fn sequential(images: &[String], run: &str) -> Duration {
+    let start = Instant::now();
+    for image in images {
+        let finished = World::run(
+            World::rebaser("0.12")
+                .args(["-run-image", run, "-report=/dev/null"])
+                .arg(image),
+        );
+        assert_eq!(finished.code, Some(0), "{finished}");
+    }
+    start.elapsed()
+}
+
+/// Rebases `images` in one `-images-from` run onto `run`.
+fn in_one_run(images: &[String], run: &str) -> Duration {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let list = dir.path().join("images.txt");
+    std::fs::write(&list, images.join("\n")).expect("list");
+    let start = Instant::now();
+    let finished = World::run(
+        World::rebaser("0.12")
+            .args(["-run-image", run])
+            .arg("-images-from")
+            .arg(&list)
+            .arg("-report")
+            .arg(dir.path().join("report.toml")),
+    );
+    let elapsed = start.elapsed();
+    assert_eq!(finished.code, Some(0), "{finished}");
+    elapsed
+}
+
+fn seconds(duration: Duration) -> f64 {
+    duration.as_secs_f64()
+}
+
+#[test]
+#[ignore = "benchmark: run by make bench-rebaser"]
+#[expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
+fn bench_rebaser() {
+    let world = World::start();
+    let (v1, v2) = (world.v1.clone(), world.v2.clone());
+    let images = fleet(&world, FLEET, None);
+    let seq_a = sequential(&images, &v2);
+    let fleet_a = in_one_run(&images, &v1);
+    let fleet_b = in_one_run(&images, &v2);
+    let seq_b = sequential(&images, &v1);
+    let (seq, fleet_time) = (seq_a.min(seq_b), fleet_a.min(fleet_b));
+
+    let mut singles = Vec::new();
+    for (repo, size) in [
+        ("test/bench-small:latest", 1 << 20),
+        ("test/bench-big:latest", GIB),
+    ] {
+        let layer = world.push_big_layer(&world.name(repo), size);
+        let app = world.app_with_layer(&App::new(repo, &world.v1), layer);
+        let first = sequential(std::slice::from_ref(&app), &v2);
+        let second = sequential(std::slice::from_ref(&app), &v1);
+        singles.push(first.min(second));
+    }
+    println!("rebaser bench (loopback registry, installed static lifecycle, best of 2)");
+    println!(
+        "  fleet of {FLEET} in one run: {:.2} s; {FLEET} sequential single rebases: {:.2} s; ratio {:.2} (target <= 0.25)",
+        seconds(fleet_time),
+        seconds(seq),
+        seconds(fleet_time) / seconds(seq)
+    );
+    println!(
+        "  single rebase, 1 MiB app: {:.0} ms; 1 GiB app: {:.0} ms; ratio {:.2} (target <= 1.5)",
+        seconds(singles[0]) * 1000.0,
+        seconds(singles[1]) * 1000.0,
+        seconds(singles[1]) / seconds(singles[0])
+    );
+}
