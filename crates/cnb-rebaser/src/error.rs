@@ -12,6 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What a rebase failed at.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A rebase request named no image to write.
+    #[error("no image to write the rebased image to")]
+    NoTarget,
     /// An image name did not parse.
     #[error("parsing image name")]
     ParseReference(#[source] ReferenceError),

@@ -20,6 +20,7 @@
 mod config;
 mod error;
 mod fleet;
+mod metadata;
 mod rebaser;
 mod select;
 mod swap;

@@ -7,13 +7,12 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cnb_api::{PlatformApi, Version};
-use cnb_files::labels::{LabelStack, LifecycleMetadata};
+use cnb_files::labels::LifecycleMetadata;
 use cnb_files::report::{ImageReport, Report};
-use cnb_files::run::RunImageForExport;
 use cnb_files::{JsonLabel, TomlFile};
 use cnb_image::{Descriptor, Digest, Image, ImageRef, ImageStore, Manifest, StoreError};
 
+use crate::metadata::{app_platform_api, update_metadata};
 use crate::select::{choose_run_image, run_image_from_label};
 use crate::swap::{swap_base, sync_labels};
 use crate::validate::validate;
@@ -56,9 +55,7 @@ impl<'a> Rebaser<'a> {
     ) -> Result<Rebased> {
         let source = &request.source;
         let Some(output) = request.targets.first() else {
-            return Err(Error::AppImageNotFound {
-                reference: String::new(),
-            });
+            return Err(Error::NoTarget);
         };
         let app = self.read_app(source)?;
         *old = Some(app.digest());
@@ -79,7 +76,13 @@ impl<'a> Rebaser<'a> {
             self.config.force,
         )?;
         let mut swapped = swap_base(&app, &new_base, &metadata.run_image.top_layer)?;
-        self.update_metadata(&mut metadata, &run_name, &new_base)?;
+        update_metadata(
+            &mut metadata,
+            &run_name,
+            &new_base,
+            self.config.platform_api,
+            self.config.force,
+        )?;
         let label = metadata
             .to_label()
             .map_err(|error| Error::EncodeMetadata(Box::new(error)))?;
@@ -185,46 +188,6 @@ impl<'a> Rebaser<'a> {
         Ok(image)
     }
 
-    /// `topLayer` and `reference` from the new base; from P0.12 a name the label does not
-    /// list fails, or with `-force` becomes the label's run image.
-    fn update_metadata(
-        &self,
-        metadata: &mut LifecycleMetadata,
-        run_name: &str,
-        new_base: &Image,
-    ) -> Result<()> {
-        let top = new_base.config.rootfs.diff_ids.last().copied();
-        metadata.run_image.top_layer = top.map(|id| id.to_string()).unwrap_or_default();
-        let pinned = new_base
-            .manifest
-            .reference
-            .context()
-            .digest(new_base.digest());
-        metadata.run_image.reference = pinned.to_string();
-        if !self.config.platform_api.rebase_tracks_run_image_name() || names(metadata, run_name) {
-            return Ok(());
-        }
-        let existing = existing_run_image(metadata);
-        if !self.config.force {
-            return Err(Error::RunImageNotInMetadata {
-                name: run_name.to_owned(),
-                existing,
-            });
-        }
-        tracing::warn!(
-            "rebase app image: new base image '{run_name}' not found in existing run image metadata: {existing}"
-        );
-        metadata.run_image.image = Some(run_name.to_owned());
-        metadata.run_image.mirrors = Some(Vec::new());
-        metadata.stack = Some(LabelStack {
-            run_image: RunImageForExport {
-                image: Some(run_name.to_owned()),
-                mirrors: Some(Vec::new()),
-            },
-        });
-        Ok(())
-    }
-
     /// Makes `layer` present in `output`: there already, lent by one of `sources`, or copied
     /// from `from` as a last resort.
     fn place_layer(
@@ -296,63 +259,3 @@ impl<'a> Rebaser<'a> {
         })
     }
 }
-
-/// The app image's recorded Platform API; `None` when it records none.
-fn app_platform_api(app: &Image, source: &ImageRef) -> Result<Option<PlatformApi>> {
-    let Some(value) = app
-        .config
-        .env(cnb_api::env::PLATFORM_API)
-        .filter(|value| !value.is_empty())
-    else {
-        return Ok(None);
-    };
-    let version: Version = value.parse().map_err(|_| Error::AppPlatformApi {
-        reference: source.to_string(),
-        value: value.to_owned(),
-    })?;
-    Ok(Some(PlatformApi::recorded(version)))
-}
-
-/// Whether the label lists `name` as its run image or a mirror (in `runImage` or `stack`),
-/// comparing repositories (tags and digests ignored), as Go's `Contains` does.
-fn names(metadata: &LifecycleMetadata, name: &str) -> bool {
-    let wanted = repository_of(name);
-    let run = &metadata.run_image;
-    let listed =
-        run.image
-            .iter()
-            .chain(run.mirrors.iter().flatten())
-            .chain(metadata.stack.iter().flat_map(|stack| {
-                stack
-                    .run_image
-                    .image
-                    .iter()
-                    .chain(stack.run_image.mirrors.iter().flatten())
-            }));
-    listed
-        .filter(|listed| !listed.is_empty())
-        .any(|listed| repository_of(listed) == wanted)
-}
-
-fn repository_of(name: &str) -> String {
-    ImageRef::parse(name).map_or_else(|_| name.to_owned(), |image| image.context().to_string())
-}
-
-/// The label's run image metadata as JSON for messages, or `not found`.
-fn existing_run_image(metadata: &LifecycleMetadata) -> String {
-    if metadata
-        .run_image
-        .image
-        .as_deref()
-        .is_some_and(|i| !i.is_empty())
-    {
-        return serde_json::to_string(&metadata.run_image).unwrap_or_default();
-    }
-    match &metadata.stack {
-        Some(stack) => serde_json::to_string(&stack.run_image).unwrap_or_default(),
-        None => "not found".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,8 @@
 use cnb_files::labels::LabelRunImage;
 use cnb_image::{Manifest, MediaType, ResolvedManifest};
 
+use cnb_image::{Descriptor, Digest};
+
 use super::*;
 
 fn label(image: Option<&str>, mirrors: &[&str], stack: Option<&str>) -> LifecycleMetadata {
