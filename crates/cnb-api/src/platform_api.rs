@@ -39,6 +39,8 @@ since! {
     copies_lifecycle_sboms => (0, 11);
     /// P0.12: the exporter keeps the image history, one `created_by` entry per layer.
     records_layer_history => (0, 12);
+    /// P0.10: the creator still restores `store.toml` under `-skip-restore`.
+    restores_store_when_skipping => (0, 10);
     /// P0.12: the run image comes from `run.toml` (`-run`), not `stack.toml` (`-stack`), and
     /// target data replaces stacks.
     uses_run_toml => (0, 12);

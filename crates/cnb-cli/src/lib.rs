@@ -6,7 +6,9 @@
 //! Layer 5: may depend on everything below it except the launcher runtime.
 
 mod analyze;
+mod creator;
 mod dispatch;
+mod export;
 mod failure;
 mod goflag;
 mod logging;

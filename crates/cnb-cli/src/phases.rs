@@ -17,6 +17,8 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         Phase::Analyzer => return crate::analyze::run(inputs),
         Phase::Restorer => return crate::restore::run(inputs),
         Phase::Rebaser => return crate::rebase::run(inputs),
+        Phase::Exporter => return crate::export::run(inputs),
+        Phase::Creator => return crate::creator::run(inputs),
         _ => {}
     }
     privileges::prepare(inputs)?;
@@ -34,7 +36,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
 }
 
 /// The detector: its config from the inputs, and its error as one line and exit code.
-fn detect(inputs: &Inputs) -> Result<(), Failure> {
+pub(crate) fn detect(inputs: &Inputs) -> Result<(), Failure> {
     let config = DetectorConfig {
         platform_api: inputs.platform_api,
         app_dir: inputs.app_dir.clone(),
@@ -60,7 +62,7 @@ fn detect(inputs: &Inputs) -> Result<(), Failure> {
 }
 
 /// The builder: its config from the inputs, and its error as one line and exit code.
-fn build(inputs: &Inputs) -> Result<(), Failure> {
+pub(crate) fn build(inputs: &Inputs) -> Result<(), Failure> {
     let config = BuilderConfig {
         platform_api: inputs.platform_api,
         app_dir: inputs.app_dir.clone(),

@@ -29,6 +29,9 @@ pub struct ExporterConfig {
     pub output_image: ImageRef,
     /// The other `<image>` values, each tagged with the same manifest.
     pub additional_tags: Vec<ImageRef>,
+    /// How logs and report.toml name the output image and the tags, in that order, as the
+    /// platform spelled them; empty to print the parsed references.
+    pub tag_names: Vec<String>,
     /// How the run image is recorded in the label's `runImage.image`/`mirrors` and `stack`
     /// (from run.toml or stack.toml).
     pub run_image_for_export: RunImageForExport,

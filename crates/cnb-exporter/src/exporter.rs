@@ -26,7 +26,7 @@ use crate::{Error, ExporterConfig, Result, sbom};
 
 /// Names an image by reference and manifest digest, as the label's `runImage.reference`
 /// records it (`<repository>@<digest>` in a registry).
-pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &Digest) -> String;
+pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &Digest) -> String + Sync);
 
 /// The exporter phase over an injected store.
 pub struct Exporter<'a> {
@@ -335,23 +335,34 @@ impl<'a> Exporter<'a> {
         let config = &self.config;
         let mut targets = vec![config.output_image.clone()];
         targets.extend(config.additional_tags.iter().cloned());
-        tracing::info!("Saving {}...", config.output_image);
+        tracing::info!(
+            "Saving {}...",
+            config
+                .tag_names
+                .first()
+                .map_or_else(|| config.output_image.to_string(), Clone::clone)
+        );
         let created = settings::created(config.created);
         let (digest, size) = image.save(
             &targets,
             &created,
             config.platform_api.records_layer_history(),
         )?;
+        let names: Vec<String> = if config.tag_names.len() == targets.len() {
+            config.tag_names.clone()
+        } else {
+            targets.iter().map(ToString::to_string).collect()
+        };
         tracing::info!("*** Images ({digest}):");
-        for target in &targets {
-            tracing::info!("      {target}");
+        for name in &names {
+            tracing::info!("      {name}");
         }
         tracing::debug!("*** Digest: {digest}");
         tracing::debug!("*** Manifest Size: {size}");
         let report = Report {
             build: None,
             image: ImageReport {
-                tags: targets.iter().map(ToString::to_string).collect(),
+                tags: names,
                 image_id: None,
                 digest: Some(digest.to_string()),
                 manifest_size: i64::try_from(size).ok(),

@@ -1,0 +1,220 @@
+//! The creator (platform.md › creator; spec-matrix.md §2): analyze, detect, restore, build and
+//! export in one process, black-box against a loopback registry with the bash buildpack in
+//! `testdata/exporter/buildpacks/hello`. Run as the build user, and as root with `-uid/-gid`
+//! (privileges drop before detect and build, which refuse root).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cnb_image::ImageStore;
+use cnb_registry::Environment;
+use cnb_testkit::{
+    BUILD_UID, Finished, Lifecycle, RegistryFixture, RunImage, build_user_command,
+    hand_to_build_user, is_root, phase_for_build_user,
+};
+use serde_json::Value;
+
+use crate::image_support::{reference, registry_store};
+use crate::registry_store::amd64;
+
+struct Create {
+    registry: RegistryFixture,
+    run_image: String,
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Create {
+    fn new() -> Self {
+        let registry = RegistryFixture::start().expect("registry");
+        let run_image = RunImage::default()
+            .push(&registry, "test/run:latest")
+            .expect("run image")
+            .reference;
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().to_path_buf();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        let create = Self {
+            registry,
+            run_image,
+            _root: root,
+            dir,
+        };
+        let testdata =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/exporter/buildpacks/hello");
+        let buildpack = create.dir.join("buildpacks/test_hello/0.0.1");
+        fs::create_dir_all(buildpack.join("bin")).expect("mkdir");
+        fs::copy(
+            testdata.join("buildpack.toml"),
+            buildpack.join("buildpack.toml"),
+        )
+        .expect("copy");
+        for bin in ["detect", "build"] {
+            fs::copy(
+                testdata.join("bin").join(bin),
+                buildpack.join("bin").join(bin),
+            )
+            .expect("copy");
+        }
+        fs::create_dir_all(create.layers()).expect("mkdir layers");
+        fs::create_dir_all(create.app()).expect("mkdir app");
+        fs::create_dir_all(create.dir.join("platform")).expect("mkdir platform");
+        fs::write(create.app().join("main.txt"), "app source\n").expect("write app");
+        fs::write(
+            create.layers().join("order.toml"),
+            "[[order]]\n  [[order.group]]\n    id = \"test/hello\"\n    version = \"0.0.1\"\n",
+        )
+        .expect("write order");
+        create
+    }
+
+    fn layers(&self) -> PathBuf {
+        self.dir.join("layers")
+    }
+
+    fn app(&self) -> PathBuf {
+        self.dir.join("workspace")
+    }
+
+    fn args(&self, command: &mut Command, launcher: &Path) {
+        command
+            .env("CNB_PLATFORM_API", "0.15")
+            .arg(format!("-layers={}", self.layers().display()))
+            .arg(format!("-app={}", self.app().display()))
+            .arg(format!(
+                "-buildpacks={}",
+                self.dir.join("buildpacks").display()
+            ))
+            .arg(format!("-platform={}", self.dir.join("platform").display()))
+            .arg(format!("-launcher={}", launcher.display()))
+            .arg(format!("-run-image={}", self.run_image))
+            .arg(format!("-uid={BUILD_UID}"))
+            .arg(format!("-gid={BUILD_UID}"));
+    }
+
+    /// The creator as the build user.
+    fn as_build_user(&self) -> Command {
+        hand_to_build_user(&self.layers());
+        hand_to_build_user(&self.app());
+        let program = phase_for_build_user(&self.dir, "creator");
+        let launcher = self.dir.join("cnb/lifecycle/launcher");
+        if !launcher.exists() {
+            fs::copy(Lifecycle::installed().path("launcher"), &launcher).expect("copy launcher");
+        }
+        let mut command = build_user_command(&program);
+        self.args(&mut command, &launcher);
+        command
+    }
+
+    /// The creator as this (root) process, told to drop to the build user.
+    fn as_root(&self) -> Command {
+        let lifecycle = Lifecycle::installed();
+        let mut command = lifecycle.command("creator");
+        self.args(&mut command, &lifecycle.path("launcher"));
+        command
+    }
+
+    fn image(name: &str) -> cnb_image::Image {
+        registry_store(&Environment::default(), &[])
+            .read_image(&reference(name), &amd64())
+            .expect("readable")
+            .expect("exists")
+    }
+}
+
+fn assert_created(create: &Create, name: &str, finished: &Finished) {
+    assert_eq!(finished.code, Some(0), "{finished}");
+    for banner in [
+        "ANALYZING",
+        "DETECTING",
+        "RESTORING",
+        "BUILDING",
+        "EXPORTING",
+    ] {
+        assert!(
+            finished.stdout.contains(&format!("===> {banner}")),
+            "{finished}"
+        );
+    }
+    let image = Create::image(name);
+    assert_eq!(
+        image.config.config.entrypoint,
+        Some(vec!["/cnb/process/web".to_owned()])
+    );
+    let label: Value = serde_json::from_str(
+        image
+            .label("io.buildpacks.lifecycle.metadata")
+            .expect("lifecycle label"),
+    )
+    .expect("json");
+    assert_eq!(label["buildpacks"][0]["key"], "test/hello");
+    assert_eq!(label["buildpacks"][0]["layers"]["greeting"]["launch"], true);
+    let report = fs::read_to_string(create.layers().join("report.toml")).expect("report.toml");
+    assert_eq!(
+        report,
+        format!(
+            "[image]\n  tags = [\"{name}\"]\n  digest = \"{}\"\n  manifest-size = {}\n",
+            image.digest(),
+            image.manifest.bytes.len()
+        )
+    );
+}
+
+#[test]
+fn the_build_user_creates_an_app_image_and_rebuilds_it_with_the_previous_image() {
+    let create = Create::new();
+    let app = create.registry.reference("test/app:latest");
+    let finished = Finished::run(create.as_build_user().arg(&app));
+    assert_created(&create, &app, &finished);
+    let first = Create::image(&app).digest();
+
+    let copy = create.registry.reference("test/app:copy");
+    let finished = Finished::run(
+        create
+            .as_build_user()
+            .args([&format!("-previous-image={app}"), &copy]),
+    );
+    assert_created(&create, &copy, &finished);
+    assert!(
+        finished
+            .stdout
+            .contains("Reusing layer 'test/hello:greeting'"),
+        "{finished}"
+    );
+    assert_eq!(
+        Create::image(&copy).digest(),
+        first,
+        "same inputs, same image"
+    );
+}
+
+#[test]
+fn root_with_uid_and_gid_drops_privileges_before_building() {
+    if !is_root() {
+        return;
+    }
+    let create = Create::new();
+    let app = create.registry.reference("test/app:latest");
+    let finished = Finished::run(create.as_root().args(["-skip-restore", &app]));
+    assert_created(&create, &app, &finished);
+    let owner = std::os::unix::fs::MetadataExt::uid(
+        &fs::metadata(create.layers().join("test_hello/greeting/message")).expect("layer file"),
+    );
+    assert_eq!(owner, BUILD_UID, "the buildpack ran as the build user");
+}
+
+#[test]
+fn an_unknown_process_type_fails_the_creator_with_62() {
+    let create = Create::new();
+    let app = create.registry.reference("test/app:latest");
+    let finished = Finished::run(create.as_build_user().args(["-process-type=nope", &app]));
+    assert_eq!(finished.code, Some(62), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("tried to set nope to default but it doesn't exist"),
+        "{finished}"
+    );
+}
