@@ -50,6 +50,16 @@ fn run_single(inputs: &Inputs, config: RebaserConfig) -> Result<(), Failure> {
             .map(|name| parse(name))
             .collect::<Result<_, _>>()?,
     };
+    if request
+        .targets
+        .iter()
+        .any(|target| target.registry() != request.targets[0].registry())
+    {
+        return Err(Failure::message(
+            ExitKind::InvalidArgs,
+            "failed to resolve inputs: writing to multiple registries is unsupported",
+        ));
+    }
     let mut names: Vec<String> = targets.clone();
     names.push(source_name);
     names.extend(config.run_image.clone());

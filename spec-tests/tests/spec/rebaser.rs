@@ -210,6 +210,23 @@ fn a_missing_app_image_or_run_image_is_exit_72() {
 }
 
 #[test]
+fn tags_on_two_registries_are_exit_3() {
+    let finished = World::run(World::rebaser("0.12").args([
+        "-run-image",
+        "127.0.0.1:1/run",
+        "127.0.0.1:1/app",
+        "127.0.0.1:2/app",
+    ]));
+    assert_eq!(finished.code, Some(3), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("failed to resolve inputs: writing to multiple registries is unsupported"),
+        "{finished}"
+    );
+}
+
+#[test]
 fn daemon_is_refused_not_replaced() {
     let world = World::start();
     let app = world.app(&App::new("test/app:latest", &world.v1));
