@@ -83,6 +83,29 @@ pub(crate) fn configure(
     let output_image = destinations
         .next()
         .ok_or_else(|| invalid("missing image argument"))?;
+    // analyzed.toml names layout images by path; the layout store finds them by name.
+    let analyzed_run = analyzed.run_image_ref();
+    let run_name = if inputs.use_layout {
+        analyzed
+            .run_image
+            .as_ref()
+            .and_then(|run| run.image.as_deref())
+            .unwrap_or(analyzed_run)
+    } else {
+        analyzed_run
+    };
+    let run_image = ImageRef::parse(run_name).map_err(|error| {
+        Failure::new(
+            ExitKind::ExportError,
+            Some("export: parsing run image reference"),
+            &error,
+        )
+    })?;
+    let previous_image = match analyzed.previous_image_ref() {
+        "" => None,
+        _ if inputs.use_layout => Some(output_image.clone()),
+        name => Some(parse(name)?),
+    };
     let cache_image = inputs.cache_image.as_deref().map(parse).transpose()?;
     let cache = match (cache_image, &inputs.cache_dir) {
         (Some(reference), _) => Some(CacheTarget::Image(reference)),
@@ -106,7 +129,9 @@ pub(crate) fn configure(
         report_path: inputs.report_path.clone(),
         output_image,
         additional_tags: destinations.collect(),
-        tag_names: inputs.destination_images(),
+        tag_names: tag_names(inputs),
+        run_image,
+        previous_image,
         run_image_for_export: run_image_for_export(inputs, analyzed)
             .map_err(|error| Failure::new(ExitKind::Failed, Some("export"), &error))?,
         launcher_path: inputs.launcher_path.clone(),
@@ -153,6 +178,23 @@ pub(crate) fn export(
     image
         .map(drop)
         .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
+}
+
+/// How logs and report.toml name the destinations: as given, or by their path in a layout.
+fn tag_names(inputs: &Inputs) -> Vec<String> {
+    let names = inputs.destination_images();
+    let Some(root) = inputs.layout_dir.as_ref().filter(|_| inputs.use_layout) else {
+        return names;
+    };
+    names
+        .iter()
+        .map(|name| {
+            ImageRef::parse(name)
+                .ok()
+                .and_then(|reference| cnb_layout::layout_path(root, &reference).ok())
+                .map_or_else(|| name.clone(), |path| path.display().to_string())
+        })
+        .collect()
 }
 
 /// `SOURCE_DATE_EPOCH` (Platform API 0.9 and later), ignored with a warning when invalid.

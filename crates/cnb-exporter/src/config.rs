@@ -32,6 +32,11 @@ pub struct ExporterConfig {
     /// How logs and report.toml name the output image and the tags, in that order, as the
     /// platform spelled them; empty to print the parsed references.
     pub tag_names: Vec<String>,
+    /// The run image to build on: analyzed.toml's `[run-image] reference` in a registry,
+    /// its name in an OCI layout.
+    pub run_image: ImageRef,
+    /// The image to reuse layers from (analyzed.toml's `[image]`), if any.
+    pub previous_image: Option<ImageRef>,
     /// How the run image is recorded in the label's `runImage.image`/`mirrors` and `stack`
     /// (from run.toml or stack.toml).
     pub run_image_for_export: RunImageForExport,

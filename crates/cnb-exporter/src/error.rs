@@ -18,12 +18,6 @@ pub enum Error {
     /// `<layers>/config/metadata.toml` or project-metadata.toml could not be read.
     #[error("read build metadata")]
     ReadMetadata(#[source] Box<cnb_files::Error>),
-    /// analyzed.toml names no usable run image.
-    #[error("parsing run image reference '{reference}'")]
-    RunImageReference {
-        /// What analyzed.toml says.
-        reference: String,
-    },
     /// The run image could not be read.
     #[error("get run image '{reference}'")]
     ReadRunImage {

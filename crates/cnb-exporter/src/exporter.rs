@@ -73,12 +73,9 @@ impl<'a> Exporter<'a> {
             sbom::copy_lifecycle_sboms(&config.launcher_sbom_dir, &config.layers_dir)?;
         }
 
-        let run_name = analyzed.run_image_ref();
-        let run_ref = ImageRef::parse(run_name).map_err(|_| Error::RunImageReference {
-            reference: run_name.to_owned(),
-        })?;
+        let run_ref = config.run_image.clone();
         let read_run = |source| Error::ReadRunImage {
-            reference: run_name.to_owned(),
+            reference: run_ref.to_string(),
             source,
         };
         let run = self
@@ -86,7 +83,7 @@ impl<'a> Exporter<'a> {
             .read_image(&run_ref, &config.platform)
             .map_err(|error| read_run(Some(Box::new(error))))?
             .ok_or_else(|| read_run(None))?;
-        let previous = self.previous_image(&analyzed);
+        let previous = self.previous_image();
         let orig = &analyzed.metadata;
 
         let mut lifecycle = self.run_image_label(&run_ref, &run);
@@ -211,19 +208,15 @@ impl<'a> Exporter<'a> {
         Ok(())
     }
 
-    /// The previous image (analyzed `[image] reference`), if it can be read.
-    fn previous_image(&self, analyzed: &Analyzed) -> Option<Lender> {
-        let name = analyzed.previous_image_ref();
-        if name.is_empty() {
-            return None;
-        }
-        tracing::info!("Reusing layers from image '{name}'");
-        let reference = ImageRef::parse(name).ok()?;
-        match self.store.read_image(&reference, &self.config.platform) {
-            Ok(Some(image)) => Some(Lender::new(reference, &image)),
+    /// The previous image, if it can be read.
+    fn previous_image(&self) -> Option<Lender> {
+        let reference = self.config.previous_image.as_ref()?;
+        tracing::info!("Reusing layers from image '{reference}'");
+        match self.store.read_image(reference, &self.config.platform) {
+            Ok(Some(image)) => Some(Lender::new(reference.clone(), &image)),
             Ok(None) => None,
             Err(error) => {
-                tracing::warn!("Previous image '{name}' is not readable: {error}");
+                tracing::warn!("Previous image '{reference}' is not readable: {error}");
                 None
             }
         }
@@ -319,6 +312,7 @@ impl<'a> Exporter<'a> {
         )?;
         let previous: Vec<&str> = orig.app.iter().map(|sha| sha.sha.as_str()).collect();
         let mut shas = Vec::with_capacity(app.len());
+        let reused_before = image.reused();
         for index in 0..app.len() {
             let id = format!("slice-{}", index + 1);
             let sha = image.add(&id, &app.created_by(index), &previous, &|sink| {
@@ -326,7 +320,13 @@ impl<'a> Exporter<'a> {
             })?;
             shas.push(sha_of(sha));
         }
-        tracing::info!("Added {}/{} app layer(s)", shas.len(), shas.len());
+        let reused = image.reused() - reused_before;
+        if reused > 0 {
+            tracing::info!("Reused {reused}/{} app layer(s)", shas.len());
+        }
+        if reused < shas.len() {
+            tracing::info!("Added {}/{} app layer(s)", shas.len() - reused, shas.len());
+        }
         Ok(shas)
     }
 

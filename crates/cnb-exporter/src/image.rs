@@ -50,6 +50,7 @@ pub(crate) struct ImageBuilder<'a> {
     layer_type: MediaType,
     layers: Vec<Descriptor>,
     history: Vec<History>,
+    reused: usize,
 }
 
 impl<'a> ImageBuilder<'a> {
@@ -71,6 +72,8 @@ impl<'a> ImageBuilder<'a> {
                     digest: layer.digest,
                     source: Box::new(source),
                 })?;
+            // A sparse base (an OCI layout without base layers) may lend nothing; whether the
+            // target may lack the blob is the store's decision when the manifest is written.
             if !present {
                 copy_blob(store, base_ref, layer, &target).map_err(|source| {
                     Error::CopyBaseLayer {
@@ -110,7 +113,13 @@ impl<'a> ImageBuilder<'a> {
             config,
             layer_type,
             history,
+            reused: 0,
         })
+    }
+
+    /// How many layers were lent by the previous image so far.
+    pub(crate) fn reused(&self) -> usize {
+        self.reused
     }
 
     /// The config so far (the base's, plus the diffIDs added).
@@ -127,8 +136,10 @@ impl<'a> ImageBuilder<'a> {
             return Ok(None);
         };
         let sources = std::slice::from_ref(&previous.reference);
-        if !self.store.reuse_blob(&self.target, &blob.digest, sources)? {
-            copy_blob(self.store, &previous.reference, blob, &self.target)?;
+        if !self.store.reuse_blob(&self.target, &blob.digest, sources)?
+            && !copy_blob(self.store, &previous.reference, blob, &self.target)?
+        {
+            return Ok(None);
         }
         Ok(Some(blob.clone()))
     }
@@ -156,6 +167,7 @@ impl<'a> ImageBuilder<'a> {
         let blob = self.lend(&parsed).map_err(upload)?.ok_or_else(missing)?;
         tracing::info!("Reusing layer '{id}'");
         tracing::debug!("Layer '{id}' SHA: {diff_id}");
+        self.reused += 1;
         self.push(blob, parsed, created_by);
         Ok(())
     }
@@ -185,6 +197,7 @@ impl<'a> ImageBuilder<'a> {
             {
                 tracing::info!("Reusing layer '{id}'");
                 tracing::debug!("Layer '{id}' SHA: {diff_id}");
+                self.reused += 1;
                 self.push(blob, diff_id, created_by);
                 return Ok(diff_id);
             }
@@ -257,24 +270,21 @@ fn diff_id_of(write: WriteEntries<'_>) -> cnb_archive::Result<Digest> {
     Ok(diff_id)
 }
 
-/// Streams blob `blob` from `from` into `to` (another repository or registry).
+/// Streams blob `blob` from `from` into `to` (another repository or registry); false when
+/// `from` does not have it.
 fn copy_blob(
     store: &dyn ImageStore,
     from: &ImageRef,
     blob: &Descriptor,
     to: &ImageRef,
-) -> Result<(), StoreError> {
-    let mut reader =
-        store
-            .open_blob(from, &blob.digest)?
-            .ok_or_else(|| StoreError::MissingBlob {
-                reference: from.to_string(),
-                digest: blob.digest,
-            })?;
+) -> Result<bool, StoreError> {
+    let Some(mut reader) = store.open_blob(from, &blob.digest)? else {
+        return Ok(false);
+    };
     let mut writer = store.blob_writer(to, blob.media_type.clone())?;
     io::copy(&mut reader, &mut writer).map_err(|source| StoreError::WriteBlob {
         reference: to.to_string(),
         source: source.into(),
     })?;
-    writer.finish().map(drop)
+    writer.finish().map(|_| true)
 }

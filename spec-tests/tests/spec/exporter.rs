@@ -6,6 +6,7 @@ mod cache;
 mod container;
 mod failures;
 mod fixture;
+mod layout;
 mod reuse;
 
 use cnb_testkit::Finished;
@@ -235,4 +236,28 @@ fn assert_labels(world: &World, app: &str, run: &cnb_image::Image, diff_ids: &[S
         ])
     );
     assert!(build["launcher"]["version"].is_string(), "{build}");
+}
+
+#[test]
+fn before_platform_api_0_12_history_is_empty_and_labels_are_older() {
+    let world = World::start();
+    let app = world.name("test/app:latest");
+    let finished = Finished::run(world.exporter("0.11").arg(&app));
+    assert_eq!(finished.code, Some(0), "{finished}");
+    let image = world.image(&app);
+    assert_eq!(
+        image.config.history.len(),
+        image.config.rootfs.diff_ids.len()
+    );
+    for entry in &image.config.history {
+        assert_eq!(entry.created_by, None, "{entry:?}");
+        assert_eq!(entry.created.as_deref(), Some("1980-01-01T00:00:01Z"));
+    }
+    assert_eq!(image.label("io.buildpacks.exec-env"), None);
+    let lifecycle = world.label(&app, "io.buildpacks.lifecycle.metadata");
+    let run_image = lifecycle["runImage"].as_object().expect("runImage");
+    let keys: Vec<&str> = run_image.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["topLayer", "reference"]);
+    assert_eq!(lifecycle["stack"], json!({"runImage": {}}));
+    assert_eq!(image.config.env("CNB_PLATFORM_API"), Some("0.11"));
 }

@@ -173,13 +173,15 @@ impl World {
             .env("CNB_PLATFORM_API", api)
             .arg(format!("-layers={}", self.layers().display()))
             .arg(format!("-app={}", self.app().display()))
-            .arg(format!("-run={}", self.layers().join("run.toml").display()))
             .arg(format!(
                 "-launcher={}",
                 lifecycle.path("launcher").display()
             ))
             .arg(format!("-uid={uid}"))
             .arg(format!("-gid={gid}"));
+        if !["0.9", "0.10", "0.11"].contains(&api) {
+            command.arg(format!("-run={}", self.layers().join("run.toml").display()));
+        }
         command
     }
 

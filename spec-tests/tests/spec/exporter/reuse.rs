@@ -104,6 +104,10 @@ fn a_rebuild_sends_no_layer_bytes_and_a_changed_layer_sends_only_itself() {
             "{id}: {finished}"
         );
     }
+    assert!(
+        finished.stdout.contains("Reused 2/2 app layer(s)"),
+        "{finished}"
+    );
     let config_size = image.manifest.manifest.config.size;
     let uploaded = proxy.body_bytes("/blobs/uploads/");
     assert!(
