@@ -123,7 +123,8 @@ fn run_fleet(inputs: &Inputs, config: RebaserConfig, list: &Path) -> Result<(), 
     Ok(())
 }
 
-/// The images listed in `path`, one per line; blank lines and `#` comments are skipped.
+/// The images listed in `path`, one per line; blank lines, `#` comments and repeats are
+/// skipped.
 fn read_list(path: &Path) -> Result<Vec<String>, Failure> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         Failure::new(
@@ -132,12 +133,13 @@ fn read_list(path: &Path) -> Result<Vec<String>, Failure> {
             &error,
         )
     })?;
-    let images: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_owned)
-        .collect();
+    let mut images: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        // A repeated image would be rebased twice at once: once is enough.
+        if !line.is_empty() && !line.starts_with('#') && !images.iter().any(|seen| seen == line) {
+            images.push(line.to_owned());
+        }
+    }
     if images.is_empty() {
         return Err(Failure::message(
             ExitKind::InvalidArgs,
@@ -170,7 +172,7 @@ mod tests {
     fn the_image_list_skips_blanks_and_comments() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("images");
-        std::fs::write(&path, "# fleet\nr.test/a\n\n  r.test/b:v1  \n").unwrap();
+        std::fs::write(&path, "# fleet\nr.test/a\n\n  r.test/b:v1  \nr.test/a\n").unwrap();
         assert_eq!(read_list(&path).unwrap(), ["r.test/a", "r.test/b:v1"]);
         std::fs::write(&path, "# nothing\n").unwrap();
         let failure = read_list(&path).unwrap_err();
