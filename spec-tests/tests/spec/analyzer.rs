@@ -55,6 +55,28 @@ fn without_a_previous_image_it_records_the_run_image_digest_and_target() {
 }
 
 #[test]
+fn every_platform_api_records_the_run_image_and_from_0_12_its_name_and_target() {
+    let registry = RegistryFixture::start().expect("registry");
+    let store = store();
+    let run_ref = registry.reference("test/run");
+    let digest_ref = push_run_image(&store, &run_ref);
+    for minor in 7..=15 {
+        let api = format!("0.{minor}");
+        let build = Build::new();
+        let finished = run(build
+            .command("analyzer", &api)
+            .arg("-run-image")
+            .arg(&run_ref)
+            .arg(registry.reference("test/app")));
+        assert_eq!(finished.code, Some(0), "P{api}: {finished}");
+        let run_image = table(&build.analyzed(), "run-image").clone();
+        assert_eq!(text(&run_image, "reference"), digest_ref, "P{api}");
+        assert_eq!(run_image.contains_key("target"), minor >= 12, "P{api}");
+        assert_eq!(run_image.contains_key("image"), minor >= 12, "P{api}");
+    }
+}
+
+#[test]
 fn a_previous_image_gives_its_metadata_and_its_sbom_layer() {
     let registry = RegistryFixture::start().expect("registry");
     let store = store();
