@@ -300,6 +300,48 @@ fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
 }
 
 #[test]
+fn registry_credentials_come_from_cnb_registry_auth_and_their_absence_is_32() {
+    use base64::Engine as _;
+    let registry = RegistryFixture::with_htpasswd("cnb", "s3cret").expect("registry");
+    let header = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("cnb:s3cret")
+    );
+    let auth = serde_json::json!({ registry.host(): header }).to_string();
+    let env = cnb_registry::Environment {
+        registry_auth: Some(auth.clone()),
+        ..cnb_registry::Environment::default()
+    };
+    let run_ref = registry.reference("test/run");
+    push_run_image(&crate::image_support::registry_store(&env, &[]), &run_ref);
+    let analyze = |auth: Option<&str>| {
+        let build = Build::new();
+        let mut command = build.command("analyzer", API);
+        if let Some(auth) = auth {
+            command.env("CNB_REGISTRY_AUTH", auth);
+        }
+        let finished = run(command
+            .arg("-run-image")
+            .arg(&run_ref)
+            .arg(registry.reference("test/app")));
+        (build, finished)
+    };
+    let (build, finished) = analyze(Some(&auth));
+    assert_eq!(finished.code, Some(0), "{finished}");
+    assert!(!finished.stderr.contains("s3cret") && !finished.stdout.contains("s3cret"));
+    assert!(build.analyzed()["run-image"]["reference"].is_str());
+
+    let (_, finished) = analyze(None);
+    assert_eq!(finished.code, Some(32), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("validating registry read access: failed to ensure registry read access to"),
+        "{finished}"
+    );
+}
+
+#[test]
 fn a_tag_on_another_registry_fails_with_3() {
     let build = Build::new();
     let finished = run(build
