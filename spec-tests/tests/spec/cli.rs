@@ -240,11 +240,12 @@ fn positional_argument_errors_exit_3_with_the_go_message() {
 
 #[test]
 fn phases_not_built_yet_fail_clearly_instead_of_succeeding() {
-    let out = run("rebaser", Some("0.15"), &["127.0.0.1:1/app"]);
+    // The extender (image extensions, kaniko) is the one phase not built yet.
+    let out = run("extender", Some("0.15"), &[]);
     assert_eq!(out.code, Some(1), "{out}");
     assert!(out.stderr.contains("not implemented"), "{out}");
     let launcher = run("launcher", Some("0.15"), &[]);
-    assert_eq!(launcher.code, Some(82), "{launcher}");
+    assert_eq!(launcher.code, Some(82), "a launcher with nothing to launch fails: {launcher}");
 }
 
 #[test]
