@@ -70,6 +70,21 @@ impl Create {
         create
     }
 
+    /// Empties `<layers>` but for order.toml, as a platform starts each build.
+    fn fresh_layers(&self) {
+        for entry in fs::read_dir(self.layers()).expect("read layers") {
+            let path = entry.expect("entry").path();
+            if path.file_name().is_some_and(|name| name == "order.toml") {
+                continue;
+            }
+            if path.is_dir() {
+                fs::remove_dir_all(&path).expect("rm");
+            } else {
+                fs::remove_file(&path).expect("rm");
+            }
+        }
+    }
+
     fn layers(&self) -> PathBuf {
         self.dir.join("layers")
     }
@@ -203,6 +218,56 @@ fn root_with_uid_and_gid_drops_privileges_before_building() {
         &fs::metadata(create.layers().join("test_hello/greeting/message")).expect("layer file"),
     );
     assert_eq!(owner, BUILD_UID, "the buildpack ran as the build user");
+    let passwd = fs::read_to_string("/etc/passwd").expect("passwd");
+    let home = passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.len() >= 6 && fields[2] == BUILD_UID.to_string())
+        .map(|fields| fields[5].to_owned());
+    let expected = format!(
+        "build as {BUILD_UID} HOME={}",
+        home.as_deref().unwrap_or("/root")
+    );
+    assert!(
+        finished.stdout.contains(&expected),
+        "{expected}: {finished}"
+    );
+}
+
+#[test]
+fn a_rebuild_restores_layer_metadata_unless_restore_is_skipped() {
+    let create = Create::new();
+    let cache = create.dir.join("cache");
+    fs::create_dir(&cache).expect("mkdir cache");
+    hand_to_build_user(&cache);
+    let cache_arg = format!("-cache-dir={}", cache.display());
+    let app = create.registry.reference("test/app:latest");
+    let finished = Finished::run(create.as_build_user().args([&cache_arg, &app]));
+    assert_created(&create, &app, &finished);
+    assert!(
+        !finished.stdout.contains("restored greeting.toml"),
+        "{finished}"
+    );
+
+    create.fresh_layers();
+    let finished = Finished::run(create.as_build_user().args([&cache_arg, &app]));
+    assert_created(&create, &app, &finished);
+    assert!(
+        finished.stdout.contains("restored greeting.toml"),
+        "{finished}"
+    );
+
+    create.fresh_layers();
+    let finished = Finished::run(
+        create
+            .as_build_user()
+            .args([&cache_arg, "-skip-restore", &app]),
+    );
+    assert_created(&create, &app, &finished);
+    assert!(
+        !finished.stdout.contains("restored greeting.toml"),
+        "{finished}"
+    );
 }
 
 #[test]
