@@ -6,6 +6,7 @@ mod cache;
 mod container;
 mod failures;
 mod fixture;
+mod labels;
 mod layout;
 mod reuse;
 
