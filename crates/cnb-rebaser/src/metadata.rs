@@ -52,9 +52,10 @@ pub(crate) fn update_metadata(
 }
 
 /// Whether the label lists `name` as its run image or a mirror (in `runImage` or `stack`),
-/// comparing repositories (tags and digests ignored), as Go's `Contains` does.
+/// comparing names as Go's `Contains` does: fully qualified, with the tag (`latest` when
+/// none), a digest ignored.
 fn names(metadata: &LifecycleMetadata, name: &str) -> bool {
-    let wanted = repository_of(name);
+    let wanted = comparable(name);
     let run = &metadata.run_image;
     let listed =
         run.image
@@ -69,11 +70,13 @@ fn names(metadata: &LifecycleMetadata, name: &str) -> bool {
             }));
     listed
         .filter(|listed| !listed.is_empty())
-        .any(|listed| repository_of(listed) == wanted)
+        .any(|listed| comparable(listed) == wanted)
 }
 
-fn repository_of(name: &str) -> String {
-    ImageRef::parse(name).map_or_else(|_| name.to_owned(), |image| image.context().to_string())
+/// `name` without its digest, fully qualified with its tag; as given when it does not parse.
+fn comparable(name: &str) -> String {
+    let without_digest = name.split_once("@sha256:").map_or(name, |(name, _)| name);
+    ImageRef::parse(without_digest).map_or_else(|_| name.to_owned(), |image| image.to_string())
 }
 
 /// The label's run image metadata as JSON for messages, or `not found`.

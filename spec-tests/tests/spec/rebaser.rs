@@ -29,7 +29,7 @@ fn metadata(world: &World, name: &str) -> Value {
 #[test]
 fn rebase_puts_v2_under_the_app_and_updates_layers_diff_ids_labels_and_report() {
     let world = World::start();
-    let app = world.app(&App::new("test/app:latest", &world.v1));
+    let app = world.app(&world.on_v1("test/app:latest"));
     let extra = world.name("test/app:extra");
     let before = world.image(&app);
     let before_label = metadata(&world, &app);
@@ -88,10 +88,7 @@ fn rebase_puts_v2_under_the_app_and_updates_layers_diff_ids_labels_and_report() 
         label["runImage"]["reference"],
         format!("{repository}@{}", v2.digest())
     );
-    assert_eq!(
-        label["runImage"]["image"], world.v1,
-        "kept: v2's repository is listed"
-    );
+    assert_eq!(label["runImage"]["image"], world.v2, "kept: v2 is listed");
     assert_eq!(
         label["app"], before_label["app"],
         "the rest of the label is kept"
@@ -152,7 +149,7 @@ fn without_run_image_the_label_names_it() {
 #[test]
 fn a_previous_image_is_the_source_and_the_tags_the_destination() {
     let world = World::start();
-    let old = world.app(&App::new("test/app:old", &world.v1));
+    let old = world.app(&world.on_v1("test/app:old"));
     let new = world.name("test/app:new");
     let finished = World::run(
         World::rebaser("0.12")
@@ -200,7 +197,7 @@ fn a_missing_app_image_or_run_image_is_exit_72() {
         finished.stderr.contains("failed to set app image"),
         "{finished}"
     );
-    let app = world.app(&App::new("test/app:latest", &world.v1));
+    let app = world.app(&world.on_v1("test/app:latest"));
     let finished = World::run(World::rebaser("0.12").args(["-run-image", &missing, &app]));
     assert_eq!(finished.code, Some(72), "{finished}");
     assert!(
@@ -229,7 +226,7 @@ fn tags_on_two_registries_are_exit_3() {
 #[test]
 fn daemon_is_refused_not_replaced() {
     let world = World::start();
-    let app = world.app(&App::new("test/app:latest", &world.v1));
+    let app = world.app(&world.on_v1("test/app:latest"));
     let before = world.digest(&app);
     let finished =
         World::run(World::rebaser("0.12").args(["-daemon", "-run-image", &world.v2, &app]));

@@ -23,15 +23,16 @@ fn label(image: Option<&str>, mirrors: &[&str], stack: Option<&str>) -> Lifecycl
 }
 
 #[test]
-fn names_compare_repositories_ignoring_tags_digests_and_docker_hub_spelling() {
+fn names_compare_with_tags_ignoring_digests_and_docker_hub_spelling() {
     let metadata = label(Some("r.test/run:v1"), &["m.test/run"], Some("busybox"));
-    assert!(names(&metadata, "r.test/run:v2"));
-    assert!(names(
-        &metadata,
-        &format!("r.test/run@{}", Digest::of(b"x"))
-    ));
+    assert!(names(&metadata, "r.test/run:v1"));
+    assert!(!names(&metadata, "r.test/run:v2"), "Go compares tags too");
+    let digest = Digest::of(b"x");
+    assert!(names(&metadata, &format!("r.test/run:v1@{digest}")));
+    assert!(names(&metadata, &format!("m.test/run@{digest}")), "latest");
     assert!(names(&metadata, "m.test/run:latest"));
-    assert!(names(&metadata, "index.docker.io/library/busybox:1"));
+    assert!(names(&metadata, "index.docker.io/library/busybox:latest"));
+    assert!(!names(&metadata, "busybox:1"));
     assert!(!names(&metadata, "r.test/other:v1"));
     assert!(!names(&label(None, &[], None), "r.test/run"));
 }

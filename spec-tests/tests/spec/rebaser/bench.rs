@@ -68,7 +68,12 @@ fn bench_rebaser() {
         ("test/bench-big:latest", GIB),
     ] {
         let layer = world.push_big_layer(&world.name(repo), size);
-        let app = world.app_with_layer(&App::new(repo, &world.v1), layer);
+        let mirrors = [world.v1.as_str()];
+        let app = App {
+            mirrors: &mirrors,
+            ..world.on_v1(repo)
+        };
+        let app = world.app_with_layer(&app, layer);
         let first = sequential(std::slice::from_ref(&app), &v2);
         let second = sequential(std::slice::from_ref(&app), &v1);
         singles.push(first.min(second));

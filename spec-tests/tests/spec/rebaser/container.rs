@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use cnb_testkit::Finished;
 use serde_json::{Value, json};
 
-use super::fixture::{APP_FILE, App, V2_OS_RELEASE, World};
+use super::fixture::{APP_FILE, V2_OS_RELEASE, World};
 use crate::image_support::skopeo;
 
 /// Whether containers can run here.
@@ -84,7 +84,7 @@ fn the_rebased_app_runs_with_its_own_files_on_the_new_os() {
         return;
     }
     let world = World::start();
-    let app = world.app(&App::new("test/app:latest", &world.v1));
+    let app = world.app(&world.on_v1("test/app:latest"));
     let script = "cat /app-file; cat /etc/os-release";
     let before = run_in(&app, script);
     assert_eq!(before.code, Some(0), "{before}");

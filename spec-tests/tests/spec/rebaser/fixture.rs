@@ -65,6 +65,15 @@ pub(super) struct World {
 }
 
 impl World {
+    /// An app built on v1 whose label names v2's tag (`test/run:v2`) as its run image: the
+    /// name the platform gives it, which pointed at v1's content when the app was built.
+    pub(super) fn on_v1<'a>(&'a self, name: &'a str) -> App<'a> {
+        App {
+            label_image: Some(&self.v2),
+            ..App::new(name, &self.v1)
+        }
+    }
+
     pub(super) fn start() -> Self {
         let registry = RegistryFixture::start().expect("registry");
         let v1 = RunImage::default()

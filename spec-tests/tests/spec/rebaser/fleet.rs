@@ -18,9 +18,12 @@ pub(super) fn fleet(world: &World, count: usize, invalid: Option<usize>) -> Vec<
             if Some(n) == invalid {
                 labels.push(("io.buildpacks.rebasable", "false"));
             }
+            // v1 listed too, so that the bench can rebase back and forth.
+            let mirrors = [world.v1.as_str()];
             world.app(&App {
                 labels: &labels,
-                ..App::new(&name, &world.v1)
+                mirrors: &mirrors,
+                ..world.on_v1(&name)
             })
         })
         .collect()

@@ -32,7 +32,7 @@ fn layouts(root: &std::path::Path, apps: &[&str]) -> (LayoutStore, Vec<cnb_image
         &[STACK],
     );
     let label = json!({
-        "runImage": {"topLayer": diff_id(&v1_layer).to_string(), "reference": "", "image": "test.local/run:v1"}
+        "runImage": {"topLayer": diff_id(&v1_layer).to_string(), "reference": "", "image": "test.local/run:v1", "mirrors": ["test.local/run:v2"]}
     })
     .to_string();
     for app in apps {

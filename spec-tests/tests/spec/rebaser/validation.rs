@@ -19,7 +19,7 @@ fn rebasable_false_blocks_unless_forced() {
     let world = World::start();
     let app = world.app(&App {
         labels: &[("io.buildpacks.rebasable", "false")],
-        ..App::new("test/app:latest", &world.v1)
+        ..world.on_v1("test/app:latest")
     });
     let before = world.digest(&app);
     let finished = rebase("0.12", &["-run-image", &world.v2], &app);
@@ -56,9 +56,8 @@ fn a_target_mismatch_blocks_unless_forced_and_base_labels_follow_the_new_base() 
         config.set_label("io.buildpacks.base.id", "io.test.alpine");
     });
     let app = world.app(&App {
-        mirrors: &[],
-        label_image: Some(&world.name("test/run")),
-        ..App::new("test/app:latest", &world.v1)
+        mirrors: &[&alpine],
+        ..world.on_v1("test/app:latest")
     });
     let before = world.digest(&app);
     let finished = rebase("0.12", &["-run-image", &alpine], &app);
@@ -95,12 +94,12 @@ fn apps_before_platform_0_12_check_stack_id_and_mixins_but_not_rebasable() {
     });
     let app = world.app(&App {
         api: Some("0.11"),
-        label_image: Some(&world.name("test/run")),
+        mirrors: &[&other_stack, &with_mixins],
         labels: &[
             ("io.buildpacks.rebasable", "false"),
             ("io.buildpacks.stack.mixins", r#"["run:curl","git","jq"]"#),
         ],
-        ..App::new("test/app:latest", &world.v1)
+        ..world.on_v1("test/app:latest")
     });
     let finished = rebase("0.12", &["-force", "-run-image", &other_stack], &app);
     assert_eq!(finished.code, Some(72), "{finished}");
@@ -118,9 +117,8 @@ fn apps_before_platform_0_12_check_stack_id_and_mixins_but_not_rebasable() {
     );
     let no_api = world.app(&App {
         api: None,
-        label_image: Some(&world.name("test/run")),
         labels: &[("io.buildpacks.rebasable", "false")],
-        ..App::new("test/app:no-api", &world.v1)
+        ..world.on_v1("test/app:no-api")
     });
     let finished = rebase("0.12", &["-run-image", &world.v2], &no_api);
     assert_eq!(
