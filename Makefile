@@ -72,8 +72,10 @@ bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a seque
 
 bench: bench-archive bench-detector bench-launcher bench-rebaser ## Every benchmark; prints figures and ratios, never fails on them
 
-bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
-	$(CARGO) run --release --locked -p cnb-archive --example bench
+bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd; hashed, and pushed to a loopback registry) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
+	$(CARGO) build --release --locked -p cnb-registry --example push_layer
+	CNB_BENCH_PUSH_LAYER=$(abspath $(TARGET_DIR))/release/examples/push_layer \
+	  $(CARGO) run --release --locked -p cnb-archive --example bench
 
 .PHONY: bench-launcher
 bench-launcher: static ## Launcher start-to-exec (/cnb/process/web) vs a bare exec of the same static binary, and its size
