@@ -245,7 +245,11 @@ fn phases_not_built_yet_fail_clearly_instead_of_succeeding() {
     assert_eq!(out.code, Some(1), "{out}");
     assert!(out.stderr.contains("not implemented"), "{out}");
     let launcher = run("launcher", Some("0.15"), &[]);
-    assert_eq!(launcher.code, Some(82), "a launcher with nothing to launch fails: {launcher}");
+    assert_eq!(
+        launcher.code,
+        Some(82),
+        "a launcher with nothing to launch fails: {launcher}"
+    );
 }
 
 #[test]
