@@ -8,11 +8,13 @@ use std::path::Path;
 use cnb_archive::{Owner, add_dir};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
+use cnb_files::build::BuildToml;
 use cnb_files::group::Group;
+use cnb_files::group::GroupElement;
 use cnb_files::labels::{LabelRunImage, LabelStack, LifecycleMetadata};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::project_metadata::ProjectMetadata;
-use cnb_files::report::{ImageReport, Report};
+use cnb_files::report::{BuildReport, ImageReport, Report};
 use cnb_image::{Digest, ImageRef, ImageStore};
 
 use crate::image::{ImageBuilder, Lender};
@@ -129,7 +131,8 @@ impl<'a> Exporter<'a> {
             &config.app_dir,
             entrypoint,
         );
-        self.save(image)
+        let build_report = self.build_report(&group)?;
+        self.save(image, build_report)
     }
 
     /// The label's run image part: top layer, reference, name and mirrors, and `stack`.
@@ -181,8 +184,37 @@ impl<'a> Exporter<'a> {
         }
     }
 
+    /// Before Platform API 0.9, report.toml's `[build]` bill of materials: every group
+    /// buildpack's `build.toml` `[[bom]]`, each entry naming its buildpack.
+    fn build_report(&self, group: &Group) -> Result<Option<BuildReport>> {
+        if self.config.platform_api.moves_legacy_bom_to_sbom() {
+            return Ok(None);
+        }
+        let mut bom = Vec::new();
+        for buildpack in &group.group {
+            let path = self
+                .config
+                .layers_dir
+                .join(cnb_layers::escape_id(&buildpack.id))
+                .join("build.toml");
+            let build = BuildToml::read_optional(&path)
+                .map_err(|error| Error::ReadMetadata(Box::new(error)))?
+                .unwrap_or_default();
+            let owner = GroupElement {
+                id: buildpack.id.clone(),
+                version: buildpack.version.clone(),
+                ..GroupElement::default()
+            };
+            bom.extend(build.bom.into_iter().map(|mut entry| {
+                entry.buildpack = Some(owner.clone());
+                entry
+            }));
+        }
+        Ok(Some(BuildReport { bom }))
+    }
+
     /// Writes the image under every tag, logs the `*** Images` lines and writes the report.
-    fn save(&self, image: ImageBuilder<'_>) -> Result<Report> {
+    fn save(&self, image: ImageBuilder<'_>, build: Option<BuildReport>) -> Result<Report> {
         let config = &self.config;
         let mut targets = vec![config.output_image.clone()];
         targets.extend(config.additional_tags.iter().cloned());
@@ -211,7 +243,7 @@ impl<'a> Exporter<'a> {
         tracing::debug!("*** Digest: {digest}");
         tracing::debug!("*** Manifest Size: {size}");
         let report = Report {
-            build: None,
+            build,
             image: ImageReport {
                 tags: names,
                 image_id: None,

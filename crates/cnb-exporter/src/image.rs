@@ -190,7 +190,7 @@ impl<'a> ImageBuilder<'a> {
             layer: id.to_owned(),
             source: Box::new(source),
         };
-        if self.previous.is_some() && !reusable.is_empty() {
+        if self.previous.is_some() && reusable.iter().any(|sha| !sha.is_empty()) {
             let diff_id = diff_id_of(write).map_err(archive)?;
             if reusable.contains(&diff_id.to_string().as_str())
                 && let Some(blob) = self.lend(&diff_id).map_err(upload)?

@@ -71,7 +71,12 @@ impl Labels<'_> {
             .to_label()
             .map_err(encode(LifecycleMetadata::LABEL))?;
         set_label(config, LifecycleMetadata::LABEL, &lifecycle);
-        let build = BuildMetadataLabel::from_build_metadata(self.build, self.launcher)
+        let mut build = BuildMetadataLabel::from_build_metadata(self.build, self.launcher);
+        if !api.moves_legacy_bom_to_sbom() && build.bom.is_none() {
+            // Before Platform API 0.9 Go writes the legacy `bom`, even when empty.
+            build.bom = Some(serde_json::Value::Array(Vec::new()));
+        }
+        let build = build
             .to_label()
             .map_err(encode(BuildMetadataLabel::LABEL))?;
         set_label(config, BuildMetadataLabel::LABEL, &build);

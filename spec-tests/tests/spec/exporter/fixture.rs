@@ -179,7 +179,7 @@ impl World {
             ))
             .arg(format!("-uid={uid}"))
             .arg(format!("-gid={gid}"));
-        if !["0.9", "0.10", "0.11"].contains(&api) {
+        if !["0.8", "0.9", "0.10", "0.11"].contains(&api) {
             command.arg(format!("-run={}", self.layers().join("run.toml").display()));
         }
         command

@@ -44,3 +44,27 @@ fn tags_in_other_repositories_get_the_same_manifest() {
             .contains(&format!("tags = [\"{app}\", \"{other}\"]"))
     );
 }
+
+#[test]
+fn before_platform_api_0_9_the_report_carries_the_build_bom() {
+    let world = World::start();
+    fs::write(
+        world.layers().join("test_first/build.toml"),
+        "[[bom]]\n  name = \"dep\"\n  [bom.metadata]\n    version = \"1.0\"\n",
+    )
+    .expect("write build.toml");
+    let app = world.name("test/app:latest");
+    let finished = Finished::run(world.exporter("0.8").arg(&app));
+    assert_eq!(finished.code, Some(0), "{finished}");
+    let report: toml::Table = toml::from_str(&world.report()).expect("report.toml");
+    let bom = &report["build"]["bom"][0];
+    assert_eq!(bom["name"].as_str(), Some("dep"));
+    assert_eq!(bom["metadata"]["version"].as_str(), Some("1.0"));
+    assert_eq!(bom["buildpack"]["id"].as_str(), Some("test/first"));
+    assert_eq!(
+        report["image"]["digest"].as_str(),
+        Some(world.image(&app).digest().to_string().as_str())
+    );
+    let build = world.label(&app, "io.buildpacks.build.metadata");
+    assert_eq!(build["bom"], json!([]));
+}
