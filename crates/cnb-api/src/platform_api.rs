@@ -27,6 +27,9 @@ since! {
     restores_sbom_layer => (0, 8);
     /// P0.8: the builder copies buildpacks' SBOM files (`*.sbom.<ext>`) under `<layers>/sbom`.
     copies_sbom_files => (0, 8);
+    /// P0.8: the exporter ships `<layers>/sbom/launch` as the SBOM layer and caches
+    /// `<layers>/sbom/cache`.
+    exports_sbom_layers => (0, 8);
     /// P0.9: `SOURCE_DATE_EPOCH` sets the image's `created` time.
     honours_source_date_epoch => (0, 9);
     /// P0.9: the legacy `[[bom]]` goes to `<layers>/sbom/{launch,build}/sbom.legacy.json`

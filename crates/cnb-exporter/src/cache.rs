@@ -89,7 +89,7 @@ impl Exporter<'_> {
             metadata.buildpacks.push(entry);
         }
         let sbom = config.layers_dir.join("sbom").join("cache");
-        if config.platform_api.copies_sbom_files() && sbom.is_dir() {
+        if config.platform_api.exports_sbom_layers() && sbom.is_dir() {
             let previous_sha = Some(previous.sbom.sha.as_str()).filter(|sha| !sha.is_empty());
             let sha = add_or_reuse(
                 &mut writer,

@@ -100,7 +100,7 @@ impl<'a> Exporter<'a> {
             let entry = self.buildpack_layers(&mut image, buildpack, orig, owner)?;
             lifecycle.buildpacks.push(entry);
         }
-        if api.copies_sbom_files() {
+        if api.exports_sbom_layers() {
             let dir = config.layers_dir.join("sbom").join("launch");
             if dir.is_dir() {
                 let previous: Vec<&str> = orig.sbom.iter().map(|sha| sha.sha.as_str()).collect();
