@@ -42,7 +42,8 @@ pub enum Scheme {
 }
 
 /// Plain HTTP for registries named in `insecure` and, as go-containerregistry decides, for
-/// `localhost:<port>`, `*.localhost[:port]`, `127.0.0.1[:port]`, `::1`/`[::1]:port` and RFC 1918
+/// `localhost:<port>`, `*.local[:port]` and `*.localhost[:port]` (its `reLocal`),
+/// `127.0.0.1[:port]`, `::1`/`[::1]:port` and RFC 1918
 /// addresses; HTTPS for everything else.
 pub fn scheme_for(registry: &str, insecure: &[String]) -> Scheme {
     let listed = insecure
@@ -67,7 +68,8 @@ fn is_local(registry: &str) -> bool {
         && (host == "127.0.0.1"
             || host == "[::1]"
             || (host == "localhost" && port.is_some())
-            || (host.ends_with(".localhost") && host.len() > ".localhost".len()))
+            || host.ends_with(".localhost")
+            || host.ends_with(".local"))
 }
 
 fn is_rfc1918(registry: &str) -> bool {
