@@ -68,8 +68,15 @@ fn is_local(registry: &str) -> bool {
         && (host == "127.0.0.1"
             || host == "[::1]"
             || (host == "localhost" && port.is_some())
-            || host.ends_with(".localhost")
-            || host.ends_with(".local"))
+            || has_local_suffix(host))
+}
+
+/// `*.local` (mDNS) and `*.localhost` names; host names compare without case.
+fn has_local_suffix(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    [".local", ".localhost"]
+        .iter()
+        .any(|suffix| host.ends_with(suffix))
 }
 
 fn is_rfc1918(registry: &str) -> bool {
