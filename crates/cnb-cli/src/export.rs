@@ -85,6 +85,9 @@ pub(crate) fn configure(
         .ok_or_else(|| invalid("missing image argument"))?;
     // analyzed.toml names layout images by path; the layout store finds them by name.
     let analyzed_run = analyzed.run_image_ref();
+    if analyzed_run.is_empty() {
+        return Err(invalid("run image not found in analyzed metadata"));
+    }
     let run_name = if inputs.use_layout {
         analyzed
             .run_image

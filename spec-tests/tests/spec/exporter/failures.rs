@@ -93,3 +93,19 @@ fn a_launch_layer_without_contents_and_no_previous_layer_is_an_error() {
     );
     assert!(!world.exists(&app));
 }
+
+#[test]
+fn analyzed_metadata_without_a_run_image_is_an_input_error() {
+    let world = World::start();
+    fs::write(world.layers().join("analyzed.toml"), "").expect("empty analyzed.toml");
+    let app = world.name("test/app:latest");
+    let finished = Finished::run(world.exporter("0.15").arg(&app));
+    assert_eq!(finished.code, Some(3), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("failed to resolve inputs: run image not found in analyzed metadata"),
+        "{finished}"
+    );
+    assert!(!world.exists(&app));
+}
