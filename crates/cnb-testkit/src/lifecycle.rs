@@ -88,20 +88,24 @@ impl Finished {
     ///
     /// A binary a test has just written may be briefly "busy" (`ETXTBSY`): another test
     /// thread's `fork` can inherit the writing descriptor until its child `exec`s. That is
-    /// retried for a moment instead of failing the test.
+    /// retried for a moment instead of failing the test, whether our own spawn hit it or a
+    /// wrapper such as `setpriv` did (exit 126, "Text file busy").
     pub fn run(command: &mut Command) -> Self {
         const TEXT_FILE_BUSY: i32 = 26;
         let mut attempts = 0;
         let output: Output = loop {
+            attempts += 1;
             match command.output() {
-                Err(err) if err.raw_os_error() == Some(TEXT_FILE_BUSY) && attempts < 100 => {
-                    attempts += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
+                Err(err) if err.raw_os_error() == Some(TEXT_FILE_BUSY) && attempts < 100 => {}
+                Ok(output)
+                    if output.status.code() == Some(126)
+                        && String::from_utf8_lossy(&output.stderr).contains("Text file busy")
+                        && attempts < 100 => {}
                 result => {
                     break result.unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
                 }
             }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         };
         Self {
             code: output.status.code(),
