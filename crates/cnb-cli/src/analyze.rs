@@ -92,8 +92,9 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
 }
 
 /// `-run-image`, else the first `run.toml` entry and its mirrors (Platform API 0.12 and
-/// later), else `stack.toml`'s run image and its mirrors.
-fn run_image_candidates(inputs: &Inputs) -> Result<Vec<String>, String> {
+/// later), else `stack.toml`'s run image and its mirrors. The creator resolves its run image
+/// the same way.
+pub(crate) fn run_image_candidates(inputs: &Inputs) -> Result<Vec<String>, String> {
     if let Some(image) = inputs.run_image.as_ref().filter(|image| !image.is_empty()) {
         return Ok(vec![image.clone()]);
     }

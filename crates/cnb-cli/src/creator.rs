@@ -13,8 +13,6 @@ use cnb_cache::{Cache, ImageCache, VolumeCache};
 use cnb_exporter::Exporter;
 use cnb_files::TomlFile;
 use cnb_files::group::Group;
-use cnb_files::run::{Run, RunImageForExport};
-use cnb_files::stack::Stack;
 use cnb_image::{Digest, ImageRef, select_run_image};
 use cnb_platform::Inputs;
 use cnb_restorer::{Restorer, RestorerConfig};
@@ -35,7 +33,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     };
     let previous_image = inputs.previous_image.as_deref().map(parse).transpose()?;
     let cache_image = inputs.cache_image.as_deref().map(parse).transpose()?;
-    let candidates = run_image_candidates(inputs).map_err(|message| {
+    let candidates = crate::analyze::run_image_candidates(inputs).map_err(|message| {
         Failure::message(
             ExitKind::InvalidArgs,
             format!("failed to resolve inputs: {message}"),
@@ -133,34 +131,6 @@ fn restore(inputs: &Inputs, stores: &Stores, cache_image: Option<ImageRef>) -> R
     Restorer::new(config, &stores.registry, cache.as_deref(), &name_image)
         .run()
         .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
-}
-
-/// `-run-image`, else run.toml's first entry and its mirrors (Platform API 0.12 and later),
-/// else stack.toml's run image and mirrors.
-fn run_image_candidates(inputs: &Inputs) -> Result<Vec<String>, String> {
-    if let Some(image) = inputs.run_image.as_ref().filter(|image| !image.is_empty()) {
-        return Ok(vec![image.clone()]);
-    }
-    let entry: RunImageForExport = if inputs.platform_api.uses_run_toml() {
-        Run::read_optional(&inputs.run_path)
-            .map_err(|error| error.to_string())?
-            .and_then(|run| run.images.into_iter().next())
-            .ok_or("-run-image is required when there is no run metadata available")?
-    } else {
-        Stack::read_optional(&inputs.stack_path)
-            .map_err(|error| error.to_string())?
-            .map(|stack| stack.run_image)
-            .unwrap_or_default()
-    };
-    let candidates: Vec<String> = std::iter::once(entry.image_name())
-        .chain(entry.mirror_names().iter().map(String::as_str))
-        .filter(|name| !name.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if candidates.is_empty() {
-        return Err("-run-image is required when there is no stack metadata available".to_owned());
-    }
-    Ok(candidates)
 }
 
 /// Where users are looked up.
