@@ -5,6 +5,7 @@ mod analyzer;
 mod auth;
 mod builder;
 mod cli;
+mod container_support;
 mod creator;
 mod detector;
 mod exporter;

@@ -3,80 +3,8 @@
 //! `/bin/sh -c` (busybox's), started by the installed static launcher through the
 //! `/cnb/process/web` symlink. Needs root and runc; skipped otherwise.
 
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use cnb_testkit::Finished;
-use serde_json::{Value, json};
-
 use super::fixture::World;
-use crate::image_support::skopeo;
-
-fn can_run_containers() -> bool {
-    cnb_testkit::is_root()
-        && Command::new("runc")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-}
-
-/// A runc container id, deleted (forcibly) on drop.
-struct ContainerId(String);
-
-impl Drop for ContainerId {
-    fn drop(&mut self) {
-        let _ = Command::new("runc")
-            .args(["delete", "-f", &self.0])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// Pulls `image`, unpacks it and runs its entrypoint.
-fn run_image(image: &str) -> Finished {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let layout = dir.path().join("pulled");
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--insecure-policy",
-        "--src-tls-verify=false",
-        &format!("docker://{image}"),
-        &format!("oci:{}:app", layout.display()),
-    ]);
-    let bundle = dir.path().join("bundle");
-    let unpacked = Command::new("umoci")
-        .args(["unpack", "--image"])
-        .arg(format!("{}:app", layout.display()))
-        .arg(&bundle)
-        .output()
-        .expect("umoci runs");
-    assert!(
-        unpacked.status.success(),
-        "umoci unpack: {}",
-        String::from_utf8_lossy(&unpacked.stderr)
-    );
-    let config_path = bundle.join("config.json");
-    let mut config: Value =
-        serde_json::from_slice(&std::fs::read(&config_path).expect("config.json")).expect("json");
-    config["process"]["terminal"] = json!(false);
-    std::fs::write(&config_path, serde_json::to_vec(&config).expect("json")).expect("write");
-    let id = ContainerId(format!(
-        "cnb-exporter-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    Finished::run(
-        Command::new("runc")
-            .args(["run", "--bundle"])
-            .arg(&bundle)
-            .arg(&id.0)
-            .stdin(Stdio::null()),
-    )
-}
+use crate::container_support::{can_run_containers, run_pulled};
 
 #[test]
 fn the_exported_image_runs_its_default_process_through_the_launcher() {
@@ -86,7 +14,7 @@ fn the_exported_image_runs_its_default_process_through_the_launcher() {
     let world = World::start();
     let app = world.name("test/app:latest");
     world.export(&app, &[]);
-    let finished = run_image(&app);
+    let finished = run_pulled(&app, None, "cnb-exporter");
     assert_eq!(finished.code, Some(0), "{finished}");
     assert_eq!(finished.stdout, "hello from web\n", "{finished}");
 }
