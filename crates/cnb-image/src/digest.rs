@@ -105,6 +105,11 @@ impl<W: Write> Sha256Writer<W> {
         self.size
     }
 
+    /// The inner writer, to change it between writes (what it is given is still hashed).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     /// Ends the stream: the inner writer, the digest and the size of what passed through.
     pub fn finish(self) -> (W, Digest, u64) {
         (self.inner, Digest(self.hasher.finalize().into()), self.size)

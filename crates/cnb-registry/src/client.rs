@@ -12,6 +12,7 @@ use cnb_image::{Action, Digest, ImageRef, StoreError};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
+use crate::open_registry::{Access, ping};
 use crate::retry::{RetryPolicy, is_unauthorized, retry};
 use crate::transport::{Transport, client_config};
 use crate::{Credential, Error, Keychain, RequestError};
@@ -27,14 +28,18 @@ pub(crate) struct Inner {
     http: reqwest::Client,
     /// One client per registry, or per repository for identity tokens (whose access tokens
     /// are scoped to one repository).
-    clients: Mutex<BTreeMap<String, (Arc<Client>, RegistryAuth)>>,
+    clients: Mutex<BTreeMap<String, Session>>,
     present: Mutex<BTreeSet<(String, Digest)>>,
 }
 
 /// A client with its credentials applied, and the reference in its terms.
+#[derive(Clone)]
 pub(crate) struct Session {
     pub(crate) client: Arc<Client>,
     pub(crate) auth: RegistryAuth,
+    /// The registry needs no credentials (see `open_registry.rs`): manifests are read with
+    /// [`Inner::get_open_manifest`].
+    pub(crate) open: bool,
     pub(crate) reference: Reference,
 }
 
@@ -67,6 +72,15 @@ impl Inner {
         self.runtime.block_on(future)
     }
 
+    /// Runs `future` on the runtime's workers, in the background.
+    pub(crate) fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.spawn(future)
+    }
+
     pub(crate) fn timeout(&self) -> Duration {
         self.transport.request_timeout
     }
@@ -83,8 +97,8 @@ impl Inner {
             _ => registry.to_owned(),
         };
         let mut clients = lock(&self.clients);
-        let (client, auth) = if let Some((client, auth)) = clients.get(&key) {
-            (Arc::clone(client), auth.clone())
+        let session = if let Some(session) = clients.get(&key) {
+            session.clone()
         } else {
             let auth = match credential {
                 Credential::Anonymous => RegistryAuth::Anonymous,
@@ -108,15 +122,35 @@ impl Inner {
                 }))
             })?;
             let client = Arc::new(client);
-            self.block_on(client.store_auth_if_needed(registry, &auth));
-            clients.insert(key, (Arc::clone(&client), auth.clone()));
-            (client, auth)
+            // Without credentials to offer, an open registry needs none registered: oci-client
+            // would otherwise ping it again before every request.
+            let open = matches!(auth, RegistryAuth::Anonymous)
+                && self.block_on(ping(&self.http, &self.transport, registry)) == Access::Open;
+            if !open {
+                self.block_on(client.store_auth_if_needed(registry, &auth));
+            }
+            let session = Session {
+                client,
+                auth,
+                open,
+                reference: oci_reference(reference),
+            };
+            clients.insert(key, session.clone());
+            session
         };
         Ok(Session {
-            client,
-            auth,
             reference: oci_reference(reference),
+            ..session
         })
+    }
+
+    /// `GET` a manifest from an open registry (one attempt; callers retry).
+    pub(crate) async fn get_open_manifest(
+        &self,
+        reference: &ImageRef,
+        accept: &[&str],
+    ) -> Result<Vec<u8>, RequestError> {
+        crate::open_registry::get_manifest(&self.http, &self.transport, reference, accept).await
     }
 
     pub(crate) fn is_present(&self, reference: &ImageRef, digest: &Digest) -> bool {

@@ -17,6 +17,7 @@ mod download;
 mod env;
 mod error;
 mod keychain;
+mod open_registry;
 mod retry;
 mod store;
 mod token;

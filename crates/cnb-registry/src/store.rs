@@ -102,19 +102,24 @@ impl ImageStore for RegistryStore {
             })
         };
         let session = inner.session(&target).map_err(read_error)?;
+        let accept = MediaType::manifest_accept();
+        let accept: Vec<&str> = accept.iter().map(MediaType::as_str).collect();
         let result = inner.block_on(retry(inner.retry, inner.timeout(), "GET manifest", || {
-            let (client, reference, auth) = (&session.client, &session.reference, &session.auth);
+            let (session, target, accept) = (&session, &target, &accept);
             async move {
-                let accept = MediaType::manifest_accept();
-                let accept: Vec<&str> = accept.iter().map(MediaType::as_str).collect();
-                client
-                    .pull_manifest_raw(reference, auth, &accept)
+                if session.open {
+                    return inner.get_open_manifest(target, accept).await;
+                }
+                session
+                    .client
+                    .pull_manifest_raw(&session.reference, &session.auth, accept)
                     .await
+                    .map(|(bytes, _digest)| bytes.to_vec())
                     .map_err(|source| registry_error("GET manifest", source))
             }
         }));
         match result {
-            Ok((bytes, _digest)) => Ok(Some((MediaType::of_manifest(&bytes), bytes.to_vec()))),
+            Ok(bytes) => Ok(Some((MediaType::of_manifest(&bytes), bytes))),
             Err(err) if is_not_found(&err) => Ok(None),
             Err(err) => Err(read_error(err)),
         }
@@ -210,7 +215,7 @@ impl ImageStore for RegistryStore {
             Arc::clone(&self.inner),
             target.clone(),
             media_type,
-        )?))
+        )))
     }
 
     fn write_manifest(

@@ -1,7 +1,10 @@
 //! What `cnb-registry` sends over the wire, seen through a counting, fault-injecting proxy
 //! in front of a real `docker-registry`: no blob twice (existence checks, mounts), retries
-//! through dropped connections and server errors, resumed downloads, and no tag on an
-//! incomplete image when an upload gives up.
+//! through dropped connections and server errors, resumed downloads, no tag on an
+//! incomplete image when an upload gives up, and large blobs streamed while they are written
+//! (sent again from the spool when the stream is cut).
+
+use std::io::Read as _;
 
 use cnb_image::{Descriptor, Digest, ImageStore, MediaType, StoreError};
 use cnb_registry::Environment;
@@ -215,4 +218,122 @@ fn a_download_cut_mid_blob_resumes_and_still_checks_the_digest() {
         "one cut download, one resumed: {:#?}",
         proxy.requests()
     );
+}
+
+/// Bytes that are not a run of one value (a repeated seed through xorshift).
+fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+/// Waits up to ten seconds for `proxy` to have answered a request that `matches`.
+fn wait_for(proxy: &RegistryProxy, matches: impl Fn(&cnb_testkit::SeenRequest) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if proxy.requests().iter().any(&matches) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn a_large_blob_is_uploaded_while_it_is_still_being_written_and_sent_once() {
+    use std::io::Write as _;
+
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let store = registry_store(&Environment::default(), &[]);
+    let target = reference(&format!("{}/test/big:v1", proxy.host()));
+    let bytes = noise(20 * 1024 * 1024);
+    let mut writer = store
+        .blob_writer(&target, MediaType::OciLayer)
+        .expect("writer");
+    writer.write_all(&bytes[..16 * 1024 * 1024]).expect("write");
+    assert!(
+        wait_for(&proxy, |r| r.method == "PATCH" && r.status == Some(202)),
+        "no PATCH answered before the blob was finished: {:#?}",
+        proxy.requests()
+    );
+    writer.write_all(&bytes[16 * 1024 * 1024..]).expect("write");
+    let written = writer.finish().expect("finish");
+    assert_eq!(written.digest, Digest::of(&bytes));
+    assert_eq!(written.size, bytes.len() as u64);
+    assert_eq!(
+        proxy.body_bytes("/blobs/uploads/"),
+        bytes.len() as u64,
+        "every byte is sent exactly once: {:#?}",
+        proxy.requests()
+    );
+    assert!(
+        !proxy.requests().iter().any(|r| r.method == "HEAD"),
+        "a streamed blob is not checked for first"
+    );
+    let fresh = registry_store(&Environment::default(), &[]);
+    let mut read = Vec::new();
+    fresh
+        .open_blob(
+            &reference(&registry.reference("test/big:v1")),
+            &written.digest,
+        )
+        .expect("open")
+        .expect("present")
+        .read_to_end(&mut read)
+        .expect("read");
+    assert!(read == bytes, "the registry holds other bytes");
+}
+
+#[test]
+fn a_streamed_upload_cut_mid_patch_is_sent_again_from_the_spool() {
+    use std::io::Write as _;
+
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    proxy.inject(Fault {
+        method: "PATCH".into(),
+        path_contains: "/blobs/uploads/".into(),
+        kind: FaultKind::DropAfter(1000),
+        times: 1,
+    });
+    let store = registry_store(&Environment::default(), &[]);
+    let target = reference(&format!("{}/test/big:v1", proxy.host()));
+    let bytes = noise(12 * 1024 * 1024);
+    let mut writer = store
+        .blob_writer(&target, MediaType::OciLayer)
+        .expect("writer");
+    writer.write_all(&bytes).expect("write");
+    let written = writer.finish().expect("finish despite the dropped PATCH");
+    assert_eq!(written.digest, Digest::of(&bytes));
+    let requests = proxy.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method == "PATCH" && r.status.is_none()),
+        "{requests:#?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method == "PUT" && r.status == Some(201) && r.path.contains("digest=")),
+        "{requests:#?}"
+    );
+    let mut read = Vec::new();
+    registry_store(&Environment::default(), &[])
+        .open_blob(
+            &reference(&registry.reference("test/big:v1")),
+            &written.digest,
+        )
+        .expect("open")
+        .expect("present")
+        .read_to_end(&mut read)
+        .expect("read");
+    assert!(read == bytes, "the registry holds other bytes");
 }
