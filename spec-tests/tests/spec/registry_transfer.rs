@@ -337,3 +337,23 @@ fn a_streamed_upload_cut_mid_patch_is_sent_again_from_the_spool() {
         .expect("read");
     assert!(read == bytes, "the registry holds other bytes");
 }
+
+#[test]
+fn an_open_registry_is_pinged_once_per_store_not_before_every_request() {
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let store = registry_store(&Environment::default(), &[]);
+    let image = reference(&format!("{}/test/app:v1", proxy.host()));
+    let written = push_image(&store, std::slice::from_ref(&image), &two_layers(), &[]);
+    for _ in 0..3 {
+        let read = store
+            .read_image(&image, &amd64())
+            .expect("read")
+            .expect("found");
+        assert_eq!(read.manifest.digest, written.digest);
+    }
+    let requests = proxy.requests();
+    let pings = requests.iter().filter(|r| r.path == "/v2/").count();
+    assert_eq!(pings, 1, "{requests:#?}");
+    assert!(requests.len() > 10, "{requests:#?}");
+}
