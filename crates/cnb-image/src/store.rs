@@ -84,6 +84,14 @@ pub trait ImageStore: Send + Sync {
         sources: &[ImageRef],
     ) -> Result<bool, StoreError>;
 
+    /// Whether the repository of `reference` accepts writes from us, leaving at most an
+    /// unreferenced blob behind. The default writes the empty layer tar (two zero blocks), a
+    /// blob any cache image may hold anyway; a registry asks for an upload instead.
+    fn check_write_access(&self, reference: &ImageRef) -> Result<(), StoreError> {
+        self.write_blob(reference, MediaType::OciLayer, &[0; 1024])
+            .map(drop)
+    }
+
     /// Starts writing a blob of `media_type` into the repository of `target`.
     fn blob_writer(
         &self,

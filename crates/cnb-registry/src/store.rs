@@ -10,6 +10,8 @@ use cnb_image::{
     Action, BlobWriter, Digest, ImageRef, ImageStore, Index, Manifest, MediaType, StoreError,
 };
 
+use oci_client::errors::OciDistributionError;
+
 use crate::client::{Inner, oci_reference, registry_error, store_error};
 use crate::download::BlobReader;
 use crate::retry::{RetryPolicy, is_not_found, retry};
@@ -157,6 +159,37 @@ impl ImageStore for RegistryStore {
                 }
             })
         })
+    }
+
+    /// Asks the registry to start an upload into the repository, as a cross-repository mount
+    /// of the empty layer tar from the repository itself: `201` (it was there and is linked)
+    /// and `202` (an upload session opened) both mean pushes are accepted; `401`/`403` that
+    /// they are not. Nothing is sent and no blob is written (an opened session expires).
+    fn check_write_access(&self, reference: &ImageRef) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        let write_error = |err| {
+            store_error(Action::Write, reference, err, |reference, source| {
+                StoreError::WriteBlob { reference, source }
+            })
+        };
+        let session = inner.session(reference).map_err(write_error)?;
+        let digest = Digest::of(&[0; 1024]).to_string();
+        let asked = inner.block_on(retry(
+            inner.retry,
+            inner.timeout(),
+            "POST blob upload",
+            || {
+                let (client, reference, digest) = (&session.client, &session.reference, &digest);
+                async move {
+                    match client.mount_blob(reference, reference, digest).await {
+                        // 202 Accepted: a plain upload session, where a mount wanted 201.
+                        Ok(()) | Err(OciDistributionError::SpecViolationError(_)) => Ok(()),
+                        Err(source) => Err(registry_error("POST blob upload", source)),
+                    }
+                }
+            },
+        ));
+        asked.map_err(write_error)
     }
 
     fn reuse_blob(

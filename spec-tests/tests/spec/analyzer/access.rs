@@ -74,6 +74,56 @@ fn a_registry_refusing_uploads_fails_the_write_check_with_32() {
 }
 
 #[test]
+fn the_write_check_asks_for_an_upload_even_when_the_repository_has_the_empty_layer() {
+    use cnb_image::{ImageStore as _, MediaType};
+
+    let registry = RegistryFixture::start().expect("registry");
+    let store = store();
+    let run_ref = registry.reference("test/run");
+    push_run_image(&store, &run_ref);
+    let app = |host: &str| format!("{host}/test/app");
+    // The repository holds the blob an upload-based check would write.
+    store
+        .write_blob(
+            &app(&registry.host()).parse().expect("reference"),
+            MediaType::OciLayer,
+            &[0; 1024],
+        )
+        .expect("empty layer");
+    let proxy = refusing_uploads(&registry);
+    let build = Build::new();
+    let finished = run(build
+        .command("analyzer", API)
+        .args(["-run-image", &run_ref])
+        .arg(app(&proxy.host())));
+    assert_eq!(finished.code, Some(32), "{finished}");
+    assert!(finished.stderr.contains(WRITE_DENIED), "{finished}");
+
+    // Where pushes are accepted, the check passes and sends no blob bytes.
+    let counting = RegistryProxy::start(&registry.host()).expect("proxy");
+    let build = Build::new();
+    let finished = run(build
+        .command("analyzer", API)
+        .args(["-run-image", &run_ref])
+        .arg(format!("{}/test/other-app", counting.host())));
+    assert_eq!(finished.code, Some(0), "{finished}");
+    assert_eq!(
+        counting.body_bytes("/blobs/"),
+        0,
+        "{:#?}",
+        counting.requests()
+    );
+    assert!(
+        counting
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.contains("/test/other-app/blobs/uploads/")),
+        "{:#?}",
+        counting.requests()
+    );
+}
+
+#[test]
 fn registry_credentials_come_from_cnb_registry_auth_and_their_absence_is_32() {
     use base64::Engine as _;
     let registry = RegistryFixture::with_htpasswd("cnb", "s3cret").expect("registry");
