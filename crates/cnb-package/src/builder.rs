@@ -57,7 +57,10 @@ impl Buildpack {
         let descriptor = BuildpackDescriptor::read(&dir.join(BuildpackDescriptor::FILE))?;
         let info = &descriptor.buildpack;
         let unsafe_id = info.id.is_empty()
-            || info.id.split('/').any(|part| matches!(part, "" | "." | ".."));
+            || info
+                .id
+                .split('/')
+                .any(|part| matches!(part, "" | "." | ".."));
         let unsafe_version =
             info.version.is_empty() || info.version.contains('/') || info.version == "..";
         if unsafe_id || unsafe_version {
@@ -126,7 +129,9 @@ impl Base {
         let config =
             ImageConfig::from_json(&config).map_err(|error| fail(format!("config: {error}")))?;
         if config.rootfs.diff_ids.len() != manifest.layers.len() {
-            return Err(fail("the config's diff_ids do not match the layers".to_owned()));
+            return Err(fail(
+                "the config's diff_ids do not match the layers".to_owned(),
+            ));
         }
         let id = |name: &str| -> Result<u32> {
             let value = config
@@ -175,7 +180,12 @@ pub fn write(inputs: &BuilderInputs, out_layout: &Path, tag: &str) -> Result<Dig
     check_order(&order, &buildpacks, &inputs.order)?;
 
     let mut image = ImageWriter::create(out_layout, base.config.clone())?;
-    for (layer, diff_id) in base.manifest.layers.iter().zip(&base.config.rootfs.diff_ids) {
+    for (layer, diff_id) in base
+        .manifest
+        .layers
+        .iter()
+        .zip(&base.config.rootfs.diff_ids)
+    {
         image.add_base_layer(&base.layout, layer, *diff_id)?;
     }
     image.add_layer("builder default dirs", |sink| add_dirs(sink, base.owner))?;
@@ -420,7 +430,9 @@ mod tests {
         .unwrap();
         let error = write(&inputs, &temp.path().join("out"), "latest").unwrap_err();
         assert!(
-            error.to_string().ends_with("names samples/b@1, which no given buildpack provides"),
+            error
+                .to_string()
+                .ends_with("names samples/b@1, which no given buildpack provides"),
             "{error}"
         );
     }
@@ -433,7 +445,12 @@ mod tests {
         base.finish("latest").unwrap();
         inputs.base = temp.path().join("bare");
         let error = write(&inputs, &temp.path().join("out"), "latest").unwrap_err();
-        assert!(error.to_string().ends_with("the config sets no CNB_USER_ID"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .ends_with("the config sets no CNB_USER_ID"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -110,11 +110,8 @@ impl ImageWriter {
         let manifest = Manifest::new(MediaType::OciManifest, config, self.layers);
         let manifest_bytes = manifest.to_json();
         let digest = self.layout.put_blob(&manifest_bytes)?;
-        let descriptor = Descriptor::new(
-            MediaType::OciManifest,
-            digest,
-            manifest_bytes.len() as u64,
-        );
+        let descriptor =
+            Descriptor::new(MediaType::OciManifest, digest, manifest_bytes.len() as u64);
         self.layout.write_index(&descriptor, tag)?;
         Ok(digest)
     }
@@ -201,7 +198,11 @@ mod tests {
         let first = write_image(&temp.path().join("a"));
         let second = write_image(&temp.path().join("b"));
         assert_eq!(first, second);
-        assert_eq!(write_image(&temp.path().join("a")), first, "rewritten in place");
+        assert_eq!(
+            write_image(&temp.path().join("a")),
+            first,
+            "rewritten in place"
+        );
     }
 
     #[test]

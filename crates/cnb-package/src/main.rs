@@ -107,7 +107,10 @@ impl Options {
     }
 
     fn optional(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(|values| values.first()).map(String::as_str)
+        self.0
+            .get(name)
+            .and_then(|values| values.first())
+            .map(String::as_str)
     }
 
     fn required(&self, name: &str) -> Result<&str, Failure> {
@@ -160,7 +163,11 @@ fn run_builder(options: &Options) -> Result<Vec<String>, Failure> {
     let inputs = BuilderInputs {
         lifecycle: options.required("lifecycle")?.into(),
         base: options.required("base")?.into(),
-        buildpacks: options.all("buildpack").into_iter().map(PathBuf::from).collect(),
+        buildpacks: options
+            .all("buildpack")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
         order: options.required("order")?.into(),
         run_image: options.required("run-image")?.to_owned(),
         run_image_mirrors: options.all("run-image-mirror"),

@@ -33,7 +33,13 @@ pub fn publish(
     let entry = index
         .manifests
         .iter()
-        .find(|entry| entry.annotations.get(REF_NAME_ANNOTATION).map(String::as_str) == Some(tag))
+        .find(|entry| {
+            entry
+                .annotations
+                .get(REF_NAME_ANNOTATION)
+                .map(String::as_str)
+                == Some(tag)
+        })
         .ok_or_else(|| missing(format!("no image tagged {tag:?}")))?;
     let bytes = layout
         .read_blob(&entry.digest)?
@@ -76,5 +82,9 @@ pub fn registry_store(target: &str) -> Result<RegistryStore> {
         source,
     })?;
     let keychain = Keychain::resolve(&env, &[reference])?;
-    Ok(RegistryStore::new(RegistryConfig::default(), &env, keychain)?)
+    Ok(RegistryStore::new(
+        RegistryConfig::default(),
+        &env,
+        keychain,
+    )?)
 }

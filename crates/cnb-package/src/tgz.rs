@@ -41,15 +41,16 @@ pub fn write(lifecycle: &InstalledLifecycle, out_dir: &Path) -> Result<PathBuf> 
         .tempfile_in(out_dir)
         .map_err(write_error)?;
     let sink = Sha256Writer::new(temp);
-    let mut tar = LayerWriter::new(sink, Compression::Gzip { level: GZIP_LEVEL })
-        .map_err(layer_error)?;
+    let mut tar =
+        LayerWriter::new(sink, Compression::Gzip { level: GZIP_LEVEL }).map_err(layer_error)?;
     add_entries(lifecycle, &mut tar).map_err(layer_error)?;
     let (sink, _) = tar.finish().map_err(layer_error)?;
     let (temp, digest, _) = sink.finish();
     temp.as_file()
         .set_permissions(fs::Permissions::from_mode(0o644))
         .map_err(write_error)?;
-    temp.persist(&path).map_err(|error| write_error(error.error))?;
+    temp.persist(&path)
+        .map_err(|error| write_error(error.error))?;
     let sum_path = out_dir.join(format!("{name}.sha256"));
     let mut sum = File::create(&sum_path).map_err(|source| Error::Write {
         path: sum_path.clone(),
@@ -62,7 +63,10 @@ pub fn write(lifecycle: &InstalledLifecycle, out_dir: &Path) -> Result<PathBuf> 
     Ok(path)
 }
 
-fn add_entries(lifecycle: &InstalledLifecycle, sink: &mut dyn EntrySink) -> cnb_archive::Result<()> {
+fn add_entries(
+    lifecycle: &InstalledLifecycle,
+    sink: &mut dyn EntrySink,
+) -> cnb_archive::Result<()> {
     let root = Owner::new(0, 0);
     add_tree(sink, lifecycle.descriptor_path(), b"lifecycle.toml", root)?;
     add_tree(sink, lifecycle.dir(), b"lifecycle", root)
@@ -118,14 +122,20 @@ mod tests {
         assert_eq!(tgz, out.join("lifecycle-v1.2.3+linux.x86-64.tgz"));
         let entries = entries(&tgz);
         let names: Vec<&str> = entries.iter().map(|entry| entry.0.as_str()).collect();
-        assert_eq!(names[..3], ["lifecycle.toml", "lifecycle", "lifecycle/analyzer"]);
+        assert_eq!(
+            names[..3],
+            ["lifecycle.toml", "lifecycle", "lifecycle/analyzer"]
+        );
         assert!(names.contains(&"lifecycle/launcher"), "{names:?}");
         let creator = entries.iter().find(|e| e.0 == "lifecycle/creator").unwrap();
         assert_eq!((creator.1, creator.4.as_str()), (b'2', "lifecycle"));
         assert!(entries.iter().all(|e| e.3 == cnb_archive::NORMALIZED_MTIME));
         let sum = fs::read_to_string(out.join("lifecycle-v1.2.3+linux.x86-64.tgz.sha256")).unwrap();
         let digest = cnb_image::Digest::of(&fs::read(&tgz).unwrap());
-        assert_eq!(sum, format!("{}  lifecycle-v1.2.3+linux.x86-64.tgz\n", digest.hex()));
+        assert_eq!(
+            sum,
+            format!("{}  lifecycle-v1.2.3+linux.x86-64.tgz\n", digest.hex())
+        );
     }
 
     #[test]
