@@ -158,7 +158,7 @@ pub fn write(inputs: &BuilderInputs, out_layout: &Path, tag: &str) -> Result<Dig
     let lifecycle = InstalledLifecycle::open(&inputs.lifecycle)?;
     let base = Base::read(&inputs.base)?;
     ImageRef::parse(&inputs.run_image).map_err(|source| Error::Reference {
-        reference: inputs.run_image.clone(),
+        what: "run image",
         source,
     })?;
     let mut buildpacks = inputs

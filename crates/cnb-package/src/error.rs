@@ -78,10 +78,10 @@ pub enum Error {
         path: PathBuf,
     },
     /// A reference does not parse.
-    #[error("invalid image reference {reference:?}")]
+    #[error("invalid {what}")]
     Reference {
-        /// The reference as given.
-        reference: String,
+        /// Which reference: `run image`, `publish target`.
+        what: &'static str,
         /// Why it does not parse.
         source: cnb_image::ReferenceError,
     },

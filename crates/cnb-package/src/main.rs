@@ -192,3 +192,34 @@ fn publish_if_asked(
     let digest = publish::publish(layout, tag, &store, target)?;
     Ok(Some(format!("{target} {digest}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        Options::parse(&args)
+    }
+
+    #[test]
+    fn takes_values_after_a_space_or_an_equals_sign_and_repeats_buildpacks() {
+        let options = parse(&["--buildpack", "a", "--buildpack=b", "--tag", "t"]).unwrap();
+        assert_eq!(options.all("buildpack"), ["a", "b"]);
+        assert_eq!(options.optional("tag"), Some("t"));
+        assert!(options.only(&["buildpack", "tag"]).is_ok());
+        assert!(
+            matches!(options.only(&["tag"]), Err(Failure::Usage(m)) if m == "unknown option --buildpack")
+        );
+    }
+
+    #[test]
+    fn refuses_positionals_missing_values_and_repeated_single_options() {
+        assert_eq!(parse(&["x"]).err().unwrap(), "unexpected argument \"x\"");
+        assert_eq!(parse(&["--tag"]).err().unwrap(), "--tag needs a value");
+        assert_eq!(
+            parse(&["--tag", "a", "--tag", "b"]).err().unwrap(),
+            "--tag given twice"
+        );
+    }
+}

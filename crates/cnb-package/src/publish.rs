@@ -19,7 +19,7 @@ pub fn publish(
     target: &str,
 ) -> Result<Digest> {
     let reference = ImageRef::parse(target).map_err(|source| Error::Reference {
-        reference: target.to_owned(),
+        what: "publish target",
         source,
     })?;
     let layout = Layout::new(layout_dir);
@@ -78,7 +78,7 @@ pub fn publish(
 pub fn registry_store(target: &str) -> Result<RegistryStore> {
     let env = Environment::from_lookup(|name| ProcessEnv.var(name));
     let reference = ImageRef::parse(target).map_err(|source| Error::Reference {
-        reference: target.to_owned(),
+        what: "publish target",
         source,
     })?;
     let keychain = Keychain::resolve(&env, &[reference])?;

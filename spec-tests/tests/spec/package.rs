@@ -126,9 +126,13 @@ fn the_tgz_holds_lifecycle_toml_and_the_binaries_one_level_down() {
         "owned by root"
     );
     assert!(
-        entries
-            .iter()
-            .all(|e| e.0 == "lifecycle.toml" || e.0.starts_with("lifecycle")),
+        entries.iter().all(|e| {
+            e.0 == "lifecycle.toml"
+                || e.0 == "lifecycle"
+                || e.0
+                    .strip_prefix("lifecycle/")
+                    .is_some_and(|name| !name.contains('/'))
+        }),
         "nothing else: {:?}",
         by_name.keys()
     );
