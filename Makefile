@@ -95,3 +95,24 @@ test-buildpacks-builder: ## The builder's libcnb test buildpack (its own Cargo p
 bench-rebaser: ## Rebaser: a fleet of 50 images in one run vs 50 single runs, and a 1 MiB vs a 1 GiB app (loopback registry)
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	$(CARGO) test --release --locked -p spec-tests --test spec rebaser::bench -- --ignored --nocapture --test-threads=1
+
+# release artifacts (crates/cnb-package)
+PACKAGE_DIR ?= dist
+PACKAGE_RUN_IMAGE ?= 127.0.0.1:5000/cnb/run:busybox
+PACKAGE_LIFECYCLE_PUBLISH ?=
+PACKAGE_BUILDER_PUBLISH ?=
+PACKAGE_WORK := $(abspath $(TARGET_DIR))/package
+SAMPLES := testdata/buildpacks/samples
+.PHONY: package
+package: ## Release artifacts in $(PACKAGE_DIR): lifecycle tgz, lifecycle image and builder image (OCI layouts); PACKAGE_RUN_IMAGE=, PACKAGE_{LIFECYCLE,BUILDER}_PUBLISH=<ref> to push
+	$(MAKE) --no-print-directory install DESTDIR=$(PACKAGE_WORK)/install
+	$(CARGO) build --locked -p cnb-package -p cnb-testkit --bin cnb-package --example build_base
+	rm -rf $(PACKAGE_WORK)/base $(PACKAGE_DIR)/lifecycle-image $(PACKAGE_DIR)/builder
+	$(TARGET_DIR)/debug/examples/build_base $(PACKAGE_WORK)/base
+	$(TARGET_DIR)/debug/cnb-package tgz --lifecycle $(PACKAGE_WORK)/install --out $(PACKAGE_DIR)
+	$(TARGET_DIR)/debug/cnb-package lifecycle-image --lifecycle $(PACKAGE_WORK)/install \
+	  --layout $(PACKAGE_DIR)/lifecycle-image $(if $(PACKAGE_LIFECYCLE_PUBLISH),--publish $(PACKAGE_LIFECYCLE_PUBLISH))
+	$(TARGET_DIR)/debug/cnb-package builder --lifecycle $(PACKAGE_WORK)/install --base $(PACKAGE_WORK)/base \
+	  $(foreach bp,$(sort $(dir $(wildcard $(SAMPLES)/*/buildpack.toml))),--buildpack $(bp)) \
+	  --order $(SAMPLES)/order.toml --run-image $(PACKAGE_RUN_IMAGE) \
+	  --layout $(PACKAGE_DIR)/builder $(if $(PACKAGE_BUILDER_PUBLISH),--publish $(PACKAGE_BUILDER_PUBLISH))

@@ -74,6 +74,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-rebaser",
         ],
     ),
+    (
+        "cnb-package",
+        &[
+            "cnb-api",
+            "cnb-files",
+            "cnb-image",
+            "cnb-archive",
+            "cnb-platform",
+            "cnb-registry",
+            "cnb-layout",
+        ],
+    ),
     ("lifecycle", &["cnb-cli", "cnb-api"]),
     ("launcher", &["cnb-launcher", "cnb-api"]),
     // test support (dev-dependencies only)

@@ -109,22 +109,32 @@ impl RunImage {
         let dir = tempfile::Builder::new()
             .prefix("cnb-testkit-image-")
             .tempdir()?;
-        let rootfs = dir.path().join("rootfs");
         let image = OciLayoutImage {
             dir,
             tag: LAYOUT_TAG.to_owned(),
         };
+        self.write_layout(&image.path(), &image.tag)?;
+        Ok(image)
+    }
+
+    /// Builds the image into a new OCI layout at `layout` (which must not exist yet), tagged
+    /// `tag`. The same image serves as a build base: it has the `cnb` user and sets
+    /// `CNB_USER_ID`/`CNB_GROUP_ID` (`make package` builds its builder on it).
+    pub fn write_layout(&self, layout: &Path, tag: &str) -> io::Result<()> {
+        let scratch = tempfile::Builder::new()
+            .prefix("cnb-testkit-rootfs-")
+            .tempdir()?;
+        let rootfs = scratch.path().join("rootfs");
         make_rootfs(
             &rootfs,
             self.label_or(LABEL_DISTRO_NAME, DEFAULT_DISTRO_NAME),
             self.label_or(LABEL_DISTRO_VERSION, DEFAULT_DISTRO_VERSION),
         )?;
-        let layout = image.path();
-        let umoci_ref = image.umoci_ref();
+        let umoci_ref = format!("{}:{tag}", layout.display());
         run(Command::new("umoci")
             .arg("init")
             .arg("--layout")
-            .arg(&layout))?;
+            .arg(layout))?;
         run(Command::new("umoci").args(["new", "--image", &umoci_ref]))?;
         run(Command::new("umoci")
             .args(["insert", "--image", &umoci_ref])
@@ -132,9 +142,8 @@ impl RunImage {
             .arg(&rootfs)
             .arg("/"))?;
         run(Command::new("umoci").args(self.config_args(&umoci_ref)))?;
-        run(Command::new("umoci").arg("gc").arg("--layout").arg(&layout))?;
-        fs::remove_dir_all(&rootfs)?;
-        Ok(image)
+        run(Command::new("umoci").arg("gc").arg("--layout").arg(layout))?;
+        Ok(())
     }
 
     /// Builds the image and pushes it to `registry` as `repo_and_tag`.

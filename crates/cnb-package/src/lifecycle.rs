@@ -1,0 +1,139 @@
+//! The lifecycle as `make install` lays it out: `<dir>/cnb/lifecycle/` (the multi-call
+//! `lifecycle`, one symlink per phase, the `launcher`) beside `<dir>/cnb/lifecycle.toml`,
+//! and the layer that puts it at `/cnb/lifecycle` in an image.
+
+use std::path::{Path, PathBuf};
+
+use cnb_archive::{EntrySink, Header, Owner, add_tree};
+use cnb_files::TomlFile;
+use cnb_files::lifecycle::LifecycleDescriptor;
+
+use crate::{Error, Result};
+
+/// The binaries pack's `builder create` requires in a lifecycle (pack
+/// `internal/builder/lifecycle.go`); kpack and the platforms call the same paths.
+pub const REQUIRED_BINARIES: &[&str] = &[
+    "detector", "restorer", "analyzer", "builder", "exporter", "launcher", "creator",
+];
+
+/// An installed lifecycle: its `cnb/lifecycle` directory and its parsed `lifecycle.toml`.
+#[derive(Debug, Clone)]
+pub struct InstalledLifecycle {
+    dir: PathBuf,
+    descriptor_path: PathBuf,
+    descriptor: LifecycleDescriptor,
+}
+
+impl InstalledLifecycle {
+    /// The lifecycle installed under `install_dir` (the `DESTDIR` of `make install`): checks
+    /// that `cnb/lifecycle.toml` parses with a version and at least one supported API of each
+    /// kind, and that every binary of [`REQUIRED_BINARIES`] is in `cnb/lifecycle`.
+    pub fn open(install_dir: &Path) -> Result<Self> {
+        let dir = install_dir.join("cnb").join("lifecycle");
+        let descriptor_path = install_dir.join("cnb").join(LifecycleDescriptor::FILE);
+        if !dir.is_dir() {
+            return Err(not_installed(&dir, "no such directory".to_owned()));
+        }
+        let descriptor = LifecycleDescriptor::read(&descriptor_path)?;
+        if descriptor.lifecycle.version.is_empty() {
+            return Err(not_installed(
+                &descriptor_path,
+                "[lifecycle] version is empty".to_owned(),
+            ));
+        }
+        for (kind, set) in [
+            ("buildpack", &descriptor.apis.buildpack),
+            ("platform", &descriptor.apis.platform),
+        ] {
+            if set.supported.is_empty() {
+                return Err(not_installed(
+                    &descriptor_path,
+                    format!("[apis.{kind}] supports no version"),
+                ));
+            }
+        }
+        for binary in REQUIRED_BINARIES {
+            if !dir.join(binary).exists() {
+                return Err(not_installed(&dir, format!("{binary} is missing")));
+            }
+        }
+        Ok(Self {
+            dir,
+            descriptor_path,
+            descriptor,
+        })
+    }
+
+    /// The `cnb/lifecycle` directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of `lifecycle.toml`.
+    pub fn descriptor_path(&self) -> &Path {
+        &self.descriptor_path
+    }
+
+    /// The parsed `lifecycle.toml`.
+    pub fn descriptor(&self) -> &LifecycleDescriptor {
+        &self.descriptor
+    }
+
+    /// `[lifecycle] version`.
+    pub fn version(&self) -> &str {
+        &self.descriptor.lifecycle.version
+    }
+
+    /// Appends the lifecycle's image layer, as Go's lifecycle image has it: `/cnb`,
+    /// `/cnb/lifecycle.toml`, then `/cnb/lifecycle` and everything in it (symlinks kept),
+    /// all owned by root.
+    pub fn add_layer(&self, sink: &mut dyn EntrySink) -> cnb_archive::Result<()> {
+        sink.append(&Header::directory("/cnb", 0o755), &mut std::io::empty())?;
+        add_tree(
+            sink,
+            &self.descriptor_path,
+            b"/cnb/lifecycle.toml",
+            Owner::new(0, 0),
+        )?;
+        add_tree(sink, &self.dir, b"/cnb/lifecycle", Owner::new(0, 0))
+    }
+}
+
+fn not_installed(path: &Path, reason: String) -> Error {
+    Error::NotInstalled {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::fake_install;
+    use std::fs;
+
+    #[test]
+    fn opens_an_install_and_reads_its_version() {
+        let temp = tempfile::tempdir().unwrap();
+        fake_install(temp.path());
+        let lifecycle = InstalledLifecycle::open(temp.path()).unwrap();
+        assert_eq!(lifecycle.version(), "1.2.3");
+        assert_eq!(lifecycle.dir(), temp.path().join("cnb/lifecycle"));
+    }
+
+    #[test]
+    fn names_the_missing_binary() {
+        let temp = tempfile::tempdir().unwrap();
+        fake_install(temp.path());
+        fs::remove_file(temp.path().join("cnb/lifecycle/creator")).unwrap();
+        let error = InstalledLifecycle::open(temp.path()).unwrap_err();
+        assert!(error.to_string().ends_with("creator is missing"), "{error}");
+    }
+
+    #[test]
+    fn refuses_a_dir_without_a_lifecycle() {
+        let temp = tempfile::tempdir().unwrap();
+        let error = InstalledLifecycle::open(temp.path()).unwrap_err();
+        assert!(error.to_string().contains("no such directory"), "{error}");
+    }
+}
