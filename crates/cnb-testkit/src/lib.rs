@@ -21,6 +21,7 @@ mod run_image;
 
 pub use build_user::{
     BUILD_UID, build_user_command, hand_to_build_user, is_root, phase_for_build_user,
+    try_hand_to_build_user,
 };
 pub use http::{HttpResponse, http_get};
 pub use lifecycle::{Finished, LIFECYCLE_DIR_VAR, Lifecycle, SPEC_INSTALL_DIR};
