@@ -118,12 +118,6 @@ impl Console {
             &format!("Demo finished in {}.", seconds(elapsed)),
         ));
     }
-
-    /// The one-line error of a failed demo.
-    pub(crate) fn error(&self, text: &str) {
-        self.write_line("");
-        self.write_line(&self.paint(Style::Fail, &format!("error: {text}")));
-    }
 }
 
 /// Everything a [`Console::capture`] console printed.

@@ -108,12 +108,10 @@ impl fmt::Display for DemoError {
 impl std::error::Error for DemoError {}
 
 /// Runs the demo, printing to `console`. Everything it starts is stopped and removed before it
-/// returns, whether it succeeds or not.
+/// returns, whether it succeeds or not; the error names the step that failed.
 pub fn run(options: &Options, console: &Console) -> Result<Outcome, DemoError> {
     let started = Instant::now();
-    let outcome = steps::run(options, console).inspect_err(|err| {
-        console.error(&err.to_string());
-    })?;
+    let outcome = steps::run(options, console)?;
     console.finished(started.elapsed());
     Ok(outcome)
 }

@@ -26,8 +26,10 @@ fn main() -> ExitCode {
     let console = Console::new(Box::new(std::io::stdout()), use_color());
     match cnb_demo::run(&options, &console) {
         Ok(_) => ExitCode::SUCCESS,
-        // `run` printed the error.
-        Err(_) => ExitCode::FAILURE,
+        Err(err) => {
+            print_error(&err.to_string());
+            ExitCode::FAILURE
+        }
     }
 }
 
