@@ -75,17 +75,33 @@ pub(crate) fn create(
         .arg(tree.cnb())
         .arg(&layers)
         .arg(tree.app())
-        .arg(tree.platform())
-        .arg("/cnb/lifecycle/creator")
-        .arg("-app=/workspace")
-        .arg(format!("-cache-dir={}", tree.cache().display()))
-        .arg(format!("-run-image={run_image}"))
-        .arg(format!("-uid={BUILD_UID}"))
-        .arg(format!("-gid={BUILD_UID}"));
+        .arg(tree.platform());
+    let mut creator = vec![
+        "/cnb/lifecycle/creator".to_owned(),
+        "-app=/workspace".to_owned(),
+        format!("-cache-dir={}", tree.cache().display()),
+        format!("-run-image={run_image}"),
+        format!("-uid={BUILD_UID}"),
+        format!("-gid={BUILD_UID}"),
+    ];
     if let Some(previous) = previous {
-        command.arg(format!("-previous-image={previous}"));
+        creator.push(format!("-previous-image={previous}"));
     }
-    run_shown(command.arg(image), "creator", console)?;
+    creator.push(image.to_owned());
+    console.field(
+        "private mounts",
+        &format!(
+            "cnb → /cnb, {} → /layers, workspace → /workspace, platform → /platform",
+            layers
+                .file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
+        ),
+    );
+    console.field(
+        "as root",
+        &format!("CNB_PLATFORM_API={PLATFORM_API} {}", creator.join(" ")),
+    );
+    run_shown(command.args(&creator), "creator", console)?;
     Ok(Created { layers })
 }
 

@@ -4,6 +4,7 @@
 use std::fs;
 use std::net::TcpListener;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use cnb_testkit::{RegistryFixture, RegistryProxy, RunImage};
@@ -13,6 +14,7 @@ use crate::console::{Console, short, size};
 use crate::container::Bundle;
 use crate::image::AppImage;
 use crate::phases::{Created, create, rebase};
+use crate::tool::run_quiet;
 use crate::traffic::Traffic;
 use crate::{DemoError, Options, Outcome, Rebase, Rebuild, step};
 
@@ -64,10 +66,9 @@ pub(crate) fn run(options: &Options, console: &Console) -> Result<Outcome, DemoE
     let app = registry.reference("demo/app:latest");
 
     let (mut tree, first) = step(console, 2, "Build the app with creator", || {
-        let tree = BuilderTree::lay_out(lifecycle, &samples, &app_source, &run_v1)?;
+        let mut tree = BuilderTree::lay_out(lifecycle, &samples, &app_source, &run_v1)?;
         console.field("builder tree", &tree.root().display().to_string());
         console.field("app", &app);
-        let mut tree = tree;
         registry.proxy.clear();
         let created = create(&mut tree, &app, &run_v1, None, console)?;
         Ok((tree, created))
@@ -109,6 +110,11 @@ pub(crate) fn run(options: &Options, console: &Console) -> Result<Outcome, DemoE
     })?;
 
     step(console, 7, "Clean up", || {
+        let left = containers_left()?;
+        console.field(
+            "containers",
+            &format!("{left} left behind (each was deleted after its step)"),
+        );
         console.field("proxy", "stopped");
         drop(registry.proxy);
         let pid = registry.registry.pid();
@@ -366,12 +372,27 @@ fn rebase_onto_v2(
 }
 
 fn skopeo_digest(reference: &str) -> Result<String, String> {
-    crate::tool::run_quiet(
-        std::process::Command::new("skopeo")
+    run_quiet(
+        Command::new("skopeo")
             .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
             .arg(format!("docker://{reference}")),
     )
     .map(|digest| digest.trim().to_owned())
+}
+
+/// Deletes any container of this demo that is still there (none, unless a guard failed), and
+/// says how many there were.
+fn containers_left() -> Result<usize, String> {
+    let prefix = format!("cnb-demo-{}-", std::process::id());
+    let listed = run_quiet(Command::new("runc").args(["list", "-q"]))?;
+    let ours: Vec<&str> = listed
+        .lines()
+        .filter(|id| id.starts_with(&prefix))
+        .collect();
+    for id in &ours {
+        run_quiet(Command::new("runc").args(["delete", "--force", id]))?;
+    }
+    Ok(ours.len())
 }
 
 fn free_port() -> Result<u16, String> {
