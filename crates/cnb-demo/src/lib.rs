@@ -129,7 +129,12 @@ fn step<T>(
         message: if interrupt::interrupted() {
             "interrupted".to_owned()
         } else {
+            // One line, also when a tool's log tail came with the error.
             message
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" / ")
         },
     };
     interrupt::check().map_err(failed)?;
@@ -144,5 +149,40 @@ fn step<T>(
             console.failed(started.elapsed());
             Err(failed(message))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_is_one_line_naming_the_step() {
+        let (console, captured) = Console::capture();
+        let err = step(&console, 4, "Run the image", || -> Result<(), String> {
+            Err("runc failed\nlog:\n  line 1\n  line 2".to_owned())
+        })
+        .expect_err("the body failed");
+        assert_eq!(
+            err.to_string(),
+            "step 4 (Run the image) failed: runc failed / log: / line 1 / line 2"
+        );
+        assert!(
+            captured.text().contains("✗ failed after"),
+            "{}",
+            captured.text()
+        );
+    }
+
+    #[test]
+    fn a_step_that_works_returns_its_value_and_shows_its_time() {
+        let (console, captured) = Console::capture();
+        let value = step(&console, 1, "Start", || Ok(7)).expect("works");
+        assert_eq!(value, 7);
+        let text = captured.text();
+        assert!(
+            text.contains("▶ [1/7] Start") && text.contains("✓ "),
+            "{text}"
+        );
     }
 }
