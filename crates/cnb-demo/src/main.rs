@@ -68,3 +68,40 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     }
     Ok(options)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|arg| (*arg).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn flags_override_the_default_dirs() {
+        let options = parse(args(&["--lifecycle", "/l", "--testdata", "/t"])).expect("valid");
+        assert_eq!(options.lifecycle_dir, Path::new("/l"));
+        assert_eq!(options.testdata_dir, Path::new("/t"));
+        let defaults = parse(args(&[])).expect("valid");
+        assert!(
+            defaults
+                .lifecycle_dir
+                .ends_with("target/demo-install/cnb/lifecycle")
+        );
+    }
+
+    #[test]
+    fn unknown_or_incomplete_arguments_are_refused() {
+        assert_eq!(
+            parse(args(&["--lifecycle"])).expect_err("no value"),
+            "--lifecycle needs a value"
+        );
+        assert_eq!(
+            parse(args(&["-x"])).expect_err("unknown"),
+            "unknown argument \"-x\""
+        );
+    }
+}
