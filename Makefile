@@ -7,6 +7,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STATIC_DIR := $(TARGET_DIR)/$(MUSL_TARGET)/release
 DESTDIR ?= dist/install
 SPEC_INSTALL ?= $(TARGET_DIR)/spec-install
+DEMO_INSTALL ?= $(TARGET_DIR)/demo-install
 PHASES := analyzer detector restorer extender builder exporter creator rebaser
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null)
@@ -18,10 +19,16 @@ export CNB_SPEC_LIFECYCLE_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
 TEST_BUILDPACKS := $(abspath $(TARGET_DIR))/test-buildpacks
 export CNB_SPEC_LIBCNB_BUILDPACK := $(TEST_BUILDPACKS)/libcnb-probe
 
-.PHONY: help build test unit-test spec-test lint static install clean test-buildpacks bench-detector bench bench-archive
+.PHONY: help demo build test unit-test spec-test lint static install clean test-buildpacks bench-detector bench bench-archive
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+demo: ## Install what is missing, build the static binaries, then build, run, rebuild and rebase a sample app (needs root)
+	.ci/install-deps
+	$(MAKE) --no-print-directory install DESTDIR=$(DEMO_INSTALL)
+	$(CARGO) run --quiet --locked -p cnb-demo -- \
+	  --lifecycle $(abspath $(DEMO_INSTALL))/cnb/lifecycle --testdata $(abspath testdata)
 
 build: ## Debug build of every crate and binary
 	$(CARGO) build --workspace --locked

@@ -2,6 +2,7 @@
 //! tests run as root, as CI does, commands go through `setpriv` and the directories they write
 //! are handed to that user first.
 
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -21,21 +22,27 @@ pub fn is_root() -> bool {
 /// # Panics
 /// When a file cannot be listed or changed.
 pub fn hand_to_build_user(path: &Path) {
+    try_hand_to_build_user(path).unwrap_or_else(|err| panic!("{err}"));
+}
+
+/// [`hand_to_build_user`] for callers that report errors instead of panicking (the demo);
+/// the error names the file and what failed.
+pub fn try_hand_to_build_user(path: &Path) -> io::Result<()> {
     if !is_root() {
-        return;
+        return Ok(());
     }
+    let failed = |action: &str, err: io::Error| {
+        io::Error::new(err.kind(), format!("{action} {}: {err}", path.display()))
+    };
     std::os::unix::fs::lchown(path, Some(BUILD_UID), Some(BUILD_UID))
-        .unwrap_or_else(|err| panic!("chown {}: {err}", path.display()));
-    let meta = std::fs::symlink_metadata(path)
-        .unwrap_or_else(|err| panic!("stat {}: {err}", path.display()));
+        .map_err(|err| failed("chown", err))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|err| failed("stat", err))?;
     if meta.is_dir() {
-        let entries =
-            std::fs::read_dir(path).unwrap_or_else(|err| panic!("list {}: {err}", path.display()));
-        for entry in entries {
-            let entry = entry.unwrap_or_else(|err| panic!("list {}: {err}", path.display()));
-            hand_to_build_user(&entry.path());
+        for entry in std::fs::read_dir(path).map_err(|err| failed("list", err))? {
+            try_hand_to_build_user(&entry.map_err(|err| failed("list", err))?.path())?;
         }
     }
+    Ok(())
 }
 
 /// A command that runs `program` as the build user: through `setpriv` (uid and gid

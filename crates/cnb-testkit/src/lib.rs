@@ -6,7 +6,8 @@
 //! [`build_user_command`] runs a phase as the unprivileged build user the detector and builder
 //! need, through `setpriv` when the tests run as root.
 //!
-//! Only ever a dev-dependency. Needs the Debian packages `docker-registry`, `skopeo`, `umoci`
+//! A dev-dependency of the other crates; the demo program (`cnb-demo`) links it to run the
+//! same real parts. Needs the Debian packages `docker-registry`, `skopeo`, `umoci`
 //! and `busybox-static` (and `apache2-utils` for [`RegistryFixture::with_htpasswd`]); errors
 //! say which one is missing. Everything a fixture creates lives in a temp dir it owns and
 //! removes on drop, and no fixture uses a fixed port, so tests can run in parallel.
@@ -21,6 +22,7 @@ mod run_image;
 
 pub use build_user::{
     BUILD_UID, build_user_command, hand_to_build_user, is_root, phase_for_build_user,
+    try_hand_to_build_user,
 };
 pub use http::{HttpResponse, http_get};
 pub use lifecycle::{Finished, LIFECYCLE_DIR_VAR, Lifecycle, SPEC_INSTALL_DIR};
