@@ -22,17 +22,14 @@ pub(crate) struct Layers {
 }
 
 impl Layers {
-    /// Lists the layers (real directories only, as Go's `os.ReadDir` + `IsDir`).
+    /// Lists the layers (real directories only, as Go's `os.ReadDir` + `IsDir`); a buildpack
+    /// without a directory has none.
     pub(crate) fn list(launcher: &Launcher) -> Result<Self, Error> {
-        let mut by_buildpack = Vec::new();
-        for (id, _) in &launcher.buildpacks {
-            let dir = launcher.layers_dir().join(id.replace('/', "_"));
-            match fs::metadata(&dir) {
-                Ok(_) => by_buildpack.push(entries(&dir, true)?),
-                Err(error) if error.kind() == ErrorKind::NotFound => {}
-                Err(source) => return Err(Error::ListDir { path: dir, source }),
-            }
-        }
+        let by_buildpack = launcher
+            .buildpacks
+            .iter()
+            .map(|(id, _)| entries(&launcher.layers_dir().join(id.replace('/', "_")), true))
+            .collect::<Result<_, _>>()?;
         Ok(Self { by_buildpack })
     }
 

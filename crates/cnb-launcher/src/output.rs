@@ -7,14 +7,14 @@ use std::io::{IsTerminal, Write};
 /// Writes warnings and errors to stderr.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Output {
-    color: bool,
+    no_color: bool,
 }
 
 impl Output {
+    /// Whether stderr is a terminal is asked only when a line is written: a launch that
+    /// succeeds makes no system call for it.
     pub(crate) fn new(no_color: bool) -> Self {
-        Self {
-            color: !no_color && std::io::stderr().is_terminal(),
-        }
+        Self { no_color }
     }
 
     pub(crate) fn warn(self, message: &str) {
@@ -27,7 +27,7 @@ impl Output {
 
     fn line(self, prefix: &str, ansi: &str, message: &str) {
         let mut stderr = std::io::stderr().lock();
-        let _ = if self.color {
+        let _ = if !self.no_color && stderr.is_terminal() {
             writeln!(stderr, "\x1b[{ansi};1m{prefix}\x1b[0m{message}")
         } else {
             writeln!(stderr, "{prefix}{message}")

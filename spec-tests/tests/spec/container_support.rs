@@ -1,7 +1,11 @@
 //! Running an image from a registry the way a runtime would, for the suites that check that
 //! what we wrote still runs: pulled with skopeo into an OCI layout, unpacked by umoci, started
-//! by runc (e2e-infra.md §4). Needs root and runc; callers skip otherwise.
+//! by runc (e2e-infra.md §4), as often as a test likes from one unpacked bundle. Needs root
+//! and runc; callers skip otherwise.
 
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -33,50 +37,139 @@ impl Drop for ContainerId {
     }
 }
 
-/// Pulls `image`, unpacks it and runs it: its own entrypoint when `args` is `None`, else
-/// `args` as the process. Container ids start with `name` and are unique per process.
+/// Pulls `image`, unpacks it and runs it once: its own entrypoint when `args` is `None`, else
+/// `args` as the process. Container ids start with `name`.
 pub(crate) fn run_pulled(image: &str, args: Option<&[&str]>, name: &str) -> Finished {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let layout = dir.path().join("pulled");
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--insecure-policy",
-        "--src-tls-verify=false",
-        &format!("docker://{image}"),
-        &format!("oci:{}:app", layout.display()),
-    ]);
-    let bundle = dir.path().join("bundle");
-    let unpacked = Command::new("umoci")
-        .args(["unpack", "--image"])
-        .arg(format!("{}:app", layout.display()))
-        .arg(&bundle)
-        .output()
-        .expect("umoci runs");
-    assert!(
-        unpacked.status.success(),
-        "umoci unpack: {}",
-        String::from_utf8_lossy(&unpacked.stderr)
-    );
-    let config_path = bundle.join("config.json");
-    let mut config: Value =
-        serde_json::from_slice(&std::fs::read(&config_path).expect("config.json")).expect("json");
-    config["process"]["terminal"] = json!(false);
-    if let Some(args) = args {
-        config["process"]["args"] = json!(args);
-    }
-    std::fs::write(&config_path, serde_json::to_vec(&config).expect("json")).expect("write");
-    let id = ContainerId(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    Finished::run(
-        Command::new("runc")
-            .args(["run", "--bundle"])
+    PulledImage::pull(image, name).run(&Run {
+        args,
+        ..Run::default()
+    })
+}
+
+/// How to start one container of a [`PulledImage`]; the default is the image's own
+/// entrypoint, env and user.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Run<'a> {
+    /// The process's argv, replacing the image's ENTRYPOINT and CMD.
+    pub(crate) args: Option<&'a [&'a str]>,
+    /// `NAME=value` entries after the image's env, as `docker run --env` adds them.
+    pub(crate) env: &'a [&'a str],
+    /// Run as this uid and gid instead of the image's `User`.
+    pub(crate) user: Option<u32>,
+}
+
+/// An image pulled and unpacked into a runc bundle once, to run many containers from.
+pub(crate) struct PulledImage {
+    dir: tempfile::TempDir,
+    config: Value,
+    name: String,
+}
+
+impl PulledImage {
+    /// Pulls `image` and unpacks it; container ids start with `name` and are unique per
+    /// process.
+    pub(crate) fn pull(image: &str, name: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let layout = dir.path().join("pulled");
+        skopeo(&[
+            "copy",
+            "--quiet",
+            "--insecure-policy",
+            "--src-tls-verify=false",
+            &format!("docker://{image}"),
+            &format!("oci:{}:app", layout.display()),
+        ]);
+        let bundle = dir.path().join("bundle");
+        let unpacked = Command::new("umoci")
+            .args(["unpack", "--image"])
+            .arg(format!("{}:app", layout.display()))
             .arg(&bundle)
-            .arg(&id.0)
-            .stdin(Stdio::null()),
-    )
+            .output()
+            .expect("umoci runs");
+        assert!(
+            unpacked.status.success(),
+            "umoci unpack: {}",
+            String::from_utf8_lossy(&unpacked.stderr)
+        );
+        let config =
+            serde_json::from_slice(&fs::read(bundle.join("config.json")).expect("config.json"))
+                .expect("json");
+        Self {
+            dir,
+            config,
+            name: name.to_owned(),
+        }
+    }
+
+    fn bundle(&self) -> PathBuf {
+        self.dir.path().join("bundle")
+    }
+
+    /// The unpacked root filesystem.
+    pub(crate) fn rootfs(&self) -> PathBuf {
+        self.bundle().join("rootfs")
+    }
+
+    /// Runs one container to its end.
+    pub(crate) fn run(&self, run: &Run) -> Finished {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let mut config = self.config.clone();
+        config["process"]["terminal"] = json!(false);
+        if let Some(args) = run.args {
+            config["process"]["args"] = json!(args);
+        }
+        if let Some(env) = config["process"]["env"].as_array_mut() {
+            env.extend(run.env.iter().map(|entry| json!(entry)));
+        }
+        if let Some(id) = run.user {
+            config["process"]["user"] = json!({ "uid": id, "gid": id });
+        }
+        let bundle = self.bundle();
+        fs::write(
+            bundle.join("config.json"),
+            serde_json::to_vec(&config).expect("json"),
+        )
+        .expect("write config.json");
+        let id = ContainerId(format!(
+            "{}-{}-{}",
+            self.name,
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        ));
+        Finished::run(
+            Command::new("runc")
+                .args(["run", "--bundle"])
+                .arg(&bundle)
+                .arg(&id.0)
+                .stdin(Stdio::null()),
+        )
+    }
+}
+
+/// Copies this machine's GNU bash to `<root>/usr/bin/bash` (linked from `/bin/bash`) with the
+/// libraries `ldd` names, for the launcher's bash mode in a rootfs without one (a busybox
+/// shell is not bash).
+pub(crate) fn install_host_bash(root: &Path) {
+    let install = |from: &Path, to: &Path| {
+        fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        fs::copy(from, to).unwrap_or_else(|err| panic!("copy {}: {err}", from.display()));
+        fs::set_permissions(to, fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    install(Path::new("/bin/bash"), &root.join("usr/bin/bash"));
+    let link = root.join("bin/bash");
+    if fs::symlink_metadata(&link).is_err() {
+        fs::create_dir_all(root.join("bin")).expect("mkdir");
+        symlink("/usr/bin/bash", link).expect("symlink bash");
+    }
+    let output = Command::new("ldd")
+        .arg("/bin/bash")
+        .output()
+        .expect("ldd runs");
+    for library in String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter(|word| word.starts_with('/'))
+    {
+        let target = root.join(library.trim_start_matches('/'));
+        install(&fs::canonicalize(library).expect("library"), &target);
+    }
 }

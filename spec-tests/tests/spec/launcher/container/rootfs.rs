@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 
 use cnb_testkit::Lifecycle;
 
+use crate::container_support::install_host_bash;
+
 const APPLETS: &[&str] = &[
     "sh", "cat", "echo", "env", "id", "printf", "pwd", "sleep", "mkfifo", "true", "tr", "grep",
 ];
@@ -54,13 +56,7 @@ fn build() -> Option<PathBuf> {
     for applet in APPLETS {
         symlink("busybox", root.join("bin").join(applet)).unwrap();
     }
-    install(Path::new("/bin/bash"), &root.join("usr/bin/bash"));
-    symlink("/usr/bin/bash", root.join("bin/bash")).unwrap();
-    for library in libraries_of(Path::new("/bin/bash")) {
-        let target = root.join(library.strip_prefix("/").unwrap());
-        fs::create_dir_all(target.parent().unwrap()).unwrap();
-        install(&fs::canonicalize(&library).unwrap(), &target);
-    }
+    install_host_bash(&root);
     install(
         &Lifecycle::installed().path("launcher"),
         &root.join("cnb/lifecycle/launcher"),
@@ -78,16 +74,6 @@ fn build() -> Option<PathBuf> {
 fn install(from: &Path, to: &Path) {
     fs::copy(from, to).unwrap_or_else(|err| panic!("copy {}: {err}", from.display()));
     fs::set_permissions(to, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// The absolute library paths `ldd` prints for `binary`.
-fn libraries_of(binary: &Path) -> Vec<PathBuf> {
-    let output = Command::new("ldd").arg(binary).output().expect("ldd runs");
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .filter(|word| word.starts_with('/'))
-        .map(PathBuf::from)
-        .collect()
 }
 
 /// Removes rootfs dirs of test processes that are gone.
