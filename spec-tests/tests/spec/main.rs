@@ -13,6 +13,7 @@ mod image_support;
 mod install;
 mod launcher;
 mod layout_store;
+mod platforms;
 mod rebaser;
 mod registry;
 mod registry_store;
