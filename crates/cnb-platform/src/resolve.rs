@@ -2,7 +2,7 @@
 //! order.toml lookup rule, absolute paths and the per-phase argument checks.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use cnb_api::{DeprecationMode, ExperimentalMode, Phase, PlatformApi, env};
@@ -196,8 +196,21 @@ impl Resolver<'_> {
             .or_else(|| env.and_then(|name| self.env.non_empty(name)))
     }
 
+    /// `path` against the working directory, cleaned lexically as Go's `filepath.Abs` does:
+    /// no trailing slash, no `.`, `..` folded, so `-app=/workspace/source/` is recorded in
+    /// the app image (`WorkingDir`, `CNB_APP_DIR`) as `/workspace/source`.
     fn absolute(&self, path: &str) -> PathBuf {
-        self.cwd.join(path)
+        let mut clean = PathBuf::new();
+        for part in self.cwd.join(path).components() {
+            match part {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    clean.pop();
+                }
+                other => clean.push(other),
+            }
+        }
+        clean
     }
 
     fn source(flag: &str) -> (Option<&'static str>, Fallback) {

@@ -15,6 +15,7 @@ mod install;
 mod launcher;
 mod layout_store;
 mod package;
+mod platforms;
 mod rebaser;
 mod registry;
 mod registry_store;

@@ -309,6 +309,25 @@ fn relative_paths_become_absolute_against_cwd() {
 }
 
 #[test]
+fn paths_are_cleaned_as_go_cleans_them() {
+    let cwd = tempfile::tempdir().unwrap();
+    let inputs = resolve_in(
+        Phase::Detector,
+        15,
+        &["-app=/workspace/source/", "-layers=./layers/../l//"],
+        &[("CNB_PLATFORM_DIR", "/../platform/.")],
+        cwd.path(),
+    )
+    .unwrap();
+    assert_eq!(inputs.app_dir.as_os_str(), "/workspace/source");
+    assert_eq!(
+        inputs.layers_dir.as_os_str(),
+        cwd.path().join("l").as_os_str()
+    );
+    assert_eq!(inputs.platform_dir.as_os_str(), "/platform");
+}
+
+#[test]
 fn order_toml_in_layers_wins_over_the_builders() {
     let cwd = tempfile::tempdir().unwrap();
     let layers = cwd.path().join("layers");

@@ -1,0 +1,12 @@
+//! Replays of real platforms (clients.md): each drives the installed lifecycle with the argv,
+//! env, directory layout and user a platform uses, in a private mount namespace so that
+//! `/cnb`, `/layers`, `/workspace` and `/platform` sit where that platform puts them, against
+//! a loopback registry, and asserts what the platform reads back. They need root (the mount
+//! namespace) and pass with a note otherwise.
+
+mod concourse;
+mod kpack;
+mod pack;
+mod shipwright;
+mod support;
+mod tekton;
