@@ -111,6 +111,8 @@ bench-rebaser: ## Rebaser: a fleet of 50 images in one run vs 50 single runs, an
 # release artifacts (crates/cnb-package)
 PACKAGE_DIR ?= dist
 PACKAGE_RUN_IMAGE ?= 127.0.0.1:5000/cnb/run:busybox
+# the trusted roots put into the lifecycle image (the build host's bundle; left out when absent)
+PACKAGE_CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 PACKAGE_LIFECYCLE_PUBLISH ?=
 PACKAGE_BUILDER_PUBLISH ?=
 PACKAGE_WORK := $(abspath $(TARGET_DIR))/package
@@ -123,6 +125,7 @@ package: ## Release artifacts in $(PACKAGE_DIR): lifecycle tgz, lifecycle image 
 	$(TARGET_DIR)/debug/examples/build_base $(PACKAGE_WORK)/base
 	$(TARGET_DIR)/debug/cnb-package tgz --lifecycle $(PACKAGE_WORK)/install --out $(PACKAGE_DIR)
 	$(TARGET_DIR)/debug/cnb-package lifecycle-image --lifecycle $(PACKAGE_WORK)/install \
+	  $(if $(wildcard $(PACKAGE_CA_BUNDLE)),--ca-bundle $(PACKAGE_CA_BUNDLE)) \
 	  --layout $(PACKAGE_DIR)/lifecycle-image $(if $(PACKAGE_LIFECYCLE_PUBLISH),--publish $(PACKAGE_LIFECYCLE_PUBLISH))
 	$(TARGET_DIR)/debug/cnb-package builder --lifecycle $(PACKAGE_WORK)/install --base $(PACKAGE_WORK)/base \
 	  $(foreach bp,$(sort $(dir $(wildcard $(SAMPLES)/*/buildpack.toml))),--buildpack $(bp)) \

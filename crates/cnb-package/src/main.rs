@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::error::Error as _;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cnb_package::{BuilderInputs, InstalledLifecycle, builder, lifecycle_image, publish, tgz};
@@ -12,7 +12,7 @@ use cnb_package::{BuilderInputs, InstalledLifecycle, builder, lifecycle_image, p
 const USAGE: &str = "\
 usage:
   cnb-package tgz --lifecycle <install-dir> --out <dir>
-  cnb-package lifecycle-image --lifecycle <install-dir> --layout <dir> [--tag <tag>] [--publish <ref>]
+  cnb-package lifecycle-image --lifecycle <install-dir> [--ca-bundle <pem>] --layout <dir> [--tag <tag>] [--publish <ref>]
   cnb-package builder --lifecycle <install-dir> --base <layout> --buildpack <dir>... --order <file>
                       --run-image <ref> [--run-image-mirror <ref>]... --layout <dir> [--tag <tag>] [--publish <ref>]
 <install-dir> is the DESTDIR of `make install` (it holds cnb/lifecycle and cnb/lifecycle.toml).";
@@ -138,11 +138,12 @@ fn run_tgz(options: &Options) -> Result<Vec<String>, Failure> {
 }
 
 fn run_lifecycle_image(options: &Options) -> Result<Vec<String>, Failure> {
-    options.only(&["lifecycle", "layout", "tag", "publish"])?;
+    options.only(&["lifecycle", "ca-bundle", "layout", "tag", "publish"])?;
     let lifecycle = InstalledLifecycle::open(options.required("lifecycle")?.as_ref())?;
     let layout = PathBuf::from(options.required("layout")?);
     let tag = options.optional("tag").unwrap_or(lifecycle.version());
-    let digest = lifecycle_image::write(&lifecycle, &layout, tag)?;
+    let ca_bundle = options.optional("ca-bundle").map(Path::new);
+    let digest = lifecycle_image::write(&lifecycle, ca_bundle, &layout, tag)?;
     let mut lines = vec![format!("oci:{}:{tag} {digest}", layout.display())];
     lines.extend(publish_if_asked(options, &layout, tag)?);
     Ok(lines)

@@ -154,7 +154,10 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
     let lifecycle = installed();
     let version = lifecycle.version().to_owned();
     let layout = out.path().join("lifecycle-image");
-    let digest = lifecycle_image::write(&lifecycle, &layout, &version).expect("image written");
+    let bundle = out.path().join("bundle.pem");
+    fs::write(&bundle, "-----BEGIN CERTIFICATE-----\ntest\n").expect("bundle");
+    let digest =
+        lifecycle_image::write(&lifecycle, Some(&bundle), &layout, &version).expect("written");
     let (manifest, config) = read_image(&layout, digest);
     assert_eq!(
         (config.os.as_str(), config.architecture.as_str()),
@@ -171,6 +174,21 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
         apis["buildpack"]["supported"][0]
     );
     assert_eq!(legacy["api"]["platform"], apis["platform"]["supported"][0]);
+
+    // The base layer: what the binaries need when pack runs them in this image.
+    assert_eq!(manifest.layers.len(), 2);
+    let base = Layout::new(&layout)
+        .open_blob(&manifest.layers[0].digest)
+        .expect("read")
+        .expect("blob");
+    let base = gzip_entries(base);
+    let tmp = base.iter().find(|e| e.0 == "/tmp").expect("/tmp");
+    assert_eq!(tmp.2 & 0o7777, 0o1777, "/tmp is 1777");
+    let ca = base
+        .iter()
+        .find(|e| e.0 == lifecycle_image::CA_BUNDLE_PATH)
+        .expect("the CA bundle");
+    assert_eq!(ca.6, b"-----BEGIN CERTIFICATE-----\ntest\n");
 
     let last = manifest.layers.last().expect("a layer");
     let blob = Layout::new(&layout)
@@ -200,7 +218,8 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
     assert_eq!(skopeo["Digest"], digest.to_string());
     assert_eq!(skopeo["Labels"][LIFECYCLE_VERSION], version.as_str());
     let again = out.path().join("again");
-    let second = lifecycle_image::write(&lifecycle, &again, &version).expect("written again");
+    let second =
+        lifecycle_image::write(&lifecycle, Some(&bundle), &again, &version).expect("written again");
     assert_eq!(second, digest, "reproducible");
 }
 
@@ -353,7 +372,7 @@ fn published_images_have_the_layouts_digests() {
         ),
     ];
     let lifecycle_digest =
-        lifecycle_image::write(&lifecycle, &images[0].0, "test").expect("lifecycle image");
+        lifecycle_image::write(&lifecycle, None, &images[0].0, "test").expect("lifecycle image");
     let builder_digest =
         builder::write(&builder_inputs(&base.path()), &images[1].0, "test").expect("builder");
     for ((layout, target), digest) in images.iter().zip([lifecycle_digest, builder_digest]) {
