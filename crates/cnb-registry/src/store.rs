@@ -121,7 +121,20 @@ impl ImageStore for RegistryStore {
             }
         }));
         match result {
-            Ok(bytes) => Ok(Some((MediaType::of_manifest(&bytes), bytes))),
+            Ok(bytes) => {
+                let media_type = MediaType::of_manifest(&bytes);
+                // A registry serves a manifest only over blobs it holds (it refuses to store one
+                // otherwise), so they need no existence check before a manifest that reuses
+                // them in the same repository is written (a rebase's app layers).
+                if !media_type.is_index()
+                    && let Ok(manifest) = Manifest::from_json(&bytes)
+                {
+                    for blob in manifest.blobs() {
+                        inner.mark_present(&target, &blob.digest);
+                    }
+                }
+                Ok(Some((media_type, bytes)))
+            }
             Err(err) if is_not_found(&err) => Ok(None),
             Err(err) => Err(read_error(err)),
         }

@@ -204,6 +204,9 @@ pub(crate) fn client_config(registry: &str, transport: &Transport) -> ClientConf
         https_proxy: secure_proxy,
         http_proxy: plain_proxy,
         no_proxy: Some(no_proxy),
+        // A blob whose bytes are all at hand (in memory or spooled) goes in one `PUT` after
+        // the `POST`; streamed blobs use `PATCH`es whatever this says.
+        use_monolithic_push: true,
         ..ClientConfig::default()
     }
 }

@@ -81,7 +81,7 @@ fn uploads_retry_through_dropped_connections_and_server_errors() {
     let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
     for fault in [
         Fault {
-            method: "PATCH".into(),
+            method: "PUT".into(),
             path_contains: "/blobs/uploads/".into(),
             kind: FaultKind::DropAfter(100),
             times: 1,
@@ -114,7 +114,7 @@ fn uploads_retry_through_dropped_connections_and_server_errors() {
     assert!(
         requests
             .iter()
-            .any(|r| r.method == "PATCH" && r.status.is_none())
+            .any(|r| r.method == "PUT" && r.status.is_none())
     );
     assert!(requests.iter().any(|r| r.status == Some(500)));
     assert!(requests.iter().any(|r| r.status == Some(502)));
@@ -134,9 +134,11 @@ fn uploads_retry_through_dropped_connections_and_server_errors() {
 fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
     let registry = RegistryFixture::start().expect("registry");
     let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    // Every attempt to send the layer (one `PUT` with its bytes) is cut.
+    let layer_digest = Digest::of(&two_layers()[0]).hex();
     proxy.inject(Fault {
-        method: "PATCH".into(),
-        path_contains: "/blobs/uploads/".into(),
+        method: "PUT".into(),
+        path_contains: layer_digest.clone(),
         kind: FaultKind::DropAfter(10),
         times: 1000,
     });
@@ -155,9 +157,9 @@ fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
     let dropped = proxy
         .requests()
         .iter()
-        .filter(|r| r.method == "PATCH")
+        .filter(|r| r.method == "PUT" && r.path.contains(&layer_digest))
         .count();
-    assert_eq!(dropped, 3, "one PATCH per attempt: {:#?}", proxy.requests());
+    assert_eq!(dropped, 3, "one PUT per attempt: {:#?}", proxy.requests());
 
     // The caller may still try to tag; the store refuses while a referenced blob is missing.
     let config = store
