@@ -1,4 +1,5 @@
-//! What every replay needs: the builder tree ([`builder_root`]), a container emulated by a
+//! What every replay needs: the builder's `/cnb` from a builder image ([`builder_root`]), a
+//! container emulated by a
 //! private mount namespace ([`Container`]: `unshare --mount`, a tmpfs root with the host's
 //! `/usr` and `/dev` bound in, the replay's directories bound where the platform puts them,
 //! `chroot`, `setpriv`), a loopback registry with the run image ([`Site`]) and the readers for
@@ -6,10 +7,11 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, chown, symlink};
+use std::os::unix::fs::{PermissionsExt, chown};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cnb_package::BuilderInputs;
 use cnb_testkit::{Finished, Lifecycle, PushedImage, RegistryFixture, RunImage};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -22,77 +24,59 @@ pub(crate) const GID: u32 = 1000;
 const SAMPLES: &str = "../testdata/buildpacks/samples";
 const APP: &str = "../testdata/apps/hello-web";
 
-/// A builder's `/cnb` in `<root>/cnb`: `lifecycle/` (a copy of the installed binaries and
-/// phase symlinks), `lifecycle.toml`, `buildpacks/<id, / → _>/<version>/` (the sample
-/// buildpacks), `order.toml` (theirs), `run.toml` and `stack.toml` naming `run_image`.
-/// Everything root-owned, directories 0755.
+/// A builder's `/cnb` in `<root>/cnb`, taken from a real builder image: `cnb-package` writes
+/// one over the test build base (the installed lifecycle, the sample buildpacks and their
+/// `order.toml`, `run.toml` and `stack.toml` naming `run_image`, the builder labels), and
+/// `umoci` unpacks it with its owners and modes.
 ///
 /// # Panics
-/// When nothing is installed or a file cannot be copied.
+/// When nothing is installed or the image cannot be written or unpacked.
 pub(crate) fn builder_root(run_image: &str) -> TempDir {
     let root = tempfile::Builder::new()
         .prefix("cnb-replay-builder-")
         .tempdir()
         .expect("temp dir");
     fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-    let cnb = root.path().join("cnb");
+    let base = RunImage::default().build_layout().expect("build base");
     let installed = Lifecycle::installed();
-    copy_tree(installed.dir(), &cnb.join("lifecycle"));
-    if let Some(toml) = installed
+    let install_dir = installed
         .dir()
-        .parent()
-        .map(|dir| dir.join("lifecycle.toml"))
-        && toml.is_file()
-    {
-        fs::copy(&toml, cnb.join("lifecycle.toml")).expect("copy lifecycle.toml");
-    }
+        .ancestors()
+        .nth(2)
+        .expect("the lifecycle is installed under <dir>/cnb/lifecycle");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLES);
-    for entry in fs::read_dir(&samples).expect("list samples") {
-        let dir = entry.expect("entry").path();
-        let descriptor = dir.join("buildpack.toml");
-        if !descriptor.is_file() {
-            continue;
-        }
-        let table: toml::Table = fs::read_to_string(&descriptor)
-            .expect("read buildpack.toml")
-            .parse()
-            .expect("buildpack.toml parses");
-        let buildpack = &table["buildpack"];
-        let id = buildpack["id"].as_str().expect("id").replace('/', "_");
-        let version = buildpack["version"].as_str().expect("version");
-        copy_tree(&dir, &cnb.join("buildpacks").join(id).join(version));
-    }
-    fs::copy(samples.join("order.toml"), cnb.join("order.toml")).expect("copy order.toml");
-    fs::write(
-        cnb.join("run.toml"),
-        format!("[[images]]\n  image = \"{run_image}\"\n"),
-    )
-    .expect("write run.toml");
-    fs::write(
-        cnb.join("stack.toml"),
-        format!("[run-image]\n  image = \"{run_image}\"\n"),
-    )
-    .expect("write stack.toml");
+    let mut buildpacks: Vec<PathBuf> = fs::read_dir(&samples)
+        .expect("list samples")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|dir| dir.join("buildpack.toml").is_file())
+        .collect();
+    buildpacks.sort();
+    let inputs = BuilderInputs {
+        lifecycle: install_dir.to_owned(),
+        base: base.path(),
+        buildpacks,
+        order: samples.join("order.toml"),
+        run_image: run_image.to_owned(),
+        run_image_mirrors: Vec::new(),
+    };
+    let layout = root.path().join("builder-image");
+    cnb_package::builder::write(&inputs, &layout, "latest").expect("builder image written");
+    let bundle = root.path().join("bundle");
+    let unpacked = Command::new("umoci")
+        .args(["unpack", "--image"])
+        .arg(format!("{}:latest", layout.display()))
+        .arg(&bundle)
+        .output()
+        .expect("umoci runs");
+    assert!(
+        unpacked.status.success(),
+        "umoci unpack: {}",
+        String::from_utf8_lossy(&unpacked.stderr)
+    );
+    fs::rename(bundle.join("rootfs/cnb"), root.path().join("cnb")).expect("move /cnb");
+    fs::remove_dir_all(&bundle).expect("remove the bundle");
+    fs::remove_dir_all(&layout).expect("remove the layout");
     root
-}
-
-/// Copies `from` to `to` recursively: files with their modes, symlinks as symlinks.
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap_or_else(|err| panic!("mkdir {}: {err}", to.display()));
-    fs::set_permissions(to, fs::Permissions::from_mode(0o755)).expect("chmod");
-    for entry in fs::read_dir(from).unwrap_or_else(|err| panic!("list {}: {err}", from.display())) {
-        let entry = entry.expect("entry");
-        let kind = entry.file_type().expect("file type");
-        let target = to.join(entry.file_name());
-        if kind.is_symlink() {
-            symlink(fs::read_link(entry.path()).expect("readlink"), &target).expect("symlink");
-        } else if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target)
-                .unwrap_or_else(|err| panic!("copy {}: {err}", entry.path().display()));
-        }
-    }
 }
 
 /// Whether replays can run here: the mount namespace needs root. Without it a replay returns
