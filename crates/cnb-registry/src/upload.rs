@@ -2,17 +2,18 @@
 //!
 //! A blob starts out in memory. If it ends there (up to [`MEMORY_LIMIT`]: configs, small
 //! layers), its digest is known before anything is sent, so the registry is first asked
-//! whether it has it, and only otherwise is it sent as a chunked upload (`POST`, `PATCH`…,
-//! `PUT ?digest=`).
+//! whether it has it, and only otherwise is it sent (`POST`, then one `PUT ?digest=` with the
+//! bytes).
 //!
 //! A blob that outgrows memory is a new layer (callers reuse unchanged layers by diffID
-//! before they write one), so it is streamed: a chunked upload starts at once and each
-//! `PATCH` goes out while the caller is still producing the next bytes, the digest is sent
-//! with the final `PUT`. Every byte is also spooled to a temp file, so when the streamed
-//! attempt fails (a dropped connection, a `5xx`), the blob is sent again from the file with
-//! the usual retries, after an existence check, instead of failing the export.
+//! before they write one), so it is streamed: its bytes go to a spool file, and an upload
+//! task follows the file, sending each `PATCH` as soon as its bytes are there, while the
+//! caller is still producing the next ones; the digest goes with the final `PUT`. The writer
+//! never waits for the network, and memory stays bounded by one `PATCH`. When the streamed
+//! attempt fails (a dropped connection, a `5xx`), the complete file is sent again with the
+//! usual retries, after an existence check, instead of failing the export.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -21,7 +22,7 @@ use cnb_image::{
 };
 use futures_util::TryStreamExt as _;
 use tempfile::NamedTempFile;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::io::ReaderStream;
 
@@ -34,8 +35,8 @@ const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
 /// Bytes per `PATCH` (oci-client's own chunk size: a larger body would be split, a smaller
 /// one sent as is).
 const PATCH_SIZE: usize = 4 * 1024 * 1024;
-/// `PATCH` bodies waiting for the upload task at most; the writer blocks beyond that.
-const QUEUED_PATCHES: usize = 2;
+/// Bytes gathered before each write to the spool file.
+const WRITE_CHUNK: usize = 1024 * 1024;
 /// Bytes per read from the spool file when an upload is retried from it.
 const READ_CHUNK: usize = 1024 * 1024;
 
@@ -53,22 +54,32 @@ enum Body {
     Streaming(Streaming),
 }
 
-/// A blob being streamed to the registry and spooled to a file at the same time.
+/// A blob being spooled to a file while an upload task follows the file, sending each
+/// `PATCH` as soon as its bytes are in the file.
 struct Streaming {
-    spool: BufWriter<NamedTempFile>,
-    /// Bytes not handed to the upload task yet (less than a `PATCH`).
+    spool: NamedTempFile,
+    /// Bytes not in the file yet (less than [`WRITE_CHUNK`]).
     pending: Vec<u8>,
-    /// `None` once the upload task stopped (it failed; the spool file still has everything).
-    patches: Option<mpsc::Sender<Bytes>>,
+    /// Bytes in the file.
+    written: u64,
+    /// Tells the upload task how far the file goes, and when it is complete.
+    progress: watch::Sender<Progress>,
     /// The upload, committing a digest and size; `None` when it could not start (no session:
     /// `finish` reports why).
     task: Option<JoinHandle<Result<(String, u64), RequestError>>>,
 }
 
+/// How far the spool file goes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Progress {
+    written: u64,
+    complete: bool,
+}
+
 /// How a streamed upload ended.
 enum Streamed {
     Committed,
-    /// Not committed: the flushed spool file, to send the blob again.
+    /// Not committed: the complete spool file, to send the blob again.
     Failed(NamedTempFile),
 }
 
@@ -111,66 +122,60 @@ impl Write for Body {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Self::Memory(_) => Ok(()),
-            Self::Streaming(streaming) => streaming.spool.flush(),
+            Self::Streaming(streaming) => streaming.flush(),
         }
     }
 }
 
 impl Streaming {
-    /// Opens the spool file and starts the upload with `held`, the bytes so far.
+    /// Opens the spool file, starts the upload that follows it, and spools `held`, the bytes
+    /// so far.
     fn start(inner: &Inner, target: &ImageRef, held: &[u8]) -> io::Result<Self> {
         let mut builder = tempfile::Builder::new();
         builder.prefix("cnb-blob-");
-        let file = match inner.spool_dir.as_deref() {
+        let spool = match inner.spool_dir.as_deref() {
             Some(dir) => builder.tempfile_in(dir),
             None => builder.tempfile(),
         }?;
-        let (patches, task) = match inner.session(target) {
-            Ok(session) => {
-                let (sender, receiver) = mpsc::channel(QUEUED_PATCHES);
-                let task = inner.spawn(stream_upload(session, receiver));
-                (Some(sender), Some(task))
-            }
-            Err(err) => {
+        let (progress, watcher) = watch::channel(Progress::default());
+        let task = match (inner.session(target), spool.reopen()) {
+            (Ok(session), Ok(reader)) => Some(inner.spawn(stream_upload(session, reader, watcher))),
+            (Err(err), _) => {
                 tracing::debug!(error = %err, "not streaming the blob");
-                (None, None)
+                None
+            }
+            (_, Err(err)) => {
+                tracing::debug!(error = %err, "not streaming the blob");
+                None
             }
         };
         let mut streaming = Self {
-            spool: BufWriter::with_capacity(READ_CHUNK, file),
-            pending: Vec::with_capacity(PATCH_SIZE),
-            patches,
+            spool,
+            pending: Vec::with_capacity(WRITE_CHUNK),
+            written: 0,
+            progress,
             task,
         };
         streaming.write_all(held)?;
         Ok(streaming)
     }
 
-    /// Hands full `PATCH` bodies to the upload task.
-    fn send_full_patches(&mut self) {
-        while self.pending.len() >= PATCH_SIZE {
-            let rest = self.pending.split_off(PATCH_SIZE);
-            let patch = std::mem::replace(&mut self.pending, rest);
-            self.send(patch);
-        }
+    /// Moves the pending bytes into the file and tells the upload task.
+    fn spool_pending(&mut self, complete: bool) -> io::Result<()> {
+        self.spool.as_file_mut().write_all(&self.pending)?;
+        self.written += self.pending.len() as u64;
+        self.pending.clear();
+        // No receiver: the upload stopped, `finish` sends the file.
+        self.progress.send_replace(Progress {
+            written: self.written,
+            complete,
+        });
+        Ok(())
     }
 
-    fn send(&mut self, patch: Vec<u8>) {
-        if let Some(patches) = &self.patches
-            && patches.blocking_send(Bytes::from(patch)).is_err()
-        {
-            // The task stopped: the upload failed, `finish` sends the blob from the spool.
-            self.patches = None;
-        }
-    }
-
-    /// Sends what is left and waits for the upload to be committed as `expected`.
+    /// Completes the file and waits for the upload to be committed as `expected`.
     fn finish(mut self, inner: &Inner, expected: &Digest, size: u64) -> io::Result<Streamed> {
-        let rest = std::mem::take(&mut self.pending);
-        if !rest.is_empty() {
-            self.send(rest);
-        }
-        drop(self.patches.take());
+        self.spool_pending(true)?;
         let committed = match self.task.map(|task| inner.block_on(task)) {
             Some(Ok(Ok((digest, sent)))) if digest == expected.to_string() && sent == size => true,
             Some(Ok(Ok((digest, sent)))) => {
@@ -190,39 +195,57 @@ impl Streaming {
         if committed {
             Ok(Streamed::Committed)
         } else {
-            let file = self
-                .spool
-                .into_inner()
-                .map_err(io::IntoInnerError::into_error)?;
-            Ok(Streamed::Failed(file))
+            Ok(Streamed::Failed(self.spool))
         }
     }
 }
 
 impl Write for Streaming {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.spool.write_all(buf)?;
-        if self.patches.is_some() {
-            self.pending.extend_from_slice(buf);
-            self.send_full_patches();
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= WRITE_CHUNK {
+            self.spool_pending(false)?;
         }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.spool.flush()
+        Ok(())
     }
 }
 
-/// The streamed chunked upload: `PATCH`es as they arrive, then the `PUT` with the digest
-/// computed on the way.
+/// The streamed chunked upload: a `PATCH` for each [`PATCH_SIZE`] bytes as soon as they are
+/// in the spool file, then the `PUT` with the digest computed on the way.
 async fn stream_upload(
     session: Session,
-    patches: mpsc::Receiver<Bytes>,
+    reader: std::fs::File,
+    progress: watch::Receiver<Progress>,
 ) -> Result<(String, u64), RequestError> {
-    let stream = futures_util::stream::unfold(patches, |mut patches| async move {
-        patches.recv().await.map(|patch| (Ok(patch), patches))
-    });
+    let stream = futures_util::stream::try_unfold(
+        (reader, progress, 0u64),
+        |(mut reader, mut progress, sent)| async move {
+            loop {
+                let Progress { written, complete } = *progress.borrow_and_update();
+                let ready = written - sent;
+                if ready >= PATCH_SIZE as u64 || (complete && ready > 0) {
+                    let len = usize::try_from(ready.min(PATCH_SIZE as u64)).unwrap_or(PATCH_SIZE);
+                    let mut patch = vec![0; len];
+                    io::Read::read_exact(&mut reader, &mut patch)?;
+                    return Ok(Some((
+                        Bytes::from(patch),
+                        (reader, progress, sent + len as u64),
+                    )));
+                }
+                if complete {
+                    return Ok(None);
+                }
+                if progress.changed().await.is_err() {
+                    return Err(io::Error::other("the blob writer went away"));
+                }
+            }
+        },
+    )
+    .map_err(oci_client::errors::OciDistributionError::IoError);
     let pushed = session
         .client
         .push_blob_stream_chunked(&session.reference, stream)
