@@ -144,6 +144,12 @@ impl Inner {
         })
     }
 
+    /// The plain HTTP client and the transport, for requests to open registries made
+    /// outside a borrow of the store (a background upload).
+    pub(crate) fn open_registry_client(&self) -> (reqwest::Client, Transport) {
+        (self.http.clone(), self.transport.clone())
+    }
+
     /// `GET` a manifest from an open registry (one attempt; callers retry).
     pub(crate) async fn get_open_manifest(
         &self,

@@ -4,9 +4,19 @@
 //! (half the requests of a rebase). A session for an open registry therefore gives oci-client
 //! no credentials at all, after one ping of our own; and manifests, whose oci-client call
 //! would register credentials again, are fetched here with the plain HTTP client.
+//!
+//! Streamed blobs also go to an open registry from here, in one `PATCH` with a chunked body
+//! (as docker and go-containerregistry stream layers), where oci-client sends a `PATCH` per
+//! 4 MiB: a registry pays a fixed cost per `PATCH` (Distribution restores its digest state
+//! for each), about 8 ms on the loopback `docker-registry`, 150 times for a 600 MB layer.
 
+use std::future::Future;
+
+use bytes::Bytes;
 use cnb_image::{Digest, ImageRef};
+use futures_util::Stream;
 use oci_client::errors::OciDistributionError;
+use reqwest::{StatusCode, Url};
 
 use crate::RequestError;
 use crate::transport::{Scheme, Transport, scheme_for};
@@ -95,6 +105,107 @@ pub(crate) async fn get_manifest(
         });
     }
     Ok(body.to_vec())
+}
+
+/// Uploads the blob `body` yields into `reference`'s repository: `POST`, one `PATCH` with the
+/// whole body as it comes, then `PUT ?digest=` with what `digest` resolves to once the body
+/// has ended. Returns the digest and the bytes sent.
+pub(crate) async fn stream_blob<S, D>(
+    http: &reqwest::Client,
+    transport: &Transport,
+    reference: &ImageRef,
+    body: S,
+    digest: D,
+) -> Result<(Digest, u64), RequestError>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static,
+    D: Future<Output = Option<(Digest, u64)>>,
+{
+    let base = base_url(transport, reference.registry());
+    let start = format!("{base}/v2/{}/blobs/uploads/", reference.repository());
+    let answer = http
+        .post(&start)
+        .header(reqwest::header::CONTENT_LENGTH, 0)
+        .send();
+    let location = answer_location(
+        &base,
+        "POST blob upload",
+        answer.await,
+        StatusCode::ACCEPTED,
+    )
+    .await?;
+    let answer = http
+        .patch(location)
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(reqwest::Body::wrap_stream(body))
+        .send();
+    let mut location = answer_location(
+        &base,
+        "PATCH blob upload",
+        answer.await,
+        StatusCode::ACCEPTED,
+    )
+    .await?;
+    let Some((digest, size)) = digest.await else {
+        return Err(upload_error(
+            "PUT blob upload",
+            OciDistributionError::GenericError(Some("the blob writer went away".to_owned())),
+        ));
+    };
+    location
+        .query_pairs_mut()
+        .append_pair("digest", &digest.to_string());
+    let answer = http
+        .put(location)
+        .header(reqwest::header::CONTENT_LENGTH, 0)
+        .send();
+    answer_location(&base, "PUT blob upload", answer.await, StatusCode::CREATED).await?;
+    Ok((digest, size))
+}
+
+fn upload_error(operation: &str, source: OciDistributionError) -> RequestError {
+    RequestError::Registry {
+        operation: operation.to_owned(),
+        source,
+    }
+}
+
+/// The `Location` of an answer with status `expected`, resolved against `base`.
+async fn answer_location(
+    base: &str,
+    operation: &str,
+    answer: Result<reqwest::Response, reqwest::Error>,
+    expected: StatusCode,
+) -> Result<Url, RequestError> {
+    let answer = answer.map_err(|err| upload_error(operation, err.without_url().into()))?;
+    let status = answer.status();
+    let url = answer.url().to_string();
+    let header = answer
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    if status != expected {
+        let message = answer.text().await.unwrap_or_default();
+        return Err(upload_error(
+            operation,
+            OciDistributionError::ServerError {
+                code: status.as_u16(),
+                url,
+                message: message.trim().to_owned(),
+            },
+        ));
+    }
+    let header = header
+        .ok_or_else(|| upload_error(operation, OciDistributionError::RegistryNoLocationError))?;
+    Url::parse(base)
+        .and_then(|base| base.join(&header))
+        .map_err(|err| {
+            upload_error(
+                operation,
+                OciDistributionError::UrlParseError(err.to_string()),
+            )
+        })
 }
 
 fn base_url(transport: &Transport, registry: &str) -> String {

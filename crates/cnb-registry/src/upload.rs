@@ -29,6 +29,7 @@ use tokio_util::io::ReaderStream;
 use crate::RequestError;
 use crate::client::{Inner, Session, registry_error, store_error};
 use crate::retry::retry;
+use crate::transport::Transport;
 
 /// Bytes a blob may hold in memory before it is streamed.
 const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
@@ -73,7 +74,8 @@ struct Streaming {
 #[derive(Debug, Clone, Copy, Default)]
 struct Progress {
     written: u64,
-    complete: bool,
+    /// The blob's digest, once the file is complete.
+    complete: Option<Digest>,
 }
 
 /// How a streamed upload ended.
@@ -139,7 +141,12 @@ impl Streaming {
         }?;
         let (progress, watcher) = watch::channel(Progress::default());
         let task = match (inner.session(target), spool.reopen()) {
-            (Ok(session), Ok(reader)) => Some(inner.spawn(stream_upload(session, reader, watcher))),
+            (Ok(session), Ok(reader)) => {
+                let open = session
+                    .open
+                    .then(|| (inner.open_registry_client(), target.clone()));
+                Some(inner.spawn(stream_upload(session, open, reader, watcher)))
+            }
             (Err(err), _) => {
                 tracing::debug!(error = %err, "not streaming the blob");
                 None
@@ -160,8 +167,9 @@ impl Streaming {
         Ok(streaming)
     }
 
-    /// Moves the pending bytes into the file and tells the upload task.
-    fn spool_pending(&mut self, complete: bool) -> io::Result<()> {
+    /// Moves the pending bytes into the file and tells the upload task; `complete` is the
+    /// blob's digest once every byte is written.
+    fn spool_pending(&mut self, complete: Option<Digest>) -> io::Result<()> {
         self.spool.as_file_mut().write_all(&self.pending)?;
         self.written += self.pending.len() as u64;
         self.pending.clear();
@@ -175,7 +183,7 @@ impl Streaming {
 
     /// Completes the file and waits for the upload to be committed as `expected`.
     fn finish(mut self, inner: &Inner, expected: &Digest, size: u64) -> io::Result<Streamed> {
-        self.spool_pending(true)?;
+        self.spool_pending(Some(*expected))?;
         let committed = match self.task.map(|task| inner.block_on(task)) {
             Some(Ok(Ok((digest, sent)))) if digest == expected.to_string() && sent == size => true,
             Some(Ok(Ok((digest, sent)))) => {
@@ -204,7 +212,7 @@ impl Write for Streaming {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.pending.extend_from_slice(buf);
         if self.pending.len() >= WRITE_CHUNK {
-            self.spool_pending(false)?;
+            self.spool_pending(None)?;
         }
         Ok(buf.len())
     }
@@ -214,29 +222,60 @@ impl Write for Streaming {
     }
 }
 
-/// The streamed chunked upload: a `PATCH` for each [`PATCH_SIZE`] bytes as soon as they are
-/// in the spool file, then the `PUT` with the digest computed on the way.
+/// The streamed upload: the spool file's bytes as soon as they are there, then the `PUT`
+/// with the digest. An open registry gets them in one `PATCH` (see `open_registry.rs`),
+/// others through oci-client, a `PATCH` per [`PATCH_SIZE`] bytes.
 async fn stream_upload(
     session: Session,
+    open: Option<((reqwest::Client, Transport), ImageRef)>,
     reader: std::fs::File,
     progress: watch::Receiver<Progress>,
 ) -> Result<(String, u64), RequestError> {
-    let stream = futures_util::stream::try_unfold(
+    let body = spooled_bytes(reader, progress.clone());
+    if let Some(((http, transport), target)) = open {
+        let (digest, size) = crate::open_registry::stream_blob(
+            &http,
+            &transport,
+            &target,
+            body,
+            completion(progress),
+        )
+        .await?;
+        return Ok((digest.to_string(), size));
+    }
+    let pushed = session
+        .client
+        .push_blob_stream_chunked(
+            &session.reference,
+            body.map_err(oci_client::errors::OciDistributionError::IoError),
+        )
+        .await
+        .map_err(|source| registry_error("streamed blob upload", source))?;
+    Ok((pushed.blob_digest, pushed.size))
+}
+
+/// The bytes of the spool file, in pieces of up to [`PATCH_SIZE`], as soon as the writer has
+/// put them there; the stream ends when the file is complete.
+fn spooled_bytes(
+    reader: std::fs::File,
+    progress: watch::Receiver<Progress>,
+) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
+    futures_util::stream::try_unfold(
         (reader, progress, 0u64),
         |(mut reader, mut progress, sent)| async move {
             loop {
                 let Progress { written, complete } = *progress.borrow_and_update();
                 let ready = written - sent;
-                if ready >= PATCH_SIZE as u64 || (complete && ready > 0) {
+                if ready >= PATCH_SIZE as u64 || (complete.is_some() && ready > 0) {
                     let len = usize::try_from(ready.min(PATCH_SIZE as u64)).unwrap_or(PATCH_SIZE);
-                    let mut patch = vec![0; len];
-                    io::Read::read_exact(&mut reader, &mut patch)?;
+                    let mut piece = vec![0; len];
+                    io::Read::read_exact(&mut reader, &mut piece)?;
                     return Ok(Some((
-                        Bytes::from(patch),
+                        Bytes::from(piece),
                         (reader, progress, sent + len as u64),
                     )));
                 }
-                if complete {
+                if complete.is_some() {
                     return Ok(None);
                 }
                 if progress.changed().await.is_err() {
@@ -245,13 +284,16 @@ async fn stream_upload(
             }
         },
     )
-    .map_err(oci_client::errors::OciDistributionError::IoError);
-    let pushed = session
-        .client
-        .push_blob_stream_chunked(&session.reference, stream)
+}
+
+/// The digest and size of the blob once the writer has completed the spool file; `None` if
+/// the writer went away first.
+async fn completion(mut progress: watch::Receiver<Progress>) -> Option<(Digest, u64)> {
+    let done = progress
+        .wait_for(|progress| progress.complete.is_some())
         .await
-        .map_err(|source| registry_error("streamed blob upload", source))?;
-    Ok((pushed.blob_digest, pushed.size))
+        .ok()?;
+    done.complete.map(|digest| (digest, done.written))
 }
 
 fn spool_error(operation: &str, source: io::Error) -> RequestError {
