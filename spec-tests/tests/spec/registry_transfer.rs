@@ -297,8 +297,15 @@ fn a_large_blob_is_uploaded_while_it_is_still_being_written_and_sent_once() {
         !proxy.requests().iter().any(|r| r.method == "HEAD"),
         "a streamed blob is not checked for first"
     );
-    let patches = proxy.requests().iter().filter(|r| r.method == "PATCH").count();
-    assert_eq!(patches, 1, "one PATCH for the whole blob to an open registry");
+    let patches = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(
+        patches, 1,
+        "one PATCH for the whole blob to an open registry"
+    );
     let fresh = registry_store(&Environment::default(), &[]);
     let mut read = Vec::new();
     fresh
