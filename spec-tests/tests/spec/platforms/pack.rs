@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::support::{
     Built, Container, GID, Report, Site, UID, Volumes, assert_app_image, assert_ok, builder_root,
-    can_replay, json_label,
+    can_replay, json_label, lifecycle_image_root,
 };
 
 const API: &str = "0.15";
@@ -176,10 +176,12 @@ fn untrusted_builder_five_phases_with_a_lifecycle_image_for_the_root_phases() {
     let run = &site.run_image.reference;
     let app = site.name("fixture/app:latest");
     let tag = site.name("fixture/app:v2");
-    // The lifecycle image: /cnb/lifecycle only, WORKDIR /layers.
+    // The lifecycle image `make package` writes (its CA bundle, not the host's); WORKDIR /layers.
+    let image = lifecycle_image_root();
     let lifecycle_image = || {
         registry_env(Container::new((0, 0)))
-            .bind_ro(&cnb.join("lifecycle"), "/cnb/lifecycle")
+            .bind_ro(&image.path().join("cnb/lifecycle"), "/cnb/lifecycle")
+            .bind_ro(&image.path().join("etc/ssl"), "/etc/ssl")
             .bind(&layers, "/layers")
             .bind(&workspace, "/workspace")
             .bind(&cache, "/cache")

@@ -11,7 +11,7 @@ use std::os::unix::fs::{PermissionsExt, chown};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cnb_package::BuilderInputs;
+use cnb_package::{BuilderInputs, InstalledLifecycle};
 use cnb_testkit::{Finished, Lifecycle, PushedImage, RegistryFixture, RunImage};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -62,10 +62,53 @@ pub(crate) fn builder_root(run_image: &str) -> TempDir {
     let layout = root.path().join("builder-image");
     cnb_package::builder::write(&inputs, &layout, "latest").expect("builder image written");
     let bundle = root.path().join("bundle");
+    unpack(&layout, "latest", &bundle);
+    fs::rename(bundle.join("rootfs/cnb"), root.path().join("cnb")).expect("move /cnb");
+    fs::remove_dir_all(&bundle).expect("remove the bundle");
+    fs::remove_dir_all(&layout).expect("remove the layout");
+    root
+}
+
+/// The root filesystem of the lifecycle image `make package` writes (`cnb-package` over the
+/// installed lifecycle, with the host's CA bundle), unpacked by `umoci` into the returned dir:
+/// what pack runs the analyzer, restorer and exporter in for an untrusted builder.
+///
+/// # Panics
+/// When nothing is installed, the host has no CA bundle, or the image cannot be written or
+/// unpacked.
+pub(crate) fn lifecycle_image_root() -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("cnb-replay-lifecycle-")
+        .tempdir()
+        .expect("temp dir");
+    let installed = Lifecycle::installed();
+    let install_dir = installed
+        .dir()
+        .ancestors()
+        .nth(2)
+        .expect("the lifecycle is installed under <dir>/cnb/lifecycle");
+    let lifecycle = InstalledLifecycle::open(install_dir).expect("installed lifecycle");
+    let bundle = Path::new(cnb_package::lifecycle_image::CA_BUNDLE_PATH);
+    assert!(bundle.is_file(), "no CA bundle at {}", bundle.display());
+    let layout = dir.path().join("layout");
+    cnb_package::lifecycle_image::write(&lifecycle, Some(bundle), &layout, "test")
+        .expect("lifecycle image written");
+    unpack(&layout, "test", &dir.path().join("bundle"));
+    for entry in fs::read_dir(dir.path().join("bundle/rootfs")).expect("list rootfs") {
+        let entry = entry.expect("entry");
+        fs::rename(entry.path(), dir.path().join(entry.file_name())).expect("move up");
+    }
+    fs::remove_dir_all(dir.path().join("bundle")).expect("remove the bundle");
+    fs::remove_dir_all(&layout).expect("remove the layout");
+    dir
+}
+
+/// `umoci unpack` of `layout:tag` into `bundle`, owners and modes kept.
+fn unpack(layout: &Path, tag: &str, bundle: &Path) {
     let unpacked = Command::new("umoci")
         .args(["unpack", "--image"])
-        .arg(format!("{}:latest", layout.display()))
-        .arg(&bundle)
+        .arg(format!("{}:{tag}", layout.display()))
+        .arg(bundle)
         .output()
         .expect("umoci runs");
     assert!(
@@ -73,10 +116,6 @@ pub(crate) fn builder_root(run_image: &str) -> TempDir {
         "umoci unpack: {}",
         String::from_utf8_lossy(&unpacked.stderr)
     );
-    fs::rename(bundle.join("rootfs/cnb"), root.path().join("cnb")).expect("move /cnb");
-    fs::remove_dir_all(&bundle).expect("remove the bundle");
-    fs::remove_dir_all(&layout).expect("remove the layout");
-    root
 }
 
 /// Whether replays can run here: the mount namespace needs root. Without it a replay returns
