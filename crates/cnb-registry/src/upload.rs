@@ -358,7 +358,7 @@ enum Source {
     Spool(NamedTempFile),
 }
 
-/// A chunked upload of `source`, retried from the start of it.
+/// An upload of `source` (`POST`, then one `PUT` with the bytes), retried from its start.
 fn upload(
     inner: &Inner,
     session: &Session,
