@@ -1,12 +1,12 @@
 //! The lifecycle's `creator` and `rebaser`, invoked as a platform does: pack's trusted flow
 //! (root, told to drop to the build user with `-uid`/`-gid`), Platform API 0.15. The creator
-//! runs in a private mount namespace in which the builder tree's dirs are bound where a
-//! builder image has them (`/cnb`, `/layers`, `/workspace`, `/platform`), so it needs no path
-//! flags and the image holds the app at `/workspace` and its layers under `/layers`, as with
-//! pack. The host keeps only the four empty mount points (created when missing).
+//! runs in a private mount namespace, chrooted into a tmpfs root that holds the host's
+//! `/usr`, `/etc`, `/dev` and `/proc` and the builder tree's dirs where a builder image has
+//! them (`/cnb`, `/layers`, `/workspace`, `/platform`, and the volume cache at `/cache`), so it
+//! needs no path flags and the image holds the app at `/workspace` and its layers under
+//! `/layers`, as with pack. Nothing is created in the host's `/`.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,11 +14,30 @@ use crate::builder::{BUILD_UID, BuilderTree};
 use crate::console::Console;
 use crate::tool::run_shown;
 
-/// Where the creator sees the tree's dirs.
-const MOUNT_POINTS: [&str; 4] = ["/cnb", "/layers", "/workspace", "/platform"];
-/// Binds `$1`…`$4` on [`MOUNT_POINTS`], then runs the rest of the arguments.
-const BIND_AND_RUN: &str = "mount --bind \"$1\" /cnb && mount --bind \"$2\" /layers && \
-     mount --bind \"$3\" /workspace && mount --bind \"$4\" /platform && shift 4 && exec \"$@\"";
+/// Makes a tmpfs root at `$1` with the host's system dirs (usr-merge symlinks kept) and binds
+/// `$2`…`$6` at `/cnb`, `/layers`, `/workspace`, `/platform` and `/cache` in it, then runs the
+/// rest of the arguments chrooted there.
+const BIND_AND_RUN: &str = r#"set -e
+root=$1
+mount -t tmpfs -o mode=0755 cnb-demo "$root"
+cd "$root"
+for top in bin sbin lib lib32 lib64 libx32; do
+  if [ -L "/$top" ]; then ln -s "$(readlink "/$top")" "$top"
+  elif [ -d "/$top" ]; then mkdir "$top" && mount --bind -o ro "/$top" "$top"; fi
+done
+mkdir usr etc dev proc tmp cnb layers workspace platform cache
+chmod 1777 tmp
+mount --bind -o ro /usr usr
+mount --bind -o ro /etc etc
+mount --rbind /dev dev
+mount --rbind /proc proc
+mount --bind "$2" cnb
+mount --bind "$3" layers
+mount --bind "$4" workspace
+mount --bind "$5" platform
+mount --bind "$6" cache
+shift 6
+exec chroot "$root" "$@""#;
 
 const PLATFORM_API: &str = "0.15";
 
@@ -45,13 +64,9 @@ pub(crate) fn create(
     console: &Console,
 ) -> Result<Created, String> {
     let layers = tree.fresh_layers()?;
-    for mount_point in MOUNT_POINTS {
-        match fs::create_dir(mount_point) {
-            Err(err) if err.kind() != io::ErrorKind::AlreadyExists => {
-                return Err(format!("cannot create mount point {mount_point}: {err}"));
-            }
-            _ => {}
-        }
+    let root = layers.with_file_name("root");
+    if !root.is_dir() {
+        fs::create_dir(&root).map_err(|err| format!("mkdir {}: {err}", root.display()))?;
     }
     let mut command = Command::new("unshare");
     command
@@ -72,14 +87,16 @@ pub(crate) fn create(
             BIND_AND_RUN,
             "sh",
         ])
+        .arg(&root)
         .arg(tree.cnb())
         .arg(&layers)
         .arg(tree.app())
-        .arg(tree.platform());
+        .arg(tree.platform())
+        .arg(tree.cache());
     let mut creator = vec![
         "/cnb/lifecycle/creator".to_owned(),
         "-app=/workspace".to_owned(),
-        format!("-cache-dir={}", tree.cache().display()),
+        "-cache-dir=/cache".to_owned(),
         format!("-run-image={run_image}"),
         format!("-uid={BUILD_UID}"),
         format!("-gid={BUILD_UID}"),
@@ -91,7 +108,8 @@ pub(crate) fn create(
     console.field(
         "private mounts",
         &format!(
-            "cnb → /cnb, {} → /layers, workspace → /workspace, platform → /platform",
+            "cnb → /cnb, {} → /layers, workspace → /workspace, platform → /platform, \
+             cache → /cache (chrooted into a tmpfs root)",
             layers
                 .file_name()
                 .map_or_else(String::new, |name| name.to_string_lossy().into_owned())

@@ -20,6 +20,11 @@ fn the_demo_builds_serves_rebuilds_and_rebases_the_sample_app() {
         lifecycle_dir: Lifecycle::installed().dir().to_path_buf(),
         testdata_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata"),
     };
+    let host_dirs = ["/cnb", "/layers", "/workspace", "/platform"];
+    let existed: Vec<bool> = host_dirs
+        .iter()
+        .map(|dir| Path::new(dir).exists())
+        .collect();
     let (console, captured) = Console::capture();
     let outcome = cnb_demo::run(&options, &console)
         .unwrap_or_else(|err| panic!("{err}\n--- output\n{}", captured.text()));
@@ -70,6 +75,13 @@ fn the_demo_builds_serves_rebuilds_and_rebases_the_sample_app() {
         "{output}"
     );
     assert!(output.contains("▶ [7/7] Clean up"), "{output}");
+    for (dir, existed) in host_dirs.iter().zip(existed) {
+        assert_eq!(
+            Path::new(dir).exists(),
+            existed,
+            "the demo left {dir} in the host's / (its mounts are in a tmpfs root)"
+        );
+    }
     let containers = Command::new("runc")
         .arg("list")
         .output()
