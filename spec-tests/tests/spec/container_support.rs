@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use cnb_testkit::Finished;
 use serde_json::{Value, json};
 
-use crate::image_support::skopeo;
+use crate::image_support::{skopeo, umoci_unpack};
 
 /// Whether containers can run here (root and runc).
 pub(crate) fn can_run_containers() -> bool {
@@ -80,17 +80,7 @@ impl PulledImage {
             &format!("oci:{}:app", layout.display()),
         ]);
         let bundle = dir.path().join("bundle");
-        let unpacked = Command::new("umoci")
-            .args(["unpack", "--image"])
-            .arg(format!("{}:app", layout.display()))
-            .arg(&bundle)
-            .output()
-            .expect("umoci runs");
-        assert!(
-            unpacked.status.success(),
-            "umoci unpack: {}",
-            String::from_utf8_lossy(&unpacked.stderr)
-        );
+        umoci_unpack(&layout, "app", &bundle);
         let config =
             serde_json::from_slice(&fs::read(bundle.join("config.json")).expect("config.json"))
                 .expect("json");

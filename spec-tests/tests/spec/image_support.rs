@@ -137,10 +137,16 @@ pub(crate) fn inspect(transport_ref: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&skopeo(&all).stdout).expect("skopeo prints JSON")
 }
 
-/// Unpacks `layout:tag` with umoci into `bundle` and returns the rootfs path.
+/// Unpacks `layout:tag` with umoci into `bundle` (a runc bundle: `config.json`, `rootfs/`)
+/// and returns the rootfs path. As root, owners are kept; otherwise umoci runs rootless.
 pub(crate) fn umoci_unpack(layout: &Path, tag: &str, bundle: &Path) -> std::path::PathBuf {
-    let output = Command::new("umoci")
-        .args(["unpack", "--rootless", "--image"])
+    let mut command = Command::new("umoci");
+    command.arg("unpack");
+    if !cnb_testkit::is_root() {
+        command.arg("--rootless");
+    }
+    let output = command
+        .arg("--image")
         .arg(format!("{}:{tag}", layout.display()))
         .arg(bundle)
         .output()

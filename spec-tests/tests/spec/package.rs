@@ -20,7 +20,7 @@ use cnb_package::{BuilderInputs, InstalledLifecycle, builder, lifecycle_image, p
 use cnb_testkit::{Lifecycle, RegistryFixture, RunImage};
 use serde_json::Value;
 
-use crate::image_support::inspect;
+use crate::image_support::{inspect, umoci_unpack};
 
 const RUN_IMAGE: &str = "127.0.0.1:5000/cnb/run:busybox";
 
@@ -35,7 +35,8 @@ fn install_dir() -> PathBuf {
         .to_owned()
 }
 
-fn installed() -> InstalledLifecycle {
+/// The lifecycle under test, as `cnb-package` reads it.
+pub(crate) fn installed() -> InstalledLifecycle {
     InstalledLifecycle::open(&install_dir()).expect("the installed lifecycle opens")
 }
 
@@ -223,8 +224,13 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
     assert_eq!(second, digest, "reproducible");
 }
 
-/// The test build base and the builder inputs over it: the sample buildpacks and order.
-fn builder_inputs(base: &Path) -> BuilderInputs {
+/// The builder inputs of the sample builder: the lifecycle under test over the build base
+/// `base`, the sample buildpacks and their order, `run_image` with `mirrors`.
+pub(crate) fn sample_builder_inputs(
+    base: &Path,
+    run_image: &str,
+    mirrors: &[&str],
+) -> BuilderInputs {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/buildpacks/samples");
     let mut buildpacks: Vec<PathBuf> = fs::read_dir(&samples)
         .expect("samples")
@@ -237,9 +243,14 @@ fn builder_inputs(base: &Path) -> BuilderInputs {
         base: base.to_owned(),
         buildpacks,
         order: samples.join("order.toml"),
-        run_image: RUN_IMAGE.to_owned(),
-        run_image_mirrors: vec!["127.0.0.1:5001/cnb/run:busybox".to_owned()],
+        run_image: run_image.to_owned(),
+        run_image_mirrors: mirrors.iter().map(|&mirror| mirror.to_owned()).collect(),
     }
+}
+
+/// The sample builder's inputs these tests use.
+fn builder_inputs(base: &Path) -> BuilderInputs {
+    sample_builder_inputs(base, RUN_IMAGE, &["127.0.0.1:5001/cnb/run:busybox"])
 }
 
 #[test]
@@ -302,7 +313,7 @@ fn the_builder_unpacks_with_lifecycle_buildpacks_order_and_the_build_users_dirs(
     assert_eq!(skopeo["Digest"], digest.to_string());
 
     let bundle = out.path().join("bundle");
-    let rootfs = unpack(&layout, &bundle);
+    let rootfs = umoci_unpack(&layout, "latest", &bundle);
     for path in [
         "cnb/lifecycle/creator",
         "cnb/lifecycle/launcher",
@@ -332,27 +343,6 @@ fn the_builder_unpacks_with_lifecycle_buildpacks_order_and_the_build_users_dirs(
     let again = out.path().join("again");
     let second = builder::write(&inputs, &again, "latest").expect("written again");
     assert_eq!(second, digest, "reproducible");
-}
-
-/// `umoci unpack` (as root when the tests are, so owners are kept) → the rootfs.
-fn unpack(layout: &Path, bundle: &Path) -> PathBuf {
-    let mut command = Command::new("umoci");
-    command.arg("unpack");
-    if !cnb_testkit::is_root() {
-        command.arg("--rootless");
-    }
-    let output = command
-        .arg("--image")
-        .arg(format!("{}:latest", layout.display()))
-        .arg(bundle)
-        .output()
-        .expect("umoci runs");
-    assert!(
-        output.status.success(),
-        "umoci unpack: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    bundle.join("rootfs")
 }
 
 #[test]

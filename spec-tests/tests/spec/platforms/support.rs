@@ -11,17 +11,18 @@ use std::os::unix::fs::{PermissionsExt, chown};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cnb_package::{BuilderInputs, InstalledLifecycle};
-use cnb_testkit::{Finished, Lifecycle, PushedImage, RegistryFixture, RunImage};
+use cnb_testkit::{Finished, PushedImage, RegistryFixture, RunImage};
 use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::image_support::umoci_unpack;
+use crate::package::{installed, sample_builder_inputs};
 
 /// The build user of the builder image (`CNB_USER_ID`, `CNB_GROUP_ID`).
 pub(crate) const UID: u32 = 1000;
 /// The build group.
 pub(crate) const GID: u32 = 1000;
 
-const SAMPLES: &str = "../testdata/buildpacks/samples";
 const APP: &str = "../testdata/apps/hello-web";
 
 /// A builder's `/cnb` in `<root>/cnb`, taken from a real builder image: `cnb-package` writes
@@ -38,31 +39,11 @@ pub(crate) fn builder_root(run_image: &str) -> TempDir {
         .expect("temp dir");
     fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     let base = RunImage::default().build_layout().expect("build base");
-    let installed = Lifecycle::installed();
-    let install_dir = installed
-        .dir()
-        .ancestors()
-        .nth(2)
-        .expect("the lifecycle is installed under <dir>/cnb/lifecycle");
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLES);
-    let mut buildpacks: Vec<PathBuf> = fs::read_dir(&samples)
-        .expect("list samples")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|dir| dir.join("buildpack.toml").is_file())
-        .collect();
-    buildpacks.sort();
-    let inputs = BuilderInputs {
-        lifecycle: install_dir.to_owned(),
-        base: base.path(),
-        buildpacks,
-        order: samples.join("order.toml"),
-        run_image: run_image.to_owned(),
-        run_image_mirrors: Vec::new(),
-    };
+    let inputs = sample_builder_inputs(&base.path(), run_image, &[]);
     let layout = root.path().join("builder-image");
     cnb_package::builder::write(&inputs, &layout, "latest").expect("builder image written");
     let bundle = root.path().join("bundle");
-    unpack(&layout, "latest", &bundle);
+    umoci_unpack(&layout, "latest", &bundle);
     fs::rename(bundle.join("rootfs/cnb"), root.path().join("cnb")).expect("move /cnb");
     fs::remove_dir_all(&bundle).expect("remove the bundle");
     fs::remove_dir_all(&layout).expect("remove the layout");
@@ -81,19 +62,13 @@ pub(crate) fn lifecycle_image_root() -> TempDir {
         .prefix("cnb-replay-lifecycle-")
         .tempdir()
         .expect("temp dir");
-    let installed = Lifecycle::installed();
-    let install_dir = installed
-        .dir()
-        .ancestors()
-        .nth(2)
-        .expect("the lifecycle is installed under <dir>/cnb/lifecycle");
-    let lifecycle = InstalledLifecycle::open(install_dir).expect("installed lifecycle");
+    let lifecycle = installed();
     let bundle = Path::new(cnb_package::lifecycle_image::CA_BUNDLE_PATH);
     assert!(bundle.is_file(), "no CA bundle at {}", bundle.display());
     let layout = dir.path().join("layout");
     cnb_package::lifecycle_image::write(&lifecycle, Some(bundle), &layout, "test")
         .expect("lifecycle image written");
-    unpack(&layout, "test", &dir.path().join("bundle"));
+    umoci_unpack(&layout, "test", &dir.path().join("bundle"));
     for entry in fs::read_dir(dir.path().join("bundle/rootfs")).expect("list rootfs") {
         let entry = entry.expect("entry");
         fs::rename(entry.path(), dir.path().join(entry.file_name())).expect("move up");
@@ -101,21 +76,6 @@ pub(crate) fn lifecycle_image_root() -> TempDir {
     fs::remove_dir_all(dir.path().join("bundle")).expect("remove the bundle");
     fs::remove_dir_all(&layout).expect("remove the layout");
     dir
-}
-
-/// `umoci unpack` of `layout:tag` into `bundle`, owners and modes kept.
-fn unpack(layout: &Path, tag: &str, bundle: &Path) {
-    let unpacked = Command::new("umoci")
-        .args(["unpack", "--image"])
-        .arg(format!("{}:{tag}", layout.display()))
-        .arg(bundle)
-        .output()
-        .expect("umoci runs");
-    assert!(
-        unpacked.status.success(),
-        "umoci unpack: {}",
-        String::from_utf8_lossy(&unpacked.stderr)
-    );
 }
 
 /// Whether replays can run here: the mount namespace needs root. Without it a replay returns
