@@ -69,14 +69,7 @@ pub(crate) fn create(
         fs::create_dir(&root).map_err(|err| format!("mkdir {}: {err}", root.display()))?;
     }
     let mut command = Command::new("unshare");
-    command
-        .env_clear()
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        )
-        .env("HOME", "/root")
-        .env("CNB_PLATFORM_API", PLATFORM_API)
+    platform_env(&mut command)
         .args([
             "--mount",
             "--propagation",
@@ -143,10 +136,15 @@ pub(crate) fn rebase(
     report_digest(&report)
 }
 
-/// A command for a phase of the tree's lifecycle, with a clean environment apart from `PATH`,
-/// `HOME` and the Platform API.
+/// A command for a phase of the tree's lifecycle, in the environment a platform gives it.
 fn phase(tree: &BuilderTree, name: &str) -> Command {
     let mut command = Command::new(tree.lifecycle_dir().join(name));
+    platform_env(&mut command);
+    command
+}
+
+/// A clean environment apart from `PATH`, `HOME` and the Platform API.
+fn platform_env(command: &mut Command) -> &mut Command {
     command
         .env_clear()
         .env(
@@ -154,8 +152,7 @@ fn phase(tree: &BuilderTree, name: &str) -> Command {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         )
         .env("HOME", "/root")
-        .env("CNB_PLATFORM_API", PLATFORM_API);
-    command
+        .env("CNB_PLATFORM_API", PLATFORM_API)
 }
 
 /// `[image] digest` from a report.toml.

@@ -388,12 +388,13 @@ fn a_large_blob_streams_to_a_registry_that_asks_for_credentials_too() {
     use std::io::Write as _;
 
     let registry = RegistryFixture::with_htpasswd("cnb", "s3cret").expect("registry");
-    let auth = serde_json::json!({ registry.host(): "Basic Y25iOnMzY3JldA==" }).to_string();
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let auth = serde_json::json!({ proxy.host(): "Basic Y25iOnMzY3JldA==" }).to_string();
     let env = Environment {
         registry_auth: Some(auth),
         ..Environment::default()
     };
-    let target = reference(&registry.reference("test/big:v1"));
+    let target = reference(&format!("{}/test/big:v1", proxy.host()));
     let store = registry_store(&env, std::slice::from_ref(&target));
     let bytes = noise(12 * 1024 * 1024);
     let mut writer = store
@@ -402,6 +403,18 @@ fn a_large_blob_streams_to_a_registry_that_asks_for_credentials_too() {
     writer.write_all(&bytes).expect("write");
     let written = writer.finish().expect("finish");
     assert_eq!(written.digest, Digest::of(&bytes));
+    let patches: Vec<u64> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.status == Some(202))
+        .map(|r| r.body_bytes)
+        .collect();
+    assert_eq!(
+        patches,
+        [4 << 20, 4 << 20, 4 << 20],
+        "oci-client's 4 MiB PATCHes, each sent once: {:#?}",
+        proxy.requests()
+    );
     assert!(
         store
             .read_blob(&target, &written.digest)
