@@ -155,7 +155,7 @@ impl<'a> Analyzer<'a> {
             Err(error) => {
                 tracing::warn!(
                     "Ignoring image \"{reference}\" because it was corrupt: {}",
-                    chain(&error)
+                    cnb_api::one_line(&error)
                 );
                 return none();
             }
@@ -248,16 +248,4 @@ impl<'a> Analyzer<'a> {
         }
         Ok(run_image)
     }
-}
-
-/// An error and its causes on one line, for warnings.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

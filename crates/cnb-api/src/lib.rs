@@ -7,6 +7,7 @@
 mod buildpack_api;
 mod exit;
 mod modes;
+mod one_line;
 mod phase;
 mod platform_api;
 mod supported;
@@ -17,6 +18,7 @@ pub mod env;
 pub use buildpack_api::BuildpackApi;
 pub use exit::ExitKind;
 pub use modes::{DeprecationMode, ExperimentalMode};
+pub use one_line::one_line;
 pub use phase::Phase;
 pub use platform_api::PlatformApi;
 pub use supported::{

@@ -47,7 +47,10 @@ impl<'a> ImageCache<'a> {
         let image = match store.read_image(&reference, &own_platform()) {
             Ok(image) => image,
             Err(error) => {
-                tracing::warn!("ignoring cache image {reference}: {}", chain(&error));
+                tracing::warn!(
+                    "ignoring cache image {reference}: {}",
+                    cnb_api::one_line(&error)
+                );
                 None
             }
         };
@@ -204,18 +207,6 @@ impl<'a> ImageCacheWriter<'a> {
             .write_image(std::slice::from_ref(&self.target), &manifest)
             .map_err(self.store_error())
     }
-}
-
-/// An error and its causes on one line, for warnings.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ pub(crate) fn export(
         if let Some(target) = cache
             && let Err(error) = exporter.cache(target, &stores.registry)
         {
-            tracing::warn!("Failed to export cache: {}", cnb_exporter::chain(&error));
+            tracing::warn!("Failed to export cache: {}", cnb_api::one_line(&error));
         }
     };
     let image = if parallel {

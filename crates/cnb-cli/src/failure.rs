@@ -1,7 +1,6 @@
 //! A failed run, as the platform sees it: one line and an exit code.
 
 use std::error::Error as StdError;
-use std::fmt::Write as _;
 
 use cnb_api::ExitKind;
 
@@ -20,7 +19,7 @@ impl Failure {
         let mut message = action
             .map(|action| format!("failed to {action}: "))
             .unwrap_or_default();
-        message.push_str(&chain(error));
+        message.push_str(&cnb_api::one_line(error));
         Self { kind, message }
     }
 
@@ -31,15 +30,4 @@ impl Failure {
             message: message.into(),
         }
     }
-}
-
-/// An error and its sources joined with ": ", on one line.
-fn chain(error: &dyn StdError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
-        source = cause.source();
-    }
-    text.replace('\n', " ")
 }

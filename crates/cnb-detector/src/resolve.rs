@@ -4,7 +4,6 @@
 //! and the first trial whose requires and provides balance wins. Optional elements that break a
 //! trial are dropped from it (an optional element only in its last alternative, as in Go).
 
-use std::error::Error as _;
 
 use cnb_buildpack::{DetectCode, DetectRun};
 use cnb_files::build_plan::{PlanSections, Require};
@@ -136,14 +135,7 @@ fn log_output(participant: &Participant<'_>, log: &mut Log) {
     }
     if let Some(error) = &run.error {
         log.at(level, format!("======== Error: {name} ========"));
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        log.at(level, text);
+        log.at(level, cnb_api::one_line(error));
     }
 }
 

@@ -175,7 +175,7 @@ impl Exporter<'_> {
                     tracing::warn!(
                         "Failed to cache layer '{}': {}",
                         layer.identifier(),
-                        crate::chain(&error)
+                        cnb_api::one_line(&error)
                     );
                 }
             }

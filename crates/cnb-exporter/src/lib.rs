@@ -26,15 +26,3 @@ pub use config::ExporterConfig;
 pub use error::{Error, Result};
 pub use exporter::{Exporter, NameImage};
 pub use settings::{DEFAULT_CREATED, EXEC_ENV_LABEL};
-
-/// An error and its causes on one line, for warnings.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

@@ -1,8 +1,6 @@
 //! What `/cnb/lifecycle/launcher` does, start to exec.
 
-use std::error::Error as _;
 use std::ffi::OsString;
-use std::fmt::Write as _;
 
 use crate::output::Output;
 use crate::{Error, Launcher, Settings};
@@ -17,7 +15,7 @@ pub fn main(args: &[OsString], environ: Vec<(OsString, OsString)>) -> u8 {
     match launch(&settings, args, environ, output) {
         Ok(code) => code,
         Err(error) => {
-            output.error(&format!("failed to launch: {}", chain(&error)));
+            output.error(&format!("failed to launch: {}", cnb_api::one_line(&error)));
             error.kind().code()
         }
     }
@@ -51,15 +49,4 @@ fn launch(
         mode,
         source: cnb_sys::process::exec(&program),
     })
-}
-
-/// An error and its causes on one line, joined by ": ".
-fn chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
-        source = cause.source();
-    }
-    text.replace('\n', " ")
 }

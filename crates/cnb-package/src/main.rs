@@ -2,7 +2,6 @@
 //! `make package`). Prints what it wrote, one line each; errors are one line on stderr.
 
 use std::collections::BTreeMap;
-use std::error::Error as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,14 +48,7 @@ fn main() -> ExitCode {
         }
         Err(Failure::Usage(message)) => usage(&message),
         Err(Failure::Package(error)) => {
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            let _ = writeln!(std::io::stderr(), "ERROR: {message}");
+            let _ = writeln!(std::io::stderr(), "ERROR: {}", cnb_api::one_line(&error));
             ExitCode::FAILURE
         }
     }

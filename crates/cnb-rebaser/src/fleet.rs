@@ -8,8 +8,6 @@
 //! `{"image":…,"old-digest":…,"error":…}` for a failed one (`old-digest` only when the image
 //! could be read).
 
-use std::error::Error as StdError;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -104,13 +102,21 @@ impl Rebaser<'_> {
                 error: None,
             },
             Err(error) => {
-                tracing::warn!("{image}: failed to {}: {}", error.action(), chain(&error));
+                tracing::warn!(
+                    "{image}: failed to {}: {}",
+                    error.action(),
+                    cnb_api::one_line(&error)
+                );
                 FleetResult {
                     image: image.to_owned(),
                     old_digest,
                     new_digest: None,
                     run_image: None,
-                    error: Some(format!("failed to {}: {}", error.action(), chain(&error))),
+                    error: Some(format!(
+                        "failed to {}: {}",
+                        error.action(),
+                        cnb_api::one_line(&error)
+                    )),
                 }
             }
         }
@@ -128,15 +134,4 @@ pub fn write_fleet_report(path: &Path, results: &[FleetResult]) -> Result<()> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// An error and its sources joined with ": ".
-fn chain(error: &dyn StdError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
-        source = cause.source();
-    }
-    text.replace('\n', " ")
 }

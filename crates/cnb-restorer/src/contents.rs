@@ -53,7 +53,7 @@ pub(crate) fn restore_contents(
                 tracing::warn!(
                     "Skipping restore for layer {}: {}",
                     layer.identifier(),
-                    chain(&error)
+                    cnb_api::one_line(&error)
                 );
                 remove_layer(layer)?;
             }
@@ -76,7 +76,10 @@ pub(crate) fn restore_sboms(
         if !sha.is_empty() {
             tracing::info!("Restoring data for SBOM from cache");
             if let Err(error) = restore_layer(cache, sha, root) {
-                tracing::warn!("Skipping restore for the SBOM layer: {}", chain(&error));
+                tracing::warn!(
+                    "Skipping restore for the SBOM layer: {}",
+                    cnb_api::one_line(&error)
+                );
             }
         }
     }
@@ -143,16 +146,4 @@ fn remove_layer(layer: &Layer) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// An error and its causes on one line, for warnings.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
