@@ -11,6 +11,7 @@ mod dispatch;
 mod export;
 mod failure;
 mod goflag;
+mod invocation;
 mod logging;
 mod output;
 mod phases;
@@ -22,3 +23,4 @@ mod usage;
 
 pub use dispatch::lifecycle_main;
 pub use failure::Failure;
+pub use invocation::{Invocation, invocation};
