@@ -21,7 +21,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   exit 2
 fi
 cd "$repo"
-cargo +nightly fuzz build --sanitizer none --fuzz-dir fuzz >&2
+cargo +nightly fuzz build --sanitizer none --codegen-units 16 --fuzz-dir fuzz >&2
 mapfile -t targets < <(cargo run --quiet --locked -p cnb-fuzz --example fuzz_corpus -- "$work/corpus" "$@")
 mkdir -p "$work/logs" "$work/artifacts"
 
