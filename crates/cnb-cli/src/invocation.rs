@@ -58,9 +58,9 @@ pub fn invocation(
         .iter()
         .filter(|arg| arg.starts_with('-'))
     {
-        inputs.warnings.push(format!(
+        inputs.warnings.push(cnb_api::one_line_text(&format!(
             "unconsumed flag-like positional arg: {arg} (it is not read as a flag; flags go before the first positional argument)"
-        ));
+        )));
     }
     Ok(Invocation::Run(Box::new(inputs)))
 }

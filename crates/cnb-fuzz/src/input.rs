@@ -24,13 +24,3 @@ pub(crate) fn one_line(error: &dyn Error) -> String {
     );
     line
 }
-
-/// Asserts that no secret of at least 4 characters shows in `shown`.
-pub(crate) fn assert_hidden(shown: &str, secrets: &[String]) {
-    for secret in secrets.iter().filter(|secret| secret.chars().count() >= 4) {
-        assert!(
-            !shown.contains(secret.as_str()),
-            "a secret ({secret:?}) shows in {shown:?}"
-        );
-    }
-}

@@ -1,114 +1,144 @@
 //! `CNB_REGISTRY_AUTH` and docker `config.json`, through `Keychain::resolve` as `cnb-cli` opens
-//! the stores, then a credential lookup for each registry the input names. No error and no
-//! `Debug` output may show a password, token or `auth` value. No credential helper ever runs:
-//! `PATH` is unset.
+//! the stores, then a credential lookup for each registry the input names. No credential
+//! helper ever runs: `PATH` is unset.
+//!
+//! Each input is read twice: as it is (errors must be one line), then with every secret in it
+//! (passwords, tokens, the password inside a base64 `auth`) replaced by a planted marker, which
+//! no error and no `Debug` output may then show.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use cnb_image::ImageRef;
 use cnb_registry::{Environment, Keychain};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::input::{assert_hidden, one_line, text};
+use crate::input::{one_line, text};
 
 /// Registries every lookup asks about, besides those the input names.
 const REGISTRIES: [&str; 3] = ["index.docker.io", "127.0.0.1:5000", "localhost"];
-
-/// What an input names: registries (looked up, and shown by design), user names (shown by
-/// design in a credential's `Debug`) and secrets (never shown).
-#[derive(Default)]
-struct Named {
-    registries: Vec<String>,
-    users: Vec<String>,
-    secrets: Vec<String>,
-}
-
-impl Named {
-    /// A base64 `user:password`: itself and the password are secrets, the user is not.
-    fn basic(&mut self, encoded: &str) {
-        self.secrets.push(encoded.to_owned());
-        if let Some((user, password)) = decoded_basic(encoded) {
-            self.users.push(user);
-            self.secrets.push(password);
-        }
-    }
-}
+/// What every planted secret contains.
+const PLANTED: &str = "PLANTED-SECRET";
 
 /// `CNB_REGISTRY_AUTH`: `{"<registry>": "<scheme> <value>"}`.
 pub(crate) fn registry_auth(data: &[u8]) {
     let Some(json) = text(data) else {
         return;
     };
-    let mut named = Named::default();
-    if let Ok(Value::Object(entries)) = serde_json::from_str::<Value>(json) {
-        for (key, value) in entries {
-            named.registries.push(key);
-            if let Value::String(header) = value {
-                let value = header
-                    .trim()
-                    .split_once(' ')
-                    .map_or("", |(_, value)| value.trim());
-                named.basic(value);
-            }
-        }
-    }
-    let environment = Environment {
+    let as_given = Environment {
         registry_auth: Some(json.to_owned()),
         ..Environment::default()
     };
-    look_up(&environment, &named);
+    let Ok(Value::Object(entries)) = serde_json::from_str::<Value>(json) else {
+        look_up(&as_given, &[], &[]);
+        return;
+    };
+    let registries: Vec<String> = entries.keys().cloned().collect();
+    look_up(&as_given, &registries, &[]);
+    let mut secrets = vec![PLANTED.to_owned()];
+    let planted: Map<String, Value> = entries
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Value::String(header) => Value::String(plant_header(&header, &mut secrets)),
+                other => other,
+            };
+            (key, value)
+        })
+        .collect();
+    let planted = Environment {
+        registry_auth: Some(Value::Object(planted).to_string()),
+        ..Environment::default()
+    };
+    look_up(&planted, &registries, &secrets);
 }
 
 /// A docker `config.json`, read from `$DOCKER_CONFIG`.
 pub(crate) fn docker_config(data: &[u8]) {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    std::fs::write(dir.path().join("config.json"), data).expect("writing config.json");
-    let mut named = Named::default();
-    if let Ok(Value::Object(config)) = serde_json::from_slice::<Value>(data) {
-        if let Some(Value::Object(helpers)) = config.get("credHelpers") {
-            named.registries.extend(helpers.keys().cloned());
-        }
-        if let Some(Value::Object(auths)) = config.get("auths") {
-            for (key, entry) in auths {
-                named.registries.push(key.clone());
-                let field = |name: &str| entry.get(name).and_then(Value::as_str);
-                if let Some(auth) = field("auth") {
-                    named.basic(auth);
-                }
-                named.users.extend(field("username").map(str::to_owned));
-                for name in ["password", "identitytoken", "registrytoken"] {
-                    named.secrets.extend(field(name).map(str::to_owned));
-                }
-            }
-        }
-    }
+    let file = dir.path().join("config.json");
     let environment = Environment {
         docker_config: Some(dir.path().to_path_buf()),
         ..Environment::default()
     };
-    look_up(&environment, &named);
+    std::fs::write(&file, data).expect("writing config.json");
+    let Ok(Value::Object(mut config)) = serde_json::from_slice::<Value>(data) else {
+        look_up(&environment, &[], &[]);
+        return;
+    };
+    let mut registries = Vec::new();
+    for section in ["auths", "credHelpers"] {
+        if let Some(Value::Object(entries)) = config.get(section) {
+            registries.extend(entries.keys().cloned());
+        }
+    }
+    look_up(&environment, &registries, &[]);
+    let mut secrets = vec![PLANTED.to_owned()];
+    if let Some(Value::Object(auths)) = config.get_mut("auths") {
+        for entry in auths.values_mut() {
+            let Value::Object(entry) = entry else {
+                continue;
+            };
+            for (field, value) in entry.iter_mut() {
+                match (field.as_str(), &*value) {
+                    ("auth", Value::String(auth)) => {
+                        *value = Value::String(plant_basic(auth, &mut secrets));
+                    }
+                    ("password" | "identitytoken" | "registrytoken", Value::String(_)) => {
+                        *value = Value::String(PLANTED.to_owned());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    std::fs::write(&file, Value::Object(config).to_string()).expect("writing config.json");
+    look_up(&environment, &registries, &secrets);
 }
 
-/// Resolves a keychain for images on the named registries and asks it for each; nothing shown
-/// may contain a secret, unless that secret is also part of a registry or user name.
-fn look_up(environment: &Environment, named: &Named) {
-    let visible = || {
-        named
-            .registries
-            .iter()
-            .chain(&named.users)
-            .map(String::as_str)
-    };
-    let secrets: Vec<String> = named
-        .secrets
+/// `<scheme> <value>` with the value planted (a `Basic` value keeps its user name).
+fn plant_header(header: &str, secrets: &mut Vec<String>) -> String {
+    match header.trim().split_once(' ') {
+        Some((scheme, value)) if scheme.eq_ignore_ascii_case("basic") => {
+            format!("{scheme} {}", plant_basic(value.trim(), secrets))
+        }
+        Some((scheme, _)) => format!("{scheme} {PLANTED}"),
+        None => header.to_owned(),
+    }
+}
+
+/// base64 `user:password` with the password planted; the user name (shown by design in a
+/// credential's `Debug`) is kept, unless it holds the marker itself. The encoded value is a
+/// secret too.
+fn plant_basic(encoded: &str, secrets: &mut Vec<String>) -> String {
+    let user = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.split_once(':').map(|(user, _)| user.to_owned()))
+        .filter(|user| !user.contains(PLANTED))
+        .unwrap_or_else(|| "user".to_owned());
+    let planted = STANDARD.encode(format!("{user}:{PLANTED}"));
+    secrets.push(planted.clone());
+    planted
+}
+
+/// Resolves a keychain for images on `registries` (and the usual ones), asks it for each, and
+/// checks what it shows: errors on one line, and none of `secrets`, unless the input put one in
+/// a registry name.
+fn look_up(environment: &Environment, registries: &[String], secrets: &[String]) {
+    let secrets: Vec<&String> = secrets
         .iter()
-        .filter(|secret| {
-            !visible()
-                .chain(REGISTRIES)
-                .any(|shown| shown.contains(secret.as_str()))
-        })
-        .cloned()
+        .filter(|secret| !registries.iter().any(|key| key.contains(secret.as_str())))
         .collect();
-    let images: Vec<ImageRef> = named
-        .registries
+    let hidden = |shown: &str| {
+        for secret in &secrets {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "a secret shows in {shown:?}"
+            );
+        }
+    };
+    let images: Vec<ImageRef> = registries
         .iter()
         .map(|key| host(key))
         .chain(REGISTRIES.iter().map(|&host| host.to_owned()))
@@ -117,15 +147,15 @@ fn look_up(environment: &Environment, named: &Named) {
     let keychain = match Keychain::resolve(environment, &images) {
         Ok(keychain) => keychain,
         Err(error) => {
-            assert_hidden(&one_line(&error), &secrets);
+            hidden(&one_line(&error));
             return;
         }
     };
-    assert_hidden(&format!("{keychain:?}"), &secrets);
+    hidden(&format!("{keychain:?}"));
     for image in &images {
         match keychain.credential(image.registry()) {
-            Ok(credential) => assert_hidden(&format!("{credential:?}"), &secrets),
-            Err(error) => assert_hidden(&one_line(&error), &secrets),
+            Ok(credential) => hidden(&format!("{credential:?}")),
+            Err(error) => hidden(&one_line(&error)),
         }
     }
 }
@@ -137,16 +167,4 @@ fn host(key: &str) -> String {
         .or_else(|| key.strip_prefix("http://"))
         .unwrap_or(key);
     stripped.split('/').next().unwrap_or_default().to_owned()
-}
-
-/// The password of a base64 `user:password`, and the user name (shown by design in a
-/// credential's `Debug`, so a password inside it cannot be told apart).
-fn decoded_basic(encoded: &str) -> Option<(String, String)> {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
 }
