@@ -1,7 +1,5 @@
-//! Every cargo-fuzz binary is this file: its name (`CARGO_BIN_NAME`) picks the target in
-//! `cnb_fuzz::TARGETS`.
-
-#![no_main]
+// Every cargo-fuzz binary includes this file: its name (`CARGO_BIN_NAME`) picks the target in
+// `cnb_fuzz::TARGETS`.
 
 use std::sync::OnceLock;
 

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cnb_image::ImageRef;
 use cnb_registry::{Environment, Keychain};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::input::{one_line, text};
 
@@ -28,28 +28,43 @@ pub(crate) fn registry_auth(data: &[u8]) {
         registry_auth: Some(json.to_owned()),
         ..Environment::default()
     };
-    let Ok(Value::Object(entries)) = serde_json::from_str::<Value>(json) else {
+    let Ok(mut value) = serde_json::from_str::<Value>(json) else {
         look_up(&as_given, &[], &[]);
         return;
     };
-    let registries: Vec<String> = entries.keys().cloned().collect();
+    let registries: Vec<String> = value
+        .as_object()
+        .map(|entries| entries.keys().cloned().collect())
+        .unwrap_or_default();
     look_up(&as_given, &registries, &[]);
     let mut secrets = vec![PLANTED.to_owned()];
-    let planted: Map<String, Value> = entries
-        .into_iter()
-        .map(|(key, value)| {
-            let value = match value {
-                Value::String(header) => Value::String(plant_header(&header, &mut secrets)),
-                other => other,
-            };
-            (key, value)
-        })
-        .collect();
+    // each header, or a bare header where a map should be, and any string deeper down
+    match &mut value {
+        Value::Object(entries) => {
+            for entry in entries.values_mut() {
+                plant_all(entry, &mut secrets);
+            }
+        }
+        other => plant_all(other, &mut secrets),
+    }
     let planted = Environment {
-        registry_auth: Some(Value::Object(planted).to_string()),
+        registry_auth: Some(value.to_string()),
         ..Environment::default()
     };
     look_up(&planted, &registries, &secrets);
+}
+
+/// Every string in `value` planted: a string as a header, strings inside arrays and maps (not
+/// their keys) as secrets.
+fn plant_all(value: &mut Value, secrets: &mut Vec<String>) {
+    match value {
+        Value::String(header) => *header = plant_header(header, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|item| plant_all(item, secrets)),
+        Value::Object(entries) => entries
+            .values_mut()
+            .for_each(|item| plant_all(item, secrets)),
+        _ => {}
+    }
 }
 
 /// A docker `config.json`, read from `$DOCKER_CONFIG`.
@@ -75,18 +90,18 @@ pub(crate) fn docker_config(data: &[u8]) {
     let mut secrets = vec![PLANTED.to_owned()];
     if let Some(Value::Object(auths)) = config.get_mut("auths") {
         for entry in auths.values_mut() {
-            let Value::Object(entry) = entry else {
+            let Value::Object(fields) = entry else {
+                // an entry that is not an object: whatever it holds is meant as credentials
+                plant_all(entry, &mut secrets);
                 continue;
             };
-            for (field, value) in entry.iter_mut() {
+            for (field, value) in fields.iter_mut() {
                 match (field.as_str(), &*value) {
                     ("auth", Value::String(auth)) => {
                         *value = Value::String(plant_basic(auth, &mut secrets));
                     }
-                    ("password" | "identitytoken" | "registrytoken", Value::String(_)) => {
-                        *value = Value::String(PLANTED.to_owned());
-                    }
-                    _ => {}
+                    ("username" | "email" | "serveraddress", _) => {}
+                    _ => plant_all(value, &mut secrets),
                 }
             }
         }
@@ -95,14 +110,15 @@ pub(crate) fn docker_config(data: &[u8]) {
     look_up(&environment, &registries, &secrets);
 }
 
-/// `<scheme> <value>` with the value planted (a `Basic` value keeps its user name).
+/// `<scheme> <value>` with the value planted (a `Basic` value keeps its user name); text
+/// without a scheme is planted whole.
 fn plant_header(header: &str, secrets: &mut Vec<String>) -> String {
     match header.trim().split_once(' ') {
         Some((scheme, value)) if scheme.eq_ignore_ascii_case("basic") => {
             format!("{scheme} {}", plant_basic(value.trim(), secrets))
         }
         Some((scheme, _)) => format!("{scheme} {PLANTED}"),
-        None => header.to_owned(),
+        None => PLANTED.to_owned(),
     }
 }
 
