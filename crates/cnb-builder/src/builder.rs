@@ -16,7 +16,6 @@ use cnb_files::metadata::BuildMetadata;
 use cnb_files::plan::Plan;
 
 use crate::layers::SettledLayers;
-use crate::plan::{plan_for, without_met};
 use crate::processes::Processes;
 use crate::sbom::{self, SbomFile};
 use crate::{BuilderConfig, Error, outputs};
@@ -148,7 +147,7 @@ impl Builder {
                 buildpack: buildpack.clone(),
                 source: Box::new(source),
             })?;
-        let bp_plan = plan_for(&plan, &element.id);
+        let bp_plan = plan.for_module(&element.id, false);
         let run = build(&module, &bp_plan, env, inputs).map_err(|source| Error::Run {
             buildpack: buildpack.clone(),
             source: Box::new(source),
@@ -172,7 +171,7 @@ impl Builder {
         collected.slices.extend(outputs.slices);
         collected.processes.add(outputs.processes);
         tracing::debug!("Finished running build for buildpack {buildpack}");
-        Ok(without_met(plan, &outputs.met))
+        Ok(plan.without_met(&outputs.met))
     }
 }
 
