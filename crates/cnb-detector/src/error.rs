@@ -1,7 +1,5 @@
 //! The detector's errors, each with the exit code the spec gives it.
 
-use std::path::PathBuf;
-
 use cnb_api::ExitKind;
 
 /// Why detection ended without writing a group.
@@ -24,15 +22,6 @@ pub enum Error {
     ReadAnalyzed {
         /// What reading or parsing said.
         source: Box<cnb_files::Error>,
-    },
-    /// The order has `[[order-extensions]]`, which this lifecycle cannot run yet.
-    #[error(
-        "image extensions are not supported yet by this lifecycle: {} has [[order-extensions]]",
-        path.display()
-    )]
-    ExtensionsUnsupported {
-        /// The order file.
-        path: PathBuf,
     },
     /// A buildpack in the order is missing, malformed or declares an unsupported API.
     #[error("verifying the order")]
@@ -80,7 +69,6 @@ impl Error {
             | Self::Cycle { .. }
             | Self::WriteGroup { .. }
             | Self::WritePlan { .. } => ExitKind::Failed,
-            Self::ExtensionsUnsupported { .. } => ExitKind::DetectError,
             Self::NoGroupPassed { errored: true } => ExitKind::FailedDetectWithErrors,
             Self::NoGroupPassed { errored: false } => ExitKind::FailedDetect,
         }
@@ -94,10 +82,9 @@ impl Error {
             | Self::ReadAnalyzed { .. }
             | Self::Verify { .. }
             | Self::Cycle { .. } => "initialize detector",
-            Self::ExtensionsUnsupported { .. }
-            | Self::NoGroupPassed { .. }
-            | Self::WriteGroup { .. }
-            | Self::WritePlan { .. } => "detect",
+            Self::NoGroupPassed { .. } | Self::WriteGroup { .. } | Self::WritePlan { .. } => {
+                "detect"
+            }
         }
     }
 }
