@@ -2,11 +2,8 @@
 //! `bin/build` in group order with the environment the earlier build layers made, settles its
 //! layers, reads its outputs, and finally writes the SBOM files and `metadata.toml`.
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::ExitStatus;
-
 use cnb_api::check_buildpack_api;
-use cnb_buildpack::{BuildInputs, RunTarget, Store, build};
+use cnb_buildpack::{BuildInputs, RunTarget, Store, build, describe_exit};
 use cnb_env::Env;
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
@@ -155,7 +152,7 @@ impl Builder {
         if !run.status.success() {
             return Err(Error::BuildpackFailed {
                 buildpack,
-                status: describe(run.status),
+                status: describe_exit(run.status),
             });
         }
         let layers = SettledLayers::settle(&self.config.layers_dir, &element.id, &buildpack)?;
@@ -172,14 +169,5 @@ impl Builder {
         collected.processes.add(outputs.processes);
         tracing::debug!("Finished running build for buildpack {buildpack}");
         Ok(plan.without_met(&outputs.met))
-    }
-}
-
-/// `exit status <code>` or `signal <number>`, as Go describes a failed command.
-fn describe(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (None, Some(signal)) => format!("signal {signal}"),
-        (None, None) => status.to_string(),
     }
 }

@@ -24,7 +24,7 @@ pub use build::{BuildInputs, BuildRun, build};
 pub use detect::{DetectCode, DetectInputs, DetectRun, detect};
 pub use error::Error;
 pub use generate::{GenerateInputs, GenerateRun, generate};
-pub use invocation::{Captured, Invocation};
+pub use invocation::{Captured, Invocation, describe_exit};
 pub use module::{Module, ModuleKind};
 pub use store::{Store, escape_id};
 pub use target::{Distro, RunTarget, host_arch, parse_os_release};

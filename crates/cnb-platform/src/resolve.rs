@@ -138,6 +138,10 @@ const PATHS: &[(&str, Option<&str>, Fallback)] = &[
     ("layout-dir", Some(env::LAYOUT_DIR), Fallback::Unset),
 ];
 
+/// Where the spec puts kaniko's directory (`<kaniko-dir>`, "must be `/kaniko`");
+/// `CNB_KANIKO_DIR`, ours, moves it.
+const KANIKO_DIR: &str = "/kaniko";
+
 /// The order.toml a platform puts in `<layers>` wins over the builder's `/cnb/order.toml`.
 const LAYERS_ORDER: &str = "order.toml";
 const CNB_ORDER: &str = "/cnb/order.toml";
@@ -364,7 +368,9 @@ pub fn resolve(
         build_config_dir: r.path("build-config", &layers_dir, true),
         generated_dir: r.path("generated", &layers_dir, true),
         extended_dir: r.path("extended", &layers_dir, true),
-        kaniko_dir: PathBuf::from("/kaniko"),
+        kaniko_dir: env_source
+            .non_empty(env::KANIKO_DIR)
+            .map_or_else(|| PathBuf::from(KANIKO_DIR), |dir| r.absolute(&dir)),
         analyzed_path: r.path("analyzed", &layers_dir, false),
         group_path: r.path("group", &layers_dir, false),
         plan_path: r.path("plan", &layers_dir, false),
