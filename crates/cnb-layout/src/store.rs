@@ -15,15 +15,33 @@ use crate::{Error, Layout, layout_path};
 pub struct LayoutStore {
     root: PathBuf,
     sparse: bool,
+    by_digest: bool,
 }
 
+/// Where the restorer keeps base images for the extender, under `<kaniko-dir>`.
+const BASE_IMAGES: &str = "cache/base";
+
 impl LayoutStore {
-    /// A store over `root`, which need not exist yet. Writes are strict: every blob a
-    /// manifest references must be present.
+    /// A store over `root`, which need not exist yet, with the platform spec's mapping from
+    /// references to directories ([`layout_path`]). Writes are strict: every blob a manifest
+    /// references must be present.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self {
             root: root.into(),
             sparse: false,
+            by_digest: false,
+        }
+    }
+
+    /// The base images the restorer saves for the extender: one layout per image at
+    /// `<kaniko-dir>/cache/base/<manifest digest>` (`sha256:<hex>`, as the Go lifecycle names
+    /// them), found by digest alone, whatever the repository. Only digest references map to a
+    /// directory here.
+    pub fn base_images(kaniko_dir: &Path) -> Self {
+        Self {
+            root: kaniko_dir.join(BASE_IMAGES),
+            sparse: false,
+            by_digest: true,
         }
     }
 
@@ -42,7 +60,15 @@ impl LayoutStore {
 
     /// The layout directory of `reference`.
     pub fn layout(&self, reference: &ImageRef) -> Result<Layout, Error> {
-        layout_path(&self.root, reference).map(Layout::new)
+        if !self.by_digest {
+            return layout_path(&self.root, reference).map(Layout::new);
+        }
+        match reference.digest() {
+            Some(digest) => Ok(Layout::new(self.root.join(digest.to_string()))),
+            None => Err(Error::NotADigest {
+                reference: reference.to_string(),
+            }),
+        }
     }
 
     fn read_layout(&self, reference: &ImageRef) -> Result<Layout, StoreError> {
