@@ -15,7 +15,18 @@ use crate::{Error, Layout, layout_path};
 pub struct LayoutStore {
     root: PathBuf,
     sparse: bool,
-    by_digest: bool,
+    naming: Naming,
+}
+
+/// How a reference names a layout directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// The platform spec's mapping ([`layout_path`]).
+    Reference,
+    /// `<root>/<digest>`: digest references only.
+    Digest,
+    /// `root` itself, whatever the reference.
+    Root,
 }
 
 /// Where the restorer keeps base images for the extender, under `<kaniko-dir>`.
@@ -29,7 +40,17 @@ impl LayoutStore {
         Self {
             root: root.into(),
             sparse: false,
-            by_digest: false,
+            naming: Naming::Reference,
+        }
+    }
+
+    /// The one image in the layout directory `dir`, whatever reference names it (the
+    /// extended run image the extender leaves in `<extended>/run/<digest>`).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            root: dir.into(),
+            sparse: false,
+            naming: Naming::Root,
         }
     }
 
@@ -41,7 +62,7 @@ impl LayoutStore {
         Self {
             root: kaniko_dir.join(BASE_IMAGES),
             sparse: false,
-            by_digest: true,
+            naming: Naming::Digest,
         }
     }
 
@@ -60,14 +81,15 @@ impl LayoutStore {
 
     /// The layout directory of `reference`.
     pub fn layout(&self, reference: &ImageRef) -> Result<Layout, Error> {
-        if !self.by_digest {
-            return layout_path(&self.root, reference).map(Layout::new);
-        }
-        match reference.digest() {
-            Some(digest) => Ok(Layout::new(self.root.join(digest.to_string()))),
-            None => Err(Error::NotADigest {
-                reference: reference.to_string(),
-            }),
+        match self.naming {
+            Naming::Reference => layout_path(&self.root, reference).map(Layout::new),
+            Naming::Root => Ok(Layout::new(&self.root)),
+            Naming::Digest => match reference.digest() {
+                Some(digest) => Ok(Layout::new(self.root.join(digest.to_string()))),
+                None => Err(Error::NotADigest {
+                    reference: reference.to_string(),
+                }),
+            },
         }
     }
 

@@ -296,3 +296,22 @@ fn base_images_are_named_by_manifest_digest_alone() {
         .unwrap_err();
     assert!(err.to_string().contains("not a digest reference"), "{err}");
 }
+
+#[test]
+fn a_store_at_one_layout_finds_its_image_by_any_name() {
+    let root = tempfile::tempdir().unwrap();
+    let named = LayoutStore::new(root.path());
+    let written = reference("127.0.0.1:5000/extended:run");
+    let manifest = write_image(&named, std::slice::from_ref(&written), b"layer");
+    let dir = named.layout(&written).unwrap().dir().to_path_buf();
+    let at = LayoutStore::at(&dir);
+    let image = at
+        .read_image(&reference("anything/else"), &amd64())
+        .unwrap()
+        .unwrap();
+    assert_eq!(image.manifest.manifest, manifest);
+    assert!(
+        at.has_blob(&reference("x"), &manifest.layers[0].digest)
+            .unwrap()
+    );
+}
