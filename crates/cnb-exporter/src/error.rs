@@ -110,6 +110,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The extended run image in `<extended>/run` could not be read.
+    #[error("reading the extended run image")]
+    ReadExtendedRunImage {
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// `analyzed.toml` says the run image is extended, and `<extended>/run` has no image.
+    #[error("missing extended run image")]
+    MissingExtendedRunImage,
     /// The cache could not be written.
     #[error("exporting cache")]
     Cache(#[source] Box<cnb_cache::Error>),
@@ -128,14 +138,22 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) | Self::ReadAnalyzed(_) => ExitKind::Failed,
+            Self::ReadGroup(_)
+            | Self::ReadAnalyzed(_)
+            | Self::ReadExtendedRunImage { .. }
+            | Self::MissingExtendedRunImage => ExitKind::Failed,
             _ => ExitKind::ExportError,
         }
     }
 
     /// What Go says it failed to do (`failed to <action>: …`).
     pub fn action(&self) -> &'static str {
-        "export"
+        match self {
+            Self::ReadExtendedRunImage { .. } | Self::MissingExtendedRunImage => {
+                "get extended image config"
+            }
+            _ => "export",
+        }
     }
 }
 
