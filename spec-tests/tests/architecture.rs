@@ -18,6 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-files", &["cnb-api"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
     ("cnb-image", &[]),
+    ("cnb-dockerfile", &[]),
     // services
     ("cnb-platform", &["cnb-api", "cnb-files", "cnb-image"]),
     ("cnb-archive", &["cnb-sys", "cnb-image"]),
@@ -59,6 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-files",
             "cnb-env",
             "cnb-image",
+            "cnb-dockerfile",
             "cnb-platform",
             "cnb-archive",
             "cnb-buildpack",
@@ -108,6 +110,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 const HERMETIC: &[&str] = &[
     "cnb-api",
+    "cnb-dockerfile",
     "cnb-sys",
     "cnb-files",
     "cnb-env",
@@ -116,6 +119,7 @@ const HERMETIC: &[&str] = &[
 ];
 const CONNECTED: &[&str] = &[
     "cnb-api",
+    "cnb-dockerfile",
     "cnb-sys",
     "cnb-files",
     "cnb-env",

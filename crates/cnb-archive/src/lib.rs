@@ -30,7 +30,7 @@ mod writer;
 
 pub use compress::Compression;
 pub use decompress::decompress;
-pub use dir_layer::{ImagePath, add_dir, add_parents, add_tree};
+pub use dir_layer::{ImagePath, add_dir, add_entry, add_parents, add_tree};
 pub use error::{Error, Result};
 pub use extract::{Extractor, extract};
 pub use fs_entry::Owner;
