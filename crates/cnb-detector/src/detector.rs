@@ -37,7 +37,7 @@ pub struct Detected {
 /// The detector phase.
 #[derive(Debug)]
 pub struct Detector {
-    config: DetectorConfig,
+    pub(crate) config: DetectorConfig,
 }
 
 /// `(kind, id, version)`: how modules and their runs are remembered across groups.
