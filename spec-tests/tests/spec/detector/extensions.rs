@@ -3,6 +3,7 @@
 //! extension detect contract; an app no extension matches is detected exactly as without
 //! them; `CNB_EXPERIMENTAL_MODE` guards them before Platform API 0.13.
 
+use std::fmt::Write as _;
 use std::fs;
 
 use super::fixture::Fixture;
@@ -14,9 +15,10 @@ fn with_extensions(groups: &[&[&str]]) -> String {
     for group in groups {
         toml.push_str("[[order-extensions]]\n");
         for id in *group {
-            toml.push_str(&format!(
+            let _ = write!(
+                toml,
                 "[[order-extensions.group]]\nid = \"{id}\"\nversion = \"1\"\n"
-            ));
+            );
         }
     }
     toml
@@ -33,7 +35,10 @@ fn an_order_with_extensions_that_none_passes_writes_the_same_group_and_plan() {
     fixture.extension("ext-fails", "1", "0.10", true, true);
     fixture.status_of("ext-fails@1", 100);
     fixture.extension("ext-unused", "1", "0.10", true, true);
-    fixture.plan_of("ext-unused@1", "[[provides]]\nname = \"nobody-wants-this\"\n");
+    fixture.plan_of(
+        "ext-unused@1",
+        "[[provides]]\nname = \"nobody-wants-this\"\n",
+    );
 
     fixture.order(BP_ORDER);
     let without = fixture.run("0.13", &[]);
@@ -42,7 +47,7 @@ fn an_order_with_extensions_that_none_passes_writes_the_same_group_and_plan() {
     fs::remove_file(fixture.layers.join("group.toml")).unwrap();
     fs::remove_file(fixture.layers.join("plan.toml")).unwrap();
 
-    fixture.order(&with_extensions(&[&["ext-fails"], &["ext-unused"]]));
+    fixture.order(&with_extensions(&[&["ext-fails", "ext-unused"]]));
     let with = fixture.run("0.13", &["-log-level=debug"]);
     assert_eq!(with.code, Some(0), "{with}");
     assert_eq!(fixture.group_text(), group);
@@ -59,7 +64,10 @@ fn an_order_with_extensions_that_none_passes_writes_the_same_group_and_plan() {
         "no extension, no generate step"
     );
     assert!(
-        !fixture.calls().iter().any(|call| call.starts_with("generate")),
+        !fixture
+            .calls()
+            .iter()
+            .any(|call| call.starts_with("generate")),
         "{:?}",
         fixture.calls()
     );
@@ -109,12 +117,19 @@ fn extensions_get_their_own_detect_contract() {
         Some(fixture.platform.display().to_string())
     );
     assert!(fixture.env_of(key, "CNB_BUILD_PLAN_PATH").is_some());
-    assert_eq!(fixture.env_of(key, "CNB_TARGET_ARCH").as_deref(), Some("arm64"));
+    assert_eq!(
+        fixture.env_of(key, "CNB_TARGET_ARCH").as_deref(),
+        Some("arm64")
+    );
     assert_eq!(
         fixture.record(key, "cwd").trim(),
         fixture.app.display().to_string()
     );
-    let args: Vec<String> = fixture.record(key, "args").lines().map(str::to_owned).collect();
+    let args: Vec<String> = fixture
+        .record(key, "args")
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(args[0], dir.join("bin/detect").display().to_string());
     assert_eq!(args[1], fixture.platform.display().to_string());
 }
@@ -126,7 +141,11 @@ fn an_extension_without_bin_detect_passes_with_its_detect_plan() {
     fixture.plan_of("bp@1", "[[requires]]\nname = \"tool\"\n");
     let dir = fixture.extension("ext", "1", "0.10", false, false);
     fs::create_dir_all(dir.join("detect")).unwrap();
-    fs::write(dir.join("detect/plan.toml"), "[[provides]]\nname = \"tool\"\n").unwrap();
+    fs::write(
+        dir.join("detect/plan.toml"),
+        "[[provides]]\nname = \"tool\"\n",
+    )
+    .unwrap();
     fixture.order(&with_extensions(&[&["ext"]]));
     let out = fixture.run("0.13", &[]);
     assert_eq!(out.code, Some(0), "{out}");

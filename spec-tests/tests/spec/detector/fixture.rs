@@ -146,9 +146,12 @@ impl Fixture {
         self.app_file(&format!("detect-status-{key}"), &status.to_string());
     }
 
-    /// Writes `analyzed.toml` into `<layers>`.
+    /// Writes `analyzed.toml` into `<layers>`, owned by the build user as the analyzer leaves
+    /// it (the generate step rewrites it).
     pub(crate) fn analyzed(&self, toml: &str) {
-        fs::write(self.layers.join("analyzed.toml"), toml).unwrap();
+        let path = self.layers.join("analyzed.toml");
+        fs::write(&path, toml).unwrap();
+        hand_to_build_user(&path);
     }
 
     /// The detector command as the build user, with `CNB_PLATFORM_API=api` and the fixture's

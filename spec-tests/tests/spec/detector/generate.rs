@@ -3,11 +3,13 @@
 //! `<generated>` as each Platform API lays them out, the run-image switch in analyzed.toml, and
 //! each way an extension's output can be invalid (exit 91 or 92, one line).
 
+use std::fmt::Write as _;
 use std::fs;
 
 use super::fixture::{Fixture, read_toml};
 
-const BUILD_DOCKERFILE: &str = "ARG base_image\nFROM ${base_image}\nARG build_id=0\nRUN echo build > /opt/tool\n";
+const BUILD_DOCKERFILE: &str =
+    "ARG base_image\nFROM ${base_image}\nARG build_id=0\nRUN echo build > /opt/tool\n";
 const RUN_EXTENDS: &str = "FROM ${base_image}\nRUN echo run > /opt/marker\n";
 const EXTEND_CONFIG: &str = "[[build.args]]\nname = \"flavour\"\nvalue = \"spicy\"\n";
 const ANALYZED: &str = "[run-image]\nreference = \"127.0.0.1:5000/run@sha256:0000000000000000000000000000000000000000000000000000000000000000\"\nimage = \"127.0.0.1:5000/run\"\n[run-image.target]\nos = \"linux\"\narch = \"amd64\"\n";
@@ -32,9 +34,14 @@ fn fixture() -> Fixture {
 }
 
 fn order(extensions: &[&str]) -> String {
-    let mut toml = String::from("[[order]]\n[[order.group]]\nid = \"bp\"\nversion = \"1\"\n[[order-extensions]]\n");
+    let mut toml = String::from(
+        "[[order]]\n[[order.group]]\nid = \"bp\"\nversion = \"1\"\n[[order-extensions]]\n",
+    );
     for id in extensions {
-        toml.push_str(&format!("[[order-extensions.group]]\nid = \"{id}\"\nversion = \"1\"\n"));
+        let _ = write!(
+            toml,
+            "[[order-extensions.group]]\nid = \"{id}\"\nversion = \"1\"\n"
+        );
     }
     toml
 }
@@ -62,16 +69,28 @@ fn bin_generate_runs_with_its_contract_and_what_it_met_leaves_the_plan() {
 
     let output = fixture.layers.join("generated/ext_a");
     let ext_dir = fixture.extensions.join("ext_a/1");
-    let args: Vec<String> = record(&fixture, "args").lines().map(str::to_owned).collect();
+    let args: Vec<String> = record(&fixture, "args")
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(args[0], ext_dir.join("bin/generate").display().to_string());
     assert_eq!(args[1], output.display().to_string());
     assert_eq!(args[2], fixture.platform.display().to_string());
-    assert_eq!(env_of(&fixture, "CNB_BP_PLAN_PATH").as_deref(), Some(args[3].as_str()));
-    assert_eq!(record(&fixture, "cwd").trim(), fixture.app.display().to_string());
+    assert_eq!(
+        env_of(&fixture, "CNB_BP_PLAN_PATH").as_deref(),
+        Some(args[3].as_str())
+    );
+    assert_eq!(
+        record(&fixture, "cwd").trim(),
+        fixture.app.display().to_string()
+    );
     let expected = [
         ("CNB_OUTPUT_DIR", Some(output.display().to_string())),
         ("CNB_EXTENSION_DIR", Some(ext_dir.display().to_string())),
-        ("CNB_PLATFORM_DIR", Some(fixture.platform.display().to_string())),
+        (
+            "CNB_PLATFORM_DIR",
+            Some(fixture.platform.display().to_string()),
+        ),
         ("CNB_TARGET_OS", Some("linux".to_owned())),
         ("FROM_PLATFORM", Some("user".to_owned())),
         ("FROM_OPERATOR", Some("op".to_owned())),
@@ -89,7 +108,10 @@ fn bin_generate_runs_with_its_contract_and_what_it_met_leaves_the_plan() {
         Some("any")
     );
     assert!(out.stdout.contains("generate out: ext_a@1"), "{out}");
-    assert!(out.stdout.contains("generate err: ext_a@1"), "both streams to stdout: {out}");
+    assert!(
+        out.stdout.contains("generate err: ext_a@1"),
+        "both streams to stdout: {out}"
+    );
 
     let plan = fixture.plan_text();
     assert!(!plan.contains("\"tool\""), "met by the extension: {plan}");
@@ -99,7 +121,11 @@ fn bin_generate_runs_with_its_contract_and_what_it_met_leaves_the_plan() {
         ("run.Dockerfile", RUN_EXTENDS),
         ("extend-config.toml", EXTEND_CONFIG),
     ] {
-        assert_eq!(fs::read_to_string(output.join(name)).unwrap(), contents, "{name}");
+        assert_eq!(
+            fs::read_to_string(output.join(name)).unwrap(),
+            contents,
+            "{name}"
+        );
     }
     let analyzed = fixture.analyzed_toml();
     let run_image = &analyzed["run-image"];
@@ -109,7 +135,7 @@ fn bin_generate_runs_with_its_contract_and_what_it_met_leaves_the_plan() {
 }
 
 fn read_toml_text(text: &str) -> toml::Table {
-    toml::from_str(text).unwrap()
+    toml::from_str(text).expect("the plan parses")
 }
 
 #[test]
@@ -124,10 +150,23 @@ fn before_platform_api_0_13_dockerfiles_are_copied_under_their_kind() {
     assert_eq!(read("build/ext_a/extend-config.toml"), EXTEND_CONFIG);
     assert_eq!(read("run/ext_a/Dockerfile"), RUN_EXTENDS);
     assert_eq!(read("run/ext_a/extend-config.toml"), EXTEND_CONFIG);
-    assert!(!generated.join("ext_a").exists(), "the output was a temp dir");
-    let args: Vec<String> = record(&fixture, "args").lines().map(str::to_owned).collect();
-    assert!(!args[1].starts_with(&generated.display().to_string()), "{}", args[1]);
-    assert!(!std::path::Path::new(&args[1]).exists(), "the temp dir is removed");
+    assert!(
+        !generated.join("ext_a").exists(),
+        "the output was a temp dir"
+    );
+    let args: Vec<String> = record(&fixture, "args")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        !args[1].starts_with(&generated.display().to_string()),
+        "{}",
+        args[1]
+    );
+    assert!(
+        !std::path::Path::new(&args[1]).exists(),
+        "the temp dir is removed"
+    );
 }
 
 #[test]
@@ -135,9 +174,16 @@ fn the_last_run_dockerfile_from_another_image_switches_the_run_image() {
     for api in ["0.12", "0.13"] {
         let fixture = Fixture::new();
         fixture.buildpack("bp", "1", "0.10", "");
-        for (id, from) in [("ext-a", "127.0.0.1:5000/a"), ("ext-b", "127.0.0.1:5000/b:v2")] {
+        for (id, from) in [
+            ("ext-a", "127.0.0.1:5000/a"),
+            ("ext-b", "127.0.0.1:5000/b:v2"),
+        ] {
             fixture.extension(id, "1", "0.10", false, true);
-            fixture.generates(&format!("{id}@1"), "run.Dockerfile", &format!("FROM {from}\n"));
+            fixture.generates(
+                &format!("{id}@1"),
+                "run.Dockerfile",
+                &format!("FROM {from}\n"),
+            );
         }
         fixture.order(&order(&["ext-a", "ext-b"]));
         fixture.analyzed(ANALYZED);
@@ -168,7 +214,10 @@ fn the_last_run_dockerfile_from_another_image_switches_the_run_image() {
         assert!(generated.join(ignored).is_file(), "P{api}: {ignored}");
         assert!(generated.join(kept).is_file(), "P{api}: {kept}");
         let not_ignored = ignored.trim_end_matches(".ignore");
-        assert!(!generated.join(not_ignored).exists(), "P{api}: {not_ignored}");
+        assert!(
+            !generated.join(not_ignored).exists(),
+            "P{api}: {not_ignored}"
+        );
 
         // Listed in run.toml (the name compared as Go does, `latest` assumed): no warning.
         fs::write(&run_toml, "[[images]]\nimage = \"127.0.0.1:5000/b:v2\"\n").unwrap();
@@ -176,7 +225,10 @@ fn the_last_run_dockerfile_from_another_image_switches_the_run_image() {
         let mut command = fixture.command(api, &[&run_arg]);
         let out = cnb_testkit::Finished::run(command.env("CNB_EXPERIMENTAL_MODE", "quiet"));
         assert_eq!(out.code, Some(0), "P{api}: {out}");
-        assert!(!out.stderr.contains("not found in run metadata"), "P{api}: {out}");
+        assert!(
+            !out.stderr.contains("not found in run metadata"),
+            "P{api}: {out}"
+        );
     }
 }
 
@@ -274,7 +326,11 @@ fn each_invalid_output_fails_with_gos_code_and_one_line() {
         }
         let out = fixture.run("0.13", &[]);
         assert_eq!(out.code, Some(broken.code), "{}: {out}", broken.says);
-        let errors: Vec<&str> = out.stderr.lines().filter(|line| line.starts_with("ERROR: ")).collect();
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|line| line.starts_with("ERROR: "))
+            .collect();
         assert_eq!(errors.len(), 1, "{}: {out}", broken.says);
         assert!(
             errors[0].starts_with(&format!("ERROR: {}", broken.says)),
