@@ -4,7 +4,7 @@
 
 mod contract;
 mod extensions;
-mod fixture;
+pub(crate) mod fixture;
 mod generate;
 mod libcnb;
 

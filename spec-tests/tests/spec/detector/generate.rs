@@ -343,5 +343,17 @@ fn each_invalid_output_fails_with_gos_code_and_one_line() {
             "{}: analyzed.toml is not rewritten",
             broken.says
         );
+        // plan.toml is detection's: the extension provides `tool`, marked as an extension.
+        let plan = read_toml(&fixture.layers.join("plan.toml"));
+        let tool = plan["entries"]
+            .as_array()
+            .and_then(|entries| {
+                entries
+                    .iter()
+                    .find(|entry| entry["requires"][0]["name"].as_str() == Some("tool"))
+            })
+            .unwrap_or_else(|| panic!("{}: no tool entry in {plan:?}", broken.says));
+        assert_eq!(tool["providers"][0]["id"].as_str(), Some("ext/a"));
+        assert_eq!(tool["providers"][0]["extension"].as_bool(), Some(true));
     }
 }
