@@ -316,11 +316,11 @@ impl Create {
 #[test]
 fn an_order_whose_extensions_none_passes_builds_the_same_image_as_without_them() {
     let create = Create::new();
-    let plain = create.registry.reference("test/app:plain");
-    let finished = Finished::run(create.as_build_user().arg(&plain));
-    assert_created(&create, &plain, &finished);
+    let without = create.registry.reference("test/app:without-extensions");
+    let finished = Finished::run(create.as_build_user().arg(&without));
+    assert_created(&create, &without, &finished);
     let group = fs::read_to_string(create.layers().join("group.toml")).expect("group.toml");
-    let plan = fs::read_to_string(create.layers().join("plan.toml")).expect("plan.toml");
+    let plan_toml = fs::read_to_string(create.layers().join("plan.toml")).expect("plan.toml");
 
     create.fresh_layers();
     let extensions = create.with_extension(100);
@@ -338,11 +338,11 @@ fn an_order_whose_extensions_none_passes_builds_the_same_image_as_without_them()
     );
     assert_eq!(
         fs::read_to_string(create.layers().join("plan.toml")).expect("plan.toml"),
-        plan
+        plan_toml
     );
     assert_eq!(
         Create::image(&with).digest(),
-        Create::image(&plain).digest(),
+        Create::image(&without).digest(),
         "the same image"
     );
 }
