@@ -188,15 +188,7 @@ impl Detector {
             !config.platform_api.uses_run_toml() || base != current
         });
         if let Some(base) = switched {
-            let name = config.image_name;
-            let listed = run.images.iter().any(|entry| {
-                entry
-                    .image
-                    .iter()
-                    .chain(entry.mirror_names())
-                    .any(|known| name(known) == name(&base))
-            });
-            if !listed {
+            if run.find(&base, config.image_name).is_none() {
                 tracing::warn!("new runtime base image '{base}' not found in run metadata");
             }
             tracing::debug!("Updating analyzed metadata with new run image '{base}'");

@@ -384,7 +384,10 @@ mod tests {
         assert!(names(Phase::Restorer, 10).contains(&"build-image"));
         assert!(!names(Phase::Exporter, 11).contains(&"extended"));
         assert!(names(Phase::Exporter, 12).contains(&"extended"));
-        assert!(!names(Phase::Creator, 15).contains(&"extensions"), "as in Go");
+        assert!(
+            !names(Phase::Creator, 15).contains(&"extensions"),
+            "as in Go"
+        );
         assert!(!names(Phase::Detector, 14).contains(&"system"));
         assert!(names(Phase::Detector, 15).contains(&"system"));
         assert!(names(Phase::Analyzer, 11).contains(&"stack"));

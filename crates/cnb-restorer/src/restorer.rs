@@ -246,10 +246,7 @@ impl<'a> Restorer<'a> {
         let run = Run::read_optional(&self.config.run_path)
             .map_err(Error::file(&self.config.run_path))?
             .unwrap_or_default();
-        let listed = run.images.iter().any(|entry| {
-            entry.image_name() == name || entry.mirror_names().iter().any(|mirror| mirror == name)
-        });
-        if !listed {
+        if run.find(name, cnb_image::image_name).is_none() {
             return Ok(());
         }
         let readable = ImageRef::parse(name).is_ok_and(|reference| {
