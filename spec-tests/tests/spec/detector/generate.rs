@@ -357,3 +357,42 @@ fn each_invalid_output_fails_with_gos_code_and_one_line() {
         assert_eq!(tool["providers"][0]["extension"].as_bool(), Some(true));
     }
 }
+
+#[test]
+fn without_bin_generate_the_generate_dir_is_the_output() {
+    for api in ["0.12", "0.13"] {
+        let fixture = Fixture::new();
+        fixture.buildpack("bp", "1", "0.10", "");
+        let dir = fixture.extension("ext/pre", "1", "0.10", false, false);
+        fs::create_dir_all(dir.join("generate")).unwrap();
+        fs::write(dir.join("generate/build.Dockerfile"), BUILD_DOCKERFILE).unwrap();
+        fs::write(dir.join("generate/extend-config.toml"), EXTEND_CONFIG).unwrap();
+        fixture.order(&order(&["ext/pre"]));
+        let mut command = fixture.command(api, &[]);
+        let out = cnb_testkit::Finished::run(command.env("CNB_EXPERIMENTAL_MODE", "quiet"));
+        assert_eq!(out.code, Some(0), "P{api}: {out}");
+        let generated = fixture.layers.join("generated");
+        let (dockerfile, config) = if api == "0.13" {
+            ("ext_pre/build.Dockerfile", "ext_pre/extend-config.toml")
+        } else {
+            (
+                "build/ext_pre/Dockerfile",
+                "build/ext_pre/extend-config.toml",
+            )
+        };
+        assert_eq!(
+            fs::read_to_string(generated.join(dockerfile)).unwrap(),
+            BUILD_DOCKERFILE,
+            "P{api}"
+        );
+        assert_eq!(
+            fs::read_to_string(generated.join(config)).unwrap(),
+            EXTEND_CONFIG,
+            "P{api}"
+        );
+        assert!(
+            dir.join("generate/build.Dockerfile").is_file(),
+            "left in place"
+        );
+    }
+}
