@@ -32,6 +32,14 @@ enum Naming {
 /// Where the restorer keeps base images for the extender, under `<kaniko-dir>`.
 const BASE_IMAGES: &str = "cache/base";
 
+/// The layout directory of base image `digest` under `<kaniko-dir>`:
+/// `<kaniko-dir>/cache/base/<hex of the manifest digest>`. The restorer writes it, the
+/// extender reads it; this is the one place the name is made. (The Go lifecycle names it
+/// `sha256:<hex>`; both ends are ours, and a colon-free name is friendlier to tools.)
+pub fn base_image_dir(kaniko_dir: &Path, digest: &Digest) -> PathBuf {
+    kaniko_dir.join(BASE_IMAGES).join(digest.hex())
+}
+
 impl LayoutStore {
     /// A store over `root`, which need not exist yet, with the platform spec's mapping from
     /// references to directories ([`layout_path`]). Writes are strict: every blob a manifest
@@ -55,12 +63,11 @@ impl LayoutStore {
     }
 
     /// The base images the restorer saves for the extender: one layout per image at
-    /// `<kaniko-dir>/cache/base/<manifest digest>` (`sha256:<hex>`, as the Go lifecycle names
-    /// them), found by digest alone, whatever the repository. Only digest references map to a
-    /// directory here.
+    /// [`base_image_dir`], found by digest alone, whatever the repository. Only digest
+    /// references map to a directory here.
     pub fn base_images(kaniko_dir: &Path) -> Self {
         Self {
-            root: kaniko_dir.join(BASE_IMAGES),
+            root: kaniko_dir.to_path_buf(),
             sparse: false,
             naming: Naming::Digest,
         }
@@ -85,7 +92,7 @@ impl LayoutStore {
             Naming::Reference => layout_path(&self.root, reference).map(Layout::new),
             Naming::Root => Ok(Layout::new(&self.root)),
             Naming::Digest => match reference.digest() {
-                Some(digest) => Ok(Layout::new(self.root.join(digest.to_string()))),
+                Some(digest) => Ok(Layout::new(base_image_dir(&self.root, digest))),
                 None => Err(Error::NotADigest {
                     reference: reference.to_string(),
                 }),

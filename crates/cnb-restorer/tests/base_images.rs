@@ -106,7 +106,7 @@ impl Fixture {
 
     /// The base layout of `digest`: every blob of the image is there.
     fn assert_saved(&self, digest: Digest) {
-        let dir = self.path("kaniko/cache/base").join(digest.to_string());
+        let dir = self.path("kaniko/cache/base").join(digest.hex());
         assert!(dir.join("oci-layout").is_file(), "{}", dir.display());
         let index: Value =
             serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();

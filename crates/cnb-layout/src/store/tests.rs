@@ -285,7 +285,8 @@ fn base_images_are_named_by_manifest_digest_alone() {
         )
         .unwrap();
     assert_eq!(written, digest);
-    let dir = root.path().join("cache/base").join(digest.to_string());
+    let dir = root.path().join("cache/base").join(digest.hex());
+    assert_eq!(base_image_dir(root.path(), &digest), dir);
     assert!(dir.join("oci-layout").is_file());
     assert_eq!(index_json(&dir)["manifests"].as_array().unwrap().len(), 1);
     let elsewhere = reference("other.registry/x").with_digest(digest);

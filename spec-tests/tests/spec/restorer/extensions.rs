@@ -22,7 +22,7 @@ const GROUP_WITH_EXTENSION: &str = "[[group]]\nid = \"some/bp\"\nversion = \"1.0
 pub(super) fn assert_base_image(kaniko: &Path, digest_ref: &str) {
     let pinned = reference(digest_ref);
     let digest = pinned.digest().expect("a digest reference");
-    let dir = kaniko.join("cache/base").join(digest.to_string());
+    let dir = kaniko.join("cache/base").join(digest.hex());
     assert!(dir.join("oci-layout").is_file(), "{}", dir.display());
     let index: Value =
         serde_json::from_slice(&fs::read(dir.join("index.json")).expect("index.json"))
