@@ -176,7 +176,7 @@ pub enum StepError {
     #[error("preparing the command")]
     Confine(#[from] cnb_sys::process::Error),
     /// The RUN command failed.
-    #[error("the command {status}")]
+    #[error("the command failed ({status})")]
     Failed {
         /// How it ended, such as "exited with status 3".
         status: String,

@@ -66,3 +66,6 @@ pub enum SnapshotError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests;
