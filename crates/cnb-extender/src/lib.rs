@@ -7,7 +7,7 @@
 //!   the build that follows in the same process.
 //! - `-kind run` ([`Extender::extend_run`]) runs in a container of the run image as root: each
 //!   `RUN`, `COPY` and `ADD` of the `run.Dockerfile`s is snapshotted into a layer (a walk of
-//!   the root before and after, see [`snapshot`](crate::snapshot)), and the extended image is
+//!   the root before and after, see the `snapshot` module), and the extended image is
 //!   written to `<extended>/run/<digest hex>/` as an OCI layout holding the new layers only.
 //!   Layers are cached under `<kaniko-dir>/cache/layers` by a key of the base image, the
 //!   instructions so far and their inputs, so the same Dockerfiles on the same base give the
