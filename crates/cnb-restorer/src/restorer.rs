@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cnb_api::{PlatformApi, check_buildpack_api};
+use cnb_api::PlatformApi;
 use cnb_cache::Cache;
 use cnb_files::TomlFile;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier};
@@ -70,12 +70,7 @@ impl<'a> Restorer<'a> {
         let config = &self.config;
         let group =
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
-        for buildpack in &group.group {
-            check_buildpack_api(
-                &buildpack.display_name(),
-                buildpack.api.as_deref().unwrap_or_default(),
-            )?;
-        }
+        group.check_buildpack_apis()?;
         let analyzed = match Analyzed::read(&config.analyzed_path) {
             Ok(analyzed) => Some(self.update_analyzed(analyzed)?),
             Err(error) => {
