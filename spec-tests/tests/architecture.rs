@@ -30,6 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cnb-cache",
         &[
+            "cnb-api",
             "cnb-layers",
             "cnb-image",
             "cnb-archive",
@@ -87,6 +88,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-analyzer",
             "cnb-restorer",
             "cnb-exporter",
+            "cnb-extender",
             "cnb-rebaser",
         ],
     ),

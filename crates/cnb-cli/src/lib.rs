@@ -9,6 +9,7 @@ mod analyze;
 mod creator;
 mod dispatch;
 mod export;
+mod extend;
 mod failure;
 mod goflag;
 mod logging;
