@@ -48,6 +48,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-restorer", CONNECTED),
     ("cnb-exporter", CONNECTED),
     ("cnb-rebaser", CONNECTED),
+    // applies Dockerfiles to its own root; reads and writes OCI layout directories itself
+    (
+        "cnb-extender",
+        &[
+            "cnb-api",
+            "cnb-sys",
+            "cnb-files",
+            "cnb-image",
+            "cnb-archive",
+            "cnb-buildpack",
+            "cnb-layout",
+            "cnb-dockerfile",
+        ],
+    ),
     (
         "cnb-launcher",
         &["cnb-api", "cnb-env", "cnb-files", "cnb-sys"],
@@ -74,6 +88,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-analyzer",
             "cnb-restorer",
             "cnb-exporter",
+            "cnb-extender",
             "cnb-rebaser",
         ],
     ),

@@ -64,6 +64,10 @@ since! {
     rebase_tracks_run_image_name => (0, 12);
     /// P0.13: image extensions are no longer experimental.
     extensions_are_stable => (0, 13);
+    /// P0.13: `<generated>/<extension>/{build,run}.Dockerfile` with `extend-config.toml` and
+    /// the build contexts beside them (before: `<generated>/<kind>/<extension>/Dockerfile`,
+    /// built in the app directory).
+    keeps_generated_per_extension => (0, 13);
     /// P0.14: the restorer re-checks that the analyzed run image is readable.
     restorer_checks_run_image => (0, 14);
     /// P0.14: the restorer brings back launch=true cache=true layer metadata from the cache

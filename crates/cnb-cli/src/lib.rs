@@ -10,6 +10,7 @@ mod creator;
 mod dispatch;
 mod experimental;
 mod export;
+mod extend;
 mod failure;
 mod goflag;
 mod logging;

@@ -24,6 +24,10 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         Phase::Creator => return crate::creator::run(inputs),
         _ => {}
     }
+    if inputs.phase == Phase::Extender {
+        // Runs as root; the build it goes on to drops privileges itself.
+        return crate::extend::run(inputs);
+    }
     privileges::prepare(inputs)?;
     match inputs.phase {
         Phase::Detector => detect_and_generate(inputs),
