@@ -244,7 +244,7 @@ impl<'a> Restorer<'a> {
             return Ok(());
         };
         let run = Run::read_optional(&self.config.run_path)
-            .map_err(Error::file(&self.config.run_path))?
+            .map_err(|error| Error::ReadRun(Box::new(error)))?
             .unwrap_or_default();
         if run.find(name, cnb_image::image_name).is_none() {
             return Ok(());

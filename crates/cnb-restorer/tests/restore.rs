@@ -105,7 +105,7 @@ impl Fixture {
         };
         let store = LayoutStore::new(self.dir.path().join("images"));
         let base_images = LayoutStore::base_images(&self.dir.path().join("kaniko"));
-        let cache = VolumeCache::open(cache_dir);
+        let cache = VolumeCache::open(cache_dir).unwrap();
         let name = |reference: &ImageRef, digest: &Digest| format!("{reference}@{digest}");
         let stores = RestorerStores {
             registry: &store,
