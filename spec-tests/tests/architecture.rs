@@ -130,6 +130,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-archive",
             "cnb-buildpack",
             "cnb-cli",
+            "cnb-dockerfile",
             "cnb-env",
             "cnb-files",
             "cnb-image",

@@ -1,6 +1,7 @@
 //! Fuzz targets for every reader of untrusted input: the spec's TOML files, the image labels,
 //! image references, manifests, indexes and configs, the command line and the environment,
-//! `CNB_REGISTRY_AUTH` and docker `config.json`, layer tars and exec.d output.
+//! `CNB_REGISTRY_AUTH` and docker `config.json`, layer tars, exec.d output and the Dockerfiles
+//! image extensions generate.
 //!
 //! Each [`Target`] is a function of raw bytes that calls the same public entry point the phases
 //! use and asserts what must hold for any input: no panic, errors that are one line and never
@@ -13,6 +14,7 @@
 //! Beside the stack, like `cnb-testkit`: nothing depends on this crate.
 
 mod command_line;
+mod dockerfile;
 mod exec_d;
 mod extract;
 mod input;
@@ -106,6 +108,11 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "docker_config",
         run: keychain::docker_config,
+        seeds: &[],
+    },
+    Target {
+        name: "dockerfile",
+        run: dockerfile::dockerfile,
         seeds: &[],
     },
     Target {
