@@ -1,13 +1,16 @@
-//! Layer tars (plain, gzip or zstd) through `cnb_archive::extract`, the extractor the restorer
-//! and the cache use. The target directory sits next to a directory it must never touch, and
-//! already holds symlinks that lead there (`up` → `../outside`, `abs` → its absolute path,
-//! `secret` → `../outside/secret`): whatever the archive holds, nothing outside the target is
-//! created, changed, removed or hard-linked.
+//! Layer tars (plain, gzip or zstd) through `cnb_archive`'s extractor, as the restorer and the
+//! cache use it, and with OCI whiteouts applied, as the extender applies layers. The target
+//! directory sits next to a directory it must never touch, and already holds symlinks that
+//! lead there (`up` → `../outside`, `abs` → its absolute path, `secret` →
+//! `../outside/secret`): whatever the archive holds, nothing outside the target is created,
+//! changed, removed or hard-linked.
 
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+
+use cnb_archive::Extractor;
 
 use crate::input::one_line;
 
@@ -19,25 +22,34 @@ pub(crate) fn layer_extract(data: &[u8]) {
     if tar_size(data) > MAX_TAR {
         return;
     }
+    extract_beside_outside(data, false);
+    extract_beside_outside(data, true);
+}
+
+fn extract_beside_outside(data: &[u8], whiteouts: bool) {
     let root = tempfile::tempdir().expect("a temporary directory");
     let outside = root.path().join("outside");
     let target = root.path().join("target");
     fs::create_dir_all(outside.join("dir")).expect("creating outside/dir");
     fs::write(outside.join("secret"), "secret\n").expect("writing outside/secret");
     fs::create_dir_all(target.join("dir")).expect("creating target/dir");
+    fs::write(target.join("dir").join("keep"), "keep\n").expect("writing target/dir/keep");
     symlink("../outside", target.join("up")).expect("planting up");
     symlink(&outside, target.join("abs")).expect("planting abs");
     symlink("../outside/secret", target.join("secret")).expect("planting secret");
     let before = snapshot(root.path());
 
-    if let Err(error) = cnb_archive::extract(data, &target) {
+    let extracted = Extractor::new(&target)
+        .apply_whiteouts(whiteouts)
+        .extract(data);
+    if let Err(error) = extracted {
         one_line(&error);
     }
 
     let after = snapshot(root.path());
     assert_eq!(
         before, after,
-        "extraction changed something outside its target"
+        "extraction (whiteouts: {whiteouts}) changed something outside its target"
     );
     make_removable(&target);
 }
