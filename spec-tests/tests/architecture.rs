@@ -14,13 +14,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // base
     ("cnb-api", &[]),
     ("cnb-sys", &[]),
+    ("cnb-igzip", &[]),
     // model
     ("cnb-files", &["cnb-api"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
     ("cnb-image", &[]),
     // services
     ("cnb-platform", &["cnb-api", "cnb-files", "cnb-image"]),
-    ("cnb-archive", &["cnb-sys", "cnb-image"]),
+    ("cnb-archive", &["cnb-sys", "cnb-image", "cnb-igzip"]),
     (
         "cnb-buildpack",
         &["cnb-api", "cnb-files", "cnb-env", "cnb-sys"],
