@@ -4,6 +4,7 @@
 //! With `-parallel` the cache is written while the image is.
 
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
+use cnb_archive::{Compression, GzipEngine};
 use cnb_exporter::{CacheTarget, Exporter, ExporterConfig};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
@@ -146,8 +147,17 @@ pub(crate) fn configure(
         uid: inputs.uid,
         gid: inputs.gid,
         platform: own_platform(),
+        compression: layer_compression(inputs.gzip_engine),
     };
     Ok((config, cache))
+}
+
+/// gzip by the engine `CNB_GZIP_ENGINE` chose.
+fn layer_compression(engine: cnb_platform::GzipEngine) -> Compression {
+    Compression::gzip_by(match engine {
+        cnb_platform::GzipEngine::ZlibRs => GzipEngine::ZlibRs,
+        cnb_platform::GzipEngine::Isal => GzipEngine::Isal,
+    })
 }
 
 /// Exports the image and report, and the cache after it (or alongside, with `parallel`).

@@ -68,6 +68,10 @@ impl<'a> Exporter<'a> {
         let project = ProjectMetadata::read_optional(&config.project_metadata_path)
             .map_err(|error| Error::ReadMetadata(Box::new(error)))?
             .unwrap_or_default();
+        config
+            .compression
+            .check_cpu()
+            .map_err(|error| Error::Compression(Box::new(error)))?;
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;
         if api.copies_lifecycle_sboms() {
@@ -94,6 +98,7 @@ impl<'a> Exporter<'a> {
             &run_ref,
             run,
             previous,
+            config.compression,
         )?;
         let owner = Owner::new(config.uid, config.gid);
         for buildpack in &group.group {

@@ -48,6 +48,7 @@ pub(crate) struct ImageBuilder<'a> {
     base_manifest: Manifest,
     config: ImageConfig,
     layer_type: MediaType,
+    compression: Compression,
     layers: Vec<Descriptor>,
     history: Vec<History>,
     reused: usize,
@@ -63,6 +64,7 @@ impl<'a> ImageBuilder<'a> {
         base_ref: &ImageRef,
         base: Image,
         previous: Option<Lender>,
+        compression: Compression,
     ) -> Result<Self> {
         let base_manifest = base.manifest.manifest;
         for layer in &base_manifest.layers {
@@ -112,6 +114,7 @@ impl<'a> ImageBuilder<'a> {
             base_manifest,
             config,
             layer_type,
+            compression,
             history,
             reused: 0,
         })
@@ -206,7 +209,7 @@ impl<'a> ImageBuilder<'a> {
             .store
             .blob_writer(&self.target, self.layer_type.clone())
             .map_err(upload)?;
-        let mut layer = LayerWriter::new(sink, Compression::gzip()).map_err(archive)?;
+        let mut layer = LayerWriter::new(sink, self.compression).map_err(archive)?;
         write(&mut layer).map_err(archive)?;
         let (sink, digests) = layer.finish().map_err(archive)?;
         let mut blob = sink.finish().map_err(upload)?;

@@ -123,6 +123,7 @@ impl Build {
             uid: OWNER.uid,
             gid: OWNER.gid,
             platform: platform(),
+            compression: Compression::gzip(),
         };
         let name =
             |reference: &ImageRef, digest: &Digest| format!("{}@{digest}", reference.context());

@@ -9,7 +9,7 @@ use cnb_api::{DeprecationMode, ExperimentalMode, Phase, PlatformApi, env};
 
 use crate::flag_table::{Arity, arity};
 use crate::values::{parse_bool, parse_duration, parse_int};
-use crate::{EnvSource, Error, Inputs, LogLevel};
+use crate::{EnvSource, Error, GzipEngine, Inputs, LogLevel};
 
 /// The flags given on a command line and their values, in order of appearance (a repeated
 /// scalar flag keeps its last value; a list flag keeps all).
@@ -315,6 +315,8 @@ pub fn resolve(
         .raw("log-level", Some(env::LOG_LEVEL))
         .unwrap_or_else(|| "info".to_owned());
     let log_level = LogLevel::parse(&log_text).ok_or(Error::LogLevel(log_text))?;
+    let gzip_text = env_source.var(env::GZIP_ENGINE).unwrap_or_default();
+    let gzip_engine = GzipEngine::parse(&gzip_text).ok_or(Error::GzipEngine(gzip_text))?;
 
     let layers_dir = r.path("layers", Path::new("/layers"), true);
     let order_path = match r
@@ -379,6 +381,7 @@ pub fn resolve(
         launch_cache_dir: r.optional_path("launch-cache"),
         skip_layers: skip_layers(&r),
         parallel_export: r.bool("parallel", &[env::PARALLEL_EXPORT]),
+        gzip_engine,
         output_image,
         additional_tags: tags,
         previous_image,

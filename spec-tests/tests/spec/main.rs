@@ -18,6 +18,7 @@ mod package;
 mod platforms;
 mod rebaser;
 mod registry;
+mod registry_pings;
 mod registry_store;
 mod registry_transfer;
 mod restorer;

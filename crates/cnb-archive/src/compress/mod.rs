@@ -64,9 +64,11 @@ impl Compression {
 
     /// Refuses a CPU on which this compression's bytes would differ from other machines'
     /// (ISA-L's gzip without the CPU features its reproducible paths need).
-    pub fn check_cpu(self) -> Result<(), cnb_igzip::Error> {
+    pub fn check_cpu(self) -> crate::Result<()> {
         match self {
-            Self::Gzip { engine, .. } => engine.check_cpu(),
+            Self::Gzip { engine, .. } => engine
+                .check_cpu()
+                .map_err(|source| crate::Error::GzipEngine { source }),
             Self::None | Self::Zstd { .. } => Ok(()),
         }
     }
