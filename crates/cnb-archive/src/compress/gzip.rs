@@ -11,9 +11,9 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
+use std::num::NonZeroUsize;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use flate2::{Compress, Compression as Level, FlushCompress, Status};
 
@@ -61,54 +61,43 @@ impl GzipEngine {
     }
 }
 
-/// A block to compress and where its result goes.
+/// A block to compress, how, and where its result goes.
 struct Job {
     data: Vec<u8>,
     dictionary: Vec<u8>,
     last: bool,
+    level: u32,
+    engine: GzipEngine,
     result: SyncSender<io::Result<Vec<u8>>>,
 }
 
-/// Worker threads sharing one job queue.
-struct Pool {
-    jobs: Option<SyncSender<Job>>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-impl Pool {
-    fn start(threads: usize, level: u32, engine: GzipEngine) -> Self {
+/// The process's compression workers, one per core, started on first use and shared by
+/// every gzip stream: layers compressed at the same time (the exporter's parallel layers)
+/// share the cores instead of each starting a thread per core.
+fn pool() -> &'static SyncSender<Job> {
+    static POOL: OnceLock<SyncSender<Job>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         let (jobs, queue) = sync_channel::<Job>(threads);
         let queue = Arc::new(Mutex::new(queue));
-        let workers = (0..threads)
-            .map(|_| {
-                let queue = Arc::clone(&queue);
-                std::thread::spawn(move || work(&queue, level, engine))
-            })
-            .collect();
-        Self {
-            jobs: Some(jobs),
-            workers,
+        for _ in 0..threads {
+            let queue = Arc::clone(&queue);
+            std::thread::spawn(move || work(&queue));
         }
-    }
+        jobs
+    })
 }
 
-impl Drop for Pool {
-    fn drop(&mut self) {
-        self.jobs = None;
-        for worker in self.workers.drain(..) {
-            let _ = worker.join();
-        }
-    }
-}
-
-fn work(queue: &Mutex<Receiver<Job>>, level: u32, engine: GzipEngine) {
+fn work(queue: &Mutex<Receiver<Job>>) {
     loop {
         let job = match queue.lock() {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let output = engine.compress(level, &job.dictionary, &job.data, job.last);
+        let output = job
+            .engine
+            .compress(job.level, &job.dictionary, &job.data, job.last);
         let _ = job.result.send(output);
     }
 }
@@ -153,7 +142,8 @@ fn compress_block(level: u32, dictionary: &[u8], data: &[u8], last: bool) -> io:
     }
 }
 
-/// A gzip stream into `sink`, compressed on `threads` threads.
+/// A gzip stream into `sink`, its blocks compressed on the shared workers ([`pool`]), at most
+/// `2 × threads` in flight; with one thread, here.
 pub(crate) struct GzipEncoder<W: Write> {
     sink: W,
     level: u32,
@@ -164,7 +154,6 @@ pub(crate) struct GzipEncoder<W: Write> {
     crc: crc32fast::Hasher,
     total: u64,
     header_written: bool,
-    pool: Option<Pool>,
     pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
 }
 
@@ -180,7 +169,6 @@ impl<W: Write> GzipEncoder<W> {
             crc: crc32fast::Hasher::new(),
             total: 0,
             header_written: false,
-            pool: None,
             pending: VecDeque::new(),
         }
     }
@@ -197,7 +185,6 @@ impl<W: Write> GzipEncoder<W> {
         self.sink.write_all(&crc.to_le_bytes())?;
         self.sink.write_all(&size.to_le_bytes())?;
         self.sink.flush()?;
-        self.pool = None;
         Ok(self.sink)
     }
 
@@ -233,28 +220,22 @@ impl<W: Write> GzipEncoder<W> {
         let data = std::mem::take(&mut self.block);
         let dictionary = std::mem::take(&mut self.dictionary);
         self.dictionary = data[data.len().saturating_sub(DICTIONARY)..].to_vec();
-        if self.threads == 1 || (last && self.pool.is_none()) {
+        if self.threads == 1 || (last && self.pending.is_empty()) {
             let output = self.engine.compress(self.level, &dictionary, &data, last)?;
             return self.write_out(&output);
         }
-        let threads = self.threads;
-        let level = self.level;
-        let engine = self.engine;
-        let pool = self
-            .pool
-            .get_or_insert_with(|| Pool::start(threads, level, engine));
         let (result, receiver) = sync_channel(1);
         let job = Job {
             data,
             dictionary,
             last,
+            level: self.level,
+            engine: self.engine,
             result,
         };
-        pool.jobs
-            .as_ref()
-            .ok_or_else(|| io::Error::other("the gzip workers are gone"))?
+        pool()
             .send(job)
-            .map_err(|_| io::Error::other("a gzip worker thread stopped"))?;
+            .map_err(|_| io::Error::other("the gzip workers are gone"))?;
         self.pending.push_back(receiver);
         while self.pending.len() > 2 * self.threads {
             if let Some(result) = self.pending.pop_front() {
