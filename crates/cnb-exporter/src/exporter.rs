@@ -23,7 +23,7 @@ use crate::{Error, ExporterConfig, Result, sbom};
 
 mod layers;
 
-use layers::sha_of;
+use layers::{made, sha_of};
 
 /// Names an image by reference and manifest digest, as the label's `runImage.reference`
 /// records it (`<repository>@<digest>` in a registry).
@@ -101,25 +101,34 @@ impl<'a> Exporter<'a> {
             config.compression,
         )?;
         let owner = Owner::new(config.uid, config.gid);
+        let mut buildpacks = Vec::with_capacity(group.group.len());
         for buildpack in &group.group {
-            let entry = self.buildpack_layers(&mut image, buildpack, orig, owner)?;
-            lifecycle.buildpacks.push(entry);
+            buildpacks.push(self.buildpack_layers(&mut image, buildpack, orig, owner)?);
         }
-        if api.exports_sbom_layers() {
+        let sbom = if api.exports_sbom_layers() {
             let dir = config.layers_dir.join("sbom").join("launch");
-            if dir.is_dir() {
+            dir.is_dir().then(|| {
                 let previous: Vec<&str> = orig.sbom.iter().map(|sha| sha.sha.as_str()).collect();
-                let sha = image.add(
+                image.add(
                     "buildpacksio/lifecycle:launch.sbom",
                     "Software Bill-of-Materials",
                     &previous,
-                    &|sink| add_dir(sink, Path::new("/"), &dir, owner),
-                )?;
-                lifecycle.sbom = Some(sha_of(sha));
-            }
+                    move |sink| add_dir(sink, Path::new("/"), &dir, owner),
+                )
+            })
+        } else {
+            None
+        };
+        let app = self.app_layers(&mut image, &build, orig, owner)?;
+        let lifecycle_layers = self.lifecycle_layers(&mut image, &build, orig);
+
+        image.make_layers()?;
+        for buildpack in buildpacks {
+            lifecycle.buildpacks.push(buildpack.label(&image));
         }
-        lifecycle.app = self.app_layers(&mut image, &build, orig, owner)?;
-        self.lifecycle_layers(&mut image, &build, orig, &mut lifecycle)?;
+        lifecycle.sbom = sbom.map(|handle| sha_of(made(&image, handle)));
+        lifecycle.app = layers::app_label(&image, &app);
+        lifecycle_layers.label(&image, &mut lifecycle);
 
         let labels = Labels {
             lifecycle: &lifecycle,
