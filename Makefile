@@ -56,9 +56,12 @@ lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture check
 # static executable (no self-relocation at start-up, no ASLR of its own image), the lifecycle
 # stays static-pie. Only the launcher's own crate gets the flag, so shared dependencies are
 # built once.
+#
+# ISA-L's build (isal-sys) runs make itself: MAKEFLAGS is cleared so that it does not inherit
+# this make's command-line variables (DESTDIR= would send its install elsewhere).
 static: ## Stripped static musl release binaries in $(TARGET_DIR)/x86_64-unknown-linux-musl/release
-	$(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle
-	$(CARGO) rustc --release --locked --target $(MUSL_TARGET) -p launcher --bin launcher -- -C relocation-model=static
+	MAKEFLAGS= $(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle
+	MAKEFLAGS= $(CARGO) rustc --release --locked --target $(MUSL_TARGET) -p launcher --bin launcher -- -C relocation-model=static
 	@for bin in lifecycle launcher; do \
 	  file $(STATIC_DIR)/$$bin | grep -Eq 'static-pie linked|statically linked' || { echo "$$bin is not statically linked" >&2; exit 1; }; \
 	done
