@@ -295,8 +295,18 @@ impl Resolver<'_> {
     }
 }
 
+/// `CNB_GZIP_ENGINE`: the default engine when unset or empty.
+fn gzip_engine(env_source: &dyn EnvSource) -> Result<GzipEngine, Error> {
+    let text = env_source.var(env::GZIP_ENGINE).unwrap_or_default();
+    GzipEngine::parse(&text).ok_or(Error::GzipEngine(text))
+}
+
 /// Resolves every input of `phase` at Platform API `api` from parsed `flags`, the environment
 /// and the defaults; relative paths are taken against `cwd` (which must be absolute).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one struct literal with a line per input"
+)]
 pub fn resolve(
     phase: Phase,
     api: PlatformApi,
@@ -315,8 +325,6 @@ pub fn resolve(
         .raw("log-level", Some(env::LOG_LEVEL))
         .unwrap_or_else(|| "info".to_owned());
     let log_level = LogLevel::parse(&log_text).ok_or(Error::LogLevel(log_text))?;
-    let gzip_text = env_source.var(env::GZIP_ENGINE).unwrap_or_default();
-    let gzip_engine = GzipEngine::parse(&gzip_text).ok_or(Error::GzipEngine(gzip_text))?;
 
     let layers_dir = r.path("layers", Path::new("/layers"), true);
     let order_path = match r
@@ -381,7 +389,7 @@ pub fn resolve(
         launch_cache_dir: r.optional_path("launch-cache"),
         skip_layers: skip_layers(&r),
         parallel_export: r.bool("parallel", &[env::PARALLEL_EXPORT]),
-        gzip_engine,
+        gzip_engine: gzip_engine(env_source)?,
         output_image,
         additional_tags: tags,
         previous_image,

@@ -7,6 +7,7 @@ mod builder;
 mod cli;
 mod container_support;
 mod creator;
+mod creator_bench;
 mod demo;
 mod detector;
 mod exporter;
