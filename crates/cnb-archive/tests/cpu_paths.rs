@@ -14,8 +14,8 @@
 //! | this machine | + AVX-512 where present | `_04`, and `_06` for the Huffman encoder |
 //!
 //! zlib-rs must give [`ZLIB_RS`] everywhere (aarch64 included: it is what the default engine
-//! promises); ISA-L must give [`ISAL_X86_64`] on every SSE4.2 class, and its aarch64 value is
-//! checked by `cnb-igzip`'s golden test on that architecture.
+//! promises); ISA-L must give [`ISAL_X86_64`] on every SSE4.2 class and [`ISAL_AARCH64`] on
+//! aarch64 (the aarch64 test below; this binary built for aarch64 runs it).
 
 #![allow(
     clippy::print_stdout,
@@ -26,7 +26,6 @@
 use std::fmt::Write as _;
 
 use std::path::Path;
-use std::process::Command;
 
 use cnb_archive::{Compression, GzipEngine, LayerWriter, Owner, add_dir};
 
@@ -34,6 +33,13 @@ use cnb_archive::{Compression, GzipEngine, LayerWriter, Owner, add_dir};
 const CHILD: &str = "CNB_ARCHIVE_CPU_PATHS_CHILD";
 /// The sample's blob digest with zlib-rs, on every CPU and architecture.
 const ZLIB_RS: &str = "sha256:b701126a7e202876ac82365e1ab724bee39e00993444394bd22b8bf24abc9ba8";
+/// The sample's blob digest with ISA-L on aarch64 CPUs with CRC32 (not x86-64's).
+#[cfg_attr(
+    target_arch = "x86_64",
+    expect(dead_code, reason = "checked by the aarch64 build of this test")
+)]
+const ISAL_AARCH64: &str =
+    "sha256:2bb9d75433f5e18685da8b1f8edaae6da352cabeab21607f7a4ea0b2568ea863";
 /// The sample's blob digest with ISA-L on x86-64 CPUs with SSE4.2.
 const ISAL_X86_64: &str = "sha256:d57d9a64a83e4e8659c999e9c2ab00b95362e7731136fd6706694394c94b9893";
 
@@ -128,7 +134,10 @@ fn features() -> String {
 }
 
 /// Runs this test binary's child test under `qemu-x86_64 -cpu model`.
+#[cfg(target_arch = "x86_64")]
 fn under_qemu(model: &str) -> String {
+    use std::process::Command;
+
     let exe = std::env::current_exe().unwrap();
     let output = Command::new("qemu-x86_64-static")
         .args(["-cpu", model])
@@ -182,4 +191,21 @@ fn gzip_bytes_are_the_same_on_every_x86_64_cpu_class() {
         native.ends_with(&format!("zlib-rs {ZLIB_RS}\nisal {ISAL_X86_64}\n")),
         "natively:\n{native}"
     );
+}
+
+/// On aarch64 (run this test binary under `qemu-aarch64 -cpu cortex-a53` and `-cpu max` too):
+/// zlib-rs gives x86-64's bytes, ISA-L its own.
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn gzip_bytes_on_aarch64_are_zlib_rs_s_everywhere_and_isal_s_own() {
+    if is_child() {
+        return;
+    }
+    let native = digests();
+    assert_eq!(
+        native,
+        format!("zlib-rs {ZLIB_RS}\nisal {ISAL_AARCH64}\n"),
+        "on this aarch64 CPU"
+    );
+    assert_ne!(ISAL_AARCH64, ISAL_X86_64);
 }
