@@ -30,6 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cnb-cache",
         &[
+            "cnb-api",
             "cnb-layers",
             "cnb-image",
             "cnb-archive",

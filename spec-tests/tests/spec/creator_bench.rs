@@ -332,6 +332,7 @@ fn bench_creator() {
     println!("| run ({ROUNDS} rounds) | median | spread |");
     println!("|---|---|---|");
     let base = line("umoci insert + skopeo copy", &umoci_skopeo);
+    let pigz_rounds = pigz.clone();
     let pigz = line("tar | pigz -1 -p 2 | sha256sum", &pigz);
     let sha = line("tar | sha256sum", &sha);
     let zlib_s = line("creator, gzip zlib-rs (default)", &seconds(&zlib));
@@ -374,4 +375,19 @@ fn bench_creator() {
         "  sent to the registry: kept {} B, re-created {} B  [< 64 KiB]",
         sent[0], sent[1]
     );
+    println!("per round (creator / umoci+skopeo, zlib-rs and isal; / pigz, zlib-rs and isal):");
+    let rounds = zlib
+        .iter()
+        .zip(&isal)
+        .zip(umoci_skopeo.iter().zip(&pigz_rounds));
+    for (round, ((zlib, isal), (base, pigz))) in rounds.enumerate() {
+        println!(
+            "  round {}: {:.2} {:.2}; {:.2} {:.2}",
+            round + 1,
+            zlib.seconds / base,
+            isal.seconds / base,
+            zlib.seconds / pigz,
+            isal.seconds / pigz
+        );
+    }
 }
