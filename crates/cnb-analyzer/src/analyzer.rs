@@ -6,14 +6,14 @@ use cnb_api::PlatformApi;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform};
+use cnb_image::{Action, Image, ImageIdentity, ImageRef, ImageStore, Platform};
 
 use crate::access::{check_read, check_write, is_denied};
 use crate::{Error, target_metadata};
 
 /// How `analyzed.toml` names an image found in the store: `<repository>@<digest>` for a
-/// registry, `<layout path>@<digest>` for an OCI layout.
-pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &Digest) -> String;
+/// registry, `<layout path>@<digest>` for an OCI layout, the image ID for a daemon.
+pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &ImageIdentity) -> String;
 
 /// What the analyzer needs, resolved by the caller.
 #[derive(Debug, Clone)]
@@ -170,7 +170,7 @@ impl<'a> Analyzer<'a> {
                 }
             },
         };
-        let name = (self.name_image)(reference, &image.digest());
+        let name = (self.name_image)(reference, &image.identity());
         tracing::debug!("Found image with identifier \"{name}\"");
         (metadata, name, Some((reference.clone(), image)))
     }
@@ -229,7 +229,7 @@ impl<'a> Analyzer<'a> {
             })?;
         let mut run_image = RunImage::default();
         if let Some(image) = &image {
-            run_image.reference = (self.name_image)(reference, &image.digest());
+            run_image.reference = (self.name_image)(reference, &image.identity());
         } else {
             tracing::info!("Image with name \"{reference}\" not found");
         }

@@ -36,4 +36,4 @@ pub use header::{EntryKind, Header, NORMALIZED_MTIME};
 pub use layer::{LayerDigests, LayerStream, LayerWriter};
 pub use lifecycle_layers::{LAUNCHER_PATH, add_launcher, add_process_types};
 pub use slices::AppSlices;
-pub use writer::{EntrySink, TarWriter};
+pub use writer::{EntrySink, TarSize, TarWriter};

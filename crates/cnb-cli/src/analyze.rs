@@ -82,8 +82,9 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         platform: own_platform(),
         sbom_root: PathBuf::from("/"),
     };
-    let name_image =
-        |reference: &ImageRef, digest: &cnb_image::Digest| stores.name_image(reference, digest);
+    let name_image = |reference: &ImageRef, identity: &cnb_image::ImageIdentity| {
+        stores.name_image(reference, identity)
+    };
     Analyzer::new(config, stores.images(), &name_image)
         .with_cache_store(&stores.registry)
         .run()

@@ -13,11 +13,11 @@ use cnb_cache::{Cache, ImageCache, VolumeCache};
 use cnb_exporter::Exporter;
 use cnb_files::TomlFile;
 use cnb_files::group::Group;
-use cnb_image::{Digest, ImageRef, select_run_image};
+use cnb_image::{ImageIdentity, ImageRef, select_run_image};
 use cnb_platform::Inputs;
 use cnb_restorer::{Restorer, RestorerConfig};
 
-use crate::stores::{Stores, own_platform, registry_name};
+use crate::stores::{Stores, own_platform};
 use crate::{Failure, export, phases, privileges};
 
 /// Runs the creator.
@@ -78,7 +78,8 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         platform: own_platform(),
         sbom_root: PathBuf::from("/"),
     };
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let name_image =
+        |reference: &ImageRef, identity: &ImageIdentity| stores.name_image(reference, identity);
     let analyzed = Analyzer::new(config, stores.images(), &name_image)
         .run()
         .map_err(|error| Failure::new(error.kind(), Some("analyze"), &error))?;
@@ -127,7 +128,7 @@ fn restore(inputs: &Inputs, stores: &Stores, cache_image: Option<ImageRef>) -> R
         platform: own_platform(),
         extract_root: PathBuf::from("/"),
     };
-    let name_image = |reference: &ImageRef, digest: &Digest| registry_name(reference, digest);
+    let name_image = |reference: &ImageRef, identity: &ImageIdentity| identity.name(reference);
     Restorer::new(config, &stores.registry, cache.as_deref(), &name_image)
         .run()
         .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))

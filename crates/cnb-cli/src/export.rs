@@ -11,7 +11,7 @@ use cnb_files::labels::{GitMetadata, LauncherMetadata, LauncherSource};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::run::{Run, RunImageForExport};
 use cnb_files::stack::Stack;
-use cnb_image::{Digest, ImageRef};
+use cnb_image::{ImageIdentity, ImageRef};
 use cnb_platform::Inputs;
 
 use crate::stores::{Stores, own_platform};
@@ -20,7 +20,8 @@ use crate::{Failure, privileges};
 /// Runs the exporter.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     let (stores, config, cache) = prepare(inputs)?;
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let name_image =
+        |reference: &ImageRef, identity: &ImageIdentity| stores.name_image(reference, identity);
     let exporter = Exporter::new(config, stores.images(), &name_image);
     export(&exporter, &stores, cache.as_ref(), inputs.parallel_export)
 }

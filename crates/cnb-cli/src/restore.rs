@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use cnb_api::ExitKind;
 use cnb_cache::{Cache, ImageCache, VolumeCache};
-use cnb_image::{Digest, ImageRef};
+use cnb_image::{ImageIdentity, ImageRef};
 use cnb_platform::Inputs;
 use cnb_restorer::{Restorer, RestorerConfig};
 
-use crate::stores::{Stores, own_platform, registry_name};
+use crate::stores::{Stores, own_platform};
 use crate::{Failure, privileges};
 
 /// Runs the restorer.
@@ -49,7 +49,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         platform: own_platform(),
         extract_root: PathBuf::from("/"),
     };
-    let name_image = |reference: &ImageRef, digest: &Digest| registry_name(reference, digest);
+    let name_image = |reference: &ImageRef, identity: &ImageIdentity| identity.name(reference);
     Restorer::new(config, &stores.registry, cache.as_deref(), &name_image)
         .run()
         .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))

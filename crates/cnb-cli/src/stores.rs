@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
-use cnb_image::{Digest, ImageRef, ImageStore, Platform};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore, Platform};
 use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore};
@@ -59,13 +59,13 @@ impl Stores {
 
     /// How analyzed.toml names an image of [`images`](Self::images): `<path>@<digest>` in a
     /// layout, `<repository>@<digest>` in a registry.
-    pub(crate) fn name_image(&self, reference: &ImageRef, digest: &Digest) -> String {
+    pub(crate) fn name_image(&self, reference: &ImageRef, identity: &ImageIdentity) -> String {
         match &self.layout {
             Some((root, _)) => match cnb_layout::layout_path(root, reference) {
-                Ok(path) => format!("{}@{digest}", path.display()),
-                Err(_) => registry_name(reference, digest),
+                Ok(path) => format!("{}@{identity}", path.display()),
+                Err(_) => identity.name(reference),
             },
-            None => registry_name(reference, digest),
+            None => identity.name(reference),
         }
     }
 }
@@ -102,11 +102,6 @@ fn layout_dir_required() -> Failure {
         ExitKind::InvalidArgs,
         "failed to resolve inputs: defining a layout directory is required when OCI Layout feature is enabled. Use -layout-dir flag or CNB_LAYOUT_DIR environment variable",
     )
-}
-
-/// `<repository>@<digest>`, as go-containerregistry prints a digest reference.
-pub(crate) fn registry_name(reference: &ImageRef, digest: &Digest) -> String {
-    format!("{}@{digest}", reference.context())
 }
 
 /// The platform images are read for: this process's.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
-use cnb_image::{Digest, StoreError};
+use cnb_image::{Digest, MediaType, StoreError};
 
 /// A failed export.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +82,12 @@ pub enum Error {
         /// The cause.
         #[source]
         source: Box<StoreError>,
+    },
+    /// The store asked for layers of a media type that is no layer.
+    #[error("the image store wants layers of media type {media_type}, which is not a layer type")]
+    LayerMediaType {
+        /// What it asked for.
+        media_type: MediaType,
     },
     /// `-process-type` names no process.
     #[error("determining entrypoint: tried to set {0} to default but it doesn't exist")]

@@ -15,7 +15,7 @@ use cnb_files::labels::{LabelRunImage, LabelStack, LifecycleMetadata};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::project_metadata::ProjectMetadata;
 use cnb_files::report::{BuildReport, ImageReport, Report};
-use cnb_image::{Digest, ImageRef, ImageStore};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore};
 
 use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
@@ -25,9 +25,9 @@ mod layers;
 
 use layers::sha_of;
 
-/// Names an image by reference and manifest digest, as the label's `runImage.reference`
-/// records it (`<repository>@<digest>` in a registry).
-pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &Digest) -> String + Sync);
+/// Names an image by reference and identity, as the label's `runImage.reference` records it
+/// (`<repository>@<digest>` in a registry, the image ID in a daemon).
+pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &ImageIdentity) -> String + Sync);
 
 /// The exporter phase over an injected store.
 pub struct Exporter<'a> {
@@ -147,7 +147,7 @@ impl<'a> Exporter<'a> {
                     .last()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                reference: (self.name_image)(run_ref, &run.digest()),
+                reference: (self.name_image)(run_ref, &run.identity()),
                 image: None,
                 mirrors: None,
             },
@@ -226,7 +226,7 @@ impl<'a> Exporter<'a> {
                 .map_or_else(|| config.output_image.to_string(), Clone::clone)
         );
         let created = settings::created(config.created);
-        let (digest, size) = image.save(
+        let (identity, size) = image.save(
             &targets,
             &created,
             config.platform_api.records_layer_history(),
@@ -236,18 +236,21 @@ impl<'a> Exporter<'a> {
         } else {
             targets.iter().map(ToString::to_string).collect()
         };
-        tracing::info!("*** Images ({digest}):");
+        tracing::info!("*** Images ({}):", identity.short());
         for name in &names {
             tracing::info!("      {name}");
         }
-        tracing::debug!("*** Digest: {digest}");
+        match identity {
+            ImageIdentity::Manifest(digest) => tracing::debug!("*** Digest: {digest}"),
+            ImageIdentity::DaemonId(id) => tracing::debug!("*** Image ID: {}", id.hex()),
+        }
         tracing::debug!("*** Manifest Size: {size}");
         let report = Report {
             build,
             image: ImageReport {
                 tags: names,
-                image_id: None,
-                digest: Some(digest.to_string()),
+                image_id: identity.image_id(),
+                digest: identity.manifest_digest().map(ToString::to_string),
                 manifest_size: i64::try_from(size).ok(),
             },
         };

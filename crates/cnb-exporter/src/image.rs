@@ -1,15 +1,17 @@
 //! The app image as it is assembled: the run image's layers (never re-uploaded: present
 //! already, mounted from the run image's repository, or copied as a last resort), then each
 //! new layer either reused from the previous image by diffID or streamed in one pass (tar →
-//! diffID → gzip → digest → upload). The config and manifest are written last.
+//! diffID → gzip → digest → upload; a store that takes uncompressed layers gets the tar, its
+//! size counted first when the store must know it before the bytes). The config and manifest
+//! are written last.
 
 use std::collections::BTreeMap;
 use std::io;
 
-use cnb_archive::{Compression, EntrySink, LayerWriter, TarWriter};
+use cnb_archive::{Compression, EntrySink, LayerWriter, TarSize, TarWriter};
 use cnb_image::{
-    Descriptor, Digest, History, Image, ImageConfig, ImageRef, ImageStore, Manifest, MediaType,
-    Sha256Writer, StoreError,
+    Descriptor, Digest, History, Image, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest,
+    MediaType, Sha256Writer, StoreError,
 };
 
 use crate::{Error, Result};
@@ -48,6 +50,7 @@ pub(crate) struct ImageBuilder<'a> {
     base_manifest: Manifest,
     config: ImageConfig,
     layer_type: MediaType,
+    compression: Compression,
     layers: Vec<Descriptor>,
     history: Vec<History>,
     reused: usize,
@@ -98,12 +101,11 @@ impl<'a> ImageBuilder<'a> {
         };
         config.history = Vec::new();
         config.other.remove("container");
-        let docker = base_manifest.media_type == Some(MediaType::DockerManifest);
-        let layer_type = if docker {
-            MediaType::DockerLayerGzip
-        } else {
-            MediaType::OciLayerGzip
-        };
+        let layer_type = store.layer_media_type(&base_manifest.content_type());
+        let compression =
+            Compression::for_media_type(&layer_type).ok_or_else(|| Error::LayerMediaType {
+                media_type: layer_type.clone(),
+            })?;
         Ok(Self {
             store,
             target,
@@ -112,6 +114,7 @@ impl<'a> ImageBuilder<'a> {
             base_manifest,
             config,
             layer_type,
+            compression,
             history,
             reused: 0,
         })
@@ -202,11 +205,17 @@ impl<'a> ImageBuilder<'a> {
                 return Ok(diff_id);
             }
         }
-        let sink = self
-            .store
-            .blob_writer(&self.target, self.layer_type.clone())
-            .map_err(upload)?;
-        let mut layer = LayerWriter::new(sink, Compression::gzip()).map_err(archive)?;
+        let sink = if self.compression == Compression::None {
+            let mut size = TarSize::new();
+            write(&mut size).map_err(archive)?;
+            self.store
+                .blob_writer_sized(&self.target, self.layer_type.clone(), size.total())
+        } else {
+            self.store
+                .blob_writer(&self.target, self.layer_type.clone())
+        }
+        .map_err(upload)?;
+        let mut layer = LayerWriter::new(sink, self.compression).map_err(archive)?;
         write(&mut layer).map_err(archive)?;
         let (sink, digests) = layer.finish().map_err(archive)?;
         let mut blob = sink.finish().map_err(upload)?;
@@ -218,14 +227,14 @@ impl<'a> ImageBuilder<'a> {
     }
 
     /// Writes the config (with `created` on it and on every history entry; history kept
-    /// only with `with_history`) and the manifest under every target. Returns the manifest
-    /// digest and size.
+    /// only with `with_history`) and the manifest under every target. Returns what the store
+    /// knows the image by and the manifest's size.
     pub(crate) fn save(
         mut self,
         targets: &[ImageRef],
         created: &str,
         with_history: bool,
-    ) -> Result<(Digest, usize)> {
+    ) -> Result<(ImageIdentity, usize)> {
         self.config.created = Some(created.to_owned());
         self.config.history = self
             .history
@@ -254,11 +263,11 @@ impl<'a> ImageBuilder<'a> {
         let mut manifest = Manifest::new(self.base_manifest.content_type(), config, self.layers);
         manifest.annotations = self.base_manifest.annotations;
         let size = manifest.to_json().len();
-        let digest = self
+        let identity = self
             .store
             .write_image(targets, &manifest)
             .map_err(|error| Error::Save(Box::new(error)))?;
-        Ok((digest, size))
+        Ok((identity, size))
     }
 }
 

@@ -12,7 +12,7 @@ use cnb_archive::{Compression, LayerWriter, Owner, TarWriter, add_dir};
 use cnb_exporter::{Exporter, ExporterConfig};
 use cnb_files::labels::LauncherMetadata;
 use cnb_image::{
-    Digest, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform, Sha256Writer,
+    ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest, MediaType, Platform, Sha256Writer,
 };
 use cnb_layout::LayoutStore;
 
@@ -124,8 +124,7 @@ impl Build {
             gid: OWNER.gid,
             platform: platform(),
         };
-        let name =
-            |reference: &ImageRef, digest: &Digest| format!("{}@{digest}", reference.context());
+        let name = |reference: &ImageRef, identity: &ImageIdentity| identity.name(reference);
         Exporter::new(config, &self.store, &name).run().unwrap();
         self.store
             .read_image(&reference(output), &platform())

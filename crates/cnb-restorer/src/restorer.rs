@@ -9,7 +9,7 @@ use cnb_files::analyzed::{Analyzed, ImageIdentifier};
 use cnb_files::group::Group;
 use cnb_files::labels::CacheMetadata;
 use cnb_files::run::Run;
-use cnb_image::{Digest, ImageRef, ImageStore, Platform};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore, Platform};
 
 use crate::Error;
 use crate::contents::{restore_contents, restore_sboms};
@@ -46,7 +46,7 @@ pub struct Restorer<'a> {
     config: RestorerConfig,
     store: &'a dyn ImageStore,
     cache: Option<&'a dyn Cache>,
-    name_image: &'a dyn Fn(&ImageRef, &Digest) -> String,
+    name_image: &'a dyn Fn(&ImageRef, &ImageIdentity) -> String,
 }
 
 impl<'a> Restorer<'a> {
@@ -55,7 +55,7 @@ impl<'a> Restorer<'a> {
         config: RestorerConfig,
         store: &'a dyn ImageStore,
         cache: Option<&'a dyn Cache>,
-        name_image: &'a dyn Fn(&ImageRef, &Digest) -> String,
+        name_image: &'a dyn Fn(&ImageRef, &ImageIdentity) -> String,
     ) -> Self {
         Self {
             config,
@@ -145,7 +145,7 @@ impl<'a> Restorer<'a> {
                 .map_err(|error| read_error(Some(error)))?
                 .ok_or_else(|| read_error(None))?;
             analyzed.build_image = Some(ImageIdentifier {
-                reference: (self.name_image)(reference, &image.digest),
+                reference: (self.name_image)(reference, &image.identity),
             });
         }
         analyzed

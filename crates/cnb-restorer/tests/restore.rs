@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use cnb_api::check_platform_api;
 use cnb_cache::{VolumeCache, VolumeCacheWriter};
 use cnb_files::labels::{BuildpackLayers, CacheMetadata, LabelLayer};
-use cnb_image::{Digest, ImageRef, Platform};
+use cnb_image::{ImageIdentity, ImageRef, Platform};
 use cnb_layout::LayoutStore;
 use cnb_restorer::{Restorer, RestorerConfig};
 
@@ -104,7 +104,8 @@ impl Fixture {
         };
         let store = LayoutStore::new(self.dir.path().join("images"));
         let cache = VolumeCache::open(cache_dir);
-        let name = |reference: &ImageRef, digest: &Digest| format!("{reference}@{digest}");
+        let name =
+            |reference: &ImageRef, identity: &ImageIdentity| format!("{reference}@{identity}");
         Restorer::new(config, &store, Some(&cache), &name)
             .run()
             .unwrap();
