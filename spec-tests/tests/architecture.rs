@@ -29,6 +29,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cnb-cache",
         &[
+            "cnb-api",
             "cnb-layers",
             "cnb-image",
             "cnb-archive",
@@ -39,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // adapters
     ("cnb-registry", &["cnb-image", "cnb-sys"]),
     ("cnb-layout", &["cnb-image", "cnb-sys"]),
+    ("cnb-daemon", &["cnb-image", "cnb-cache", "cnb-archive"]),
     // phases: hermetic ones never see images; connected ones get an ImageStore injected
     ("cnb-detector", HERMETIC),
     ("cnb-builder", HERMETIC),

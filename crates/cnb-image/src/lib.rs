@@ -18,7 +18,7 @@ mod reference;
 mod run_image;
 mod store;
 
-pub use config::{History, ImageConfig, RootFs, RuntimeConfig};
+pub use config::{History, ImageConfig, RootFs, RuntimeConfig, rfc3339_utc};
 pub use descriptor::{Descriptor, Platform};
 pub use digest::{Digest, DigestError, Sha256Writer};
 pub use error::{Action, BoxError, StoreError};
