@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
-use cnb_image::{ImageIdentity, ImageRef, ImageStore, Platform};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore};
 use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore};
@@ -102,18 +102,4 @@ fn layout_dir_required() -> Failure {
         ExitKind::InvalidArgs,
         "failed to resolve inputs: defining a layout directory is required when OCI Layout feature is enabled. Use -layout-dir flag or CNB_LAYOUT_DIR environment variable",
     )
-}
-
-/// The platform images are read for: this process's.
-pub(crate) fn own_platform() -> Platform {
-    let architecture = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    Platform {
-        architecture: architecture.to_owned(),
-        os: std::env::consts::OS.to_owned(),
-        variant: None,
-    }
 }

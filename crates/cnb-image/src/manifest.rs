@@ -138,6 +138,22 @@ fn to_vec<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 impl Platform {
+    /// The platform this process runs on, in OCI's words (`amd64`, `arm64`, …): the one
+    /// every image is read for and every image the lifecycle writes is made for.
+    pub fn own() -> Self {
+        let architecture = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+            other => other,
+        };
+        Self {
+            architecture: architecture.to_owned(),
+            os: std::env::consts::OS.to_owned(),
+            variant: None,
+        }
+    }
+
     /// Whether this platform (of an index entry) satisfies `wanted`: the OS and architecture
     /// are equal, and so is the variant when `wanted` names one (go-containerregistry's
     /// `Platform.Satisfies`).

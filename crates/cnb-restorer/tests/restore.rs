@@ -103,7 +103,7 @@ impl Fixture {
             extract_root: PathBuf::from("/"),
         };
         let store = LayoutStore::new(self.dir.path().join("images"));
-        let cache = VolumeCache::open(cache_dir);
+        let cache = VolumeCache::open(cache_dir).unwrap();
         let name =
             |reference: &ImageRef, identity: &ImageIdentity| format!("{reference}@{identity}");
         Restorer::new(config, &store, Some(&cache), &name)
