@@ -68,6 +68,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-cache",
             "cnb-registry",
             "cnb-layout",
+            "cnb-daemon",
             "cnb-detector",
             "cnb-builder",
             "cnb-analyzer",

@@ -29,8 +29,9 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     images.push(analyzed.run_image_ref().to_owned());
     images.push(analyzed.previous_image_ref().to_owned());
     images.retain(|image| !image.is_empty());
-    let stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
+    let mut stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
     privileges::prepare(inputs)?;
+    stores.open_launch_cache(inputs, ExitKind::Failed, "create launch cache")?;
     export(inputs, &targets, &analyzed, &stores)
 }
 

@@ -80,8 +80,8 @@ pub(crate) fn restore(
         skip_layers: inputs.skip_layers,
         build_image: targets.build_image.clone(),
         // The restorer re-checks the run image (Platform API 0.14); Go's creator does not,
-        // and nothing is checked in a layout.
-        check_run_image: inputs.phase == Phase::Restorer && stores.layout.is_none(),
+        // and nothing is checked in a layout or a daemon.
+        check_run_image: inputs.phase == Phase::Restorer && !stores.local_images(),
         platform: Platform::own(),
         extract_root: PathBuf::from("/"),
     };

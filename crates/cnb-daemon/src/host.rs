@@ -23,6 +23,20 @@ pub struct DaemonConfig {
     pub tls: bool,
 }
 
+impl DaemonConfig {
+    /// The Docker client's variables (`DOCKER_HOST`, `DOCKER_API_VERSION`,
+    /// `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`) as `get` returns them; the caller reads the
+    /// environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| get(name).filter(|value| !value.is_empty());
+        Self {
+            host: set("DOCKER_HOST"),
+            api_version: set("DOCKER_API_VERSION"),
+            tls: set("DOCKER_TLS_VERIFY").is_some() || set("DOCKER_CERT_PATH").is_some(),
+        }
+    }
+}
+
 /// A daemon endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Endpoint {
@@ -177,6 +191,24 @@ mod tests {
         let error = endpoint(Some("tcp://docker:2376"), true).unwrap_err();
         assert!(error.to_string().contains("TLS"), "{error}");
         assert!(endpoint(Some("unix:///tmp/d.sock"), true).is_ok());
+    }
+
+    #[test]
+    fn the_docker_client_variables_are_read_from_the_lookup() {
+        let env = [
+            ("DOCKER_HOST", "tcp://d:1"),
+            ("DOCKER_CERT_PATH", ""),
+            ("DOCKER_TLS_VERIFY", "1"),
+        ];
+        let config = DaemonConfig::from_lookup(|name| {
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        });
+        assert_eq!(config.host.as_deref(), Some("tcp://d:1"));
+        assert_eq!(config.api_version, None);
+        assert!(config.tls);
+        assert_eq!(DaemonConfig::from_lookup(|_| None), DaemonConfig::default());
     }
 
     #[test]

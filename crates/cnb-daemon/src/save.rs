@@ -81,6 +81,8 @@ impl SavedImage {
                 }
             }
         }
+        // Read the answer to its end, so that its connection can serve another request.
+        io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(Error::Save)?;
         let links: BTreeMap<PathBuf, PathBuf> = links.into_iter().collect();
         let manifest_path = dir.path().join("manifest.json");
         let manifest = fs::read(&manifest_path).map_err(Error::io(&manifest_path))?;

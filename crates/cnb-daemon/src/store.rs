@@ -233,11 +233,9 @@ impl Shared {
     }
 }
 
-pub(crate) fn read_error(reference: &ImageRef, error: Error) -> StoreError {
-    StoreError::ReadManifest {
-        reference: reference.to_string(),
-        source: error.into(),
-    }
+/// A failed read: the daemon could not answer (a missing image is `None`, not an error).
+pub(crate) fn read_error(_reference: &ImageRef, error: Error) -> StoreError {
+    StoreError::Unavailable(error.into())
 }
 
 impl ImageStore for DaemonStore {

@@ -35,6 +35,15 @@ pub enum Error {
         #[source]
         source: Option<Box<StoreError>>,
     },
+    /// The store could not answer for the previous image.
+    #[error("get previous image '{reference}'")]
+    ReadPreviousImage {
+        /// The previous image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
     /// A buildpack's layers could not be read.
     #[error("reading layers for buildpack '{buildpack}'")]
     ReadLayers {
@@ -142,9 +151,13 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) | Self::ReadAnalyzed(_) | Self::ReadProjectMetadata(_) => {
-                ExitKind::Failed
-            }
+            // Go fails to open the app image on its run or previous image with a bare
+            // failure (1), in a registry and in a daemon alike.
+            Self::ReadGroup(_)
+            | Self::ReadAnalyzed(_)
+            | Self::ReadProjectMetadata(_)
+            | Self::ReadRunImage { .. }
+            | Self::ReadPreviousImage { .. } => ExitKind::Failed,
             Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::ExportError,
         }
@@ -156,6 +169,7 @@ impl Error {
             Self::ReadGroup(_) => "read group file",
             Self::BuildpackApi(_) => "verify buildpack API",
             Self::ReadProjectMetadata(_) => "read project metadata file",
+            Self::ReadRunImage { .. } | Self::ReadPreviousImage { .. } => "create new app image",
             _ => "export",
         }
     }

@@ -85,7 +85,7 @@ impl<'a> Exporter<'a> {
             .read_image(&run_ref, &config.platform)
             .map_err(|error| read_run(Some(Box::new(error))))?
             .ok_or_else(|| read_run(None))?;
-        let previous = self.previous_image();
+        let previous = self.previous_image()?;
         let orig = &analyzed.metadata;
 
         let mut lifecycle = self.run_image_label(&run_ref, &run);
@@ -171,18 +171,32 @@ impl<'a> Exporter<'a> {
         lifecycle
     }
 
-    /// The previous image, if it can be read.
-    fn previous_image(&self) -> Option<Lender> {
-        let reference = self.config.previous_image.as_ref()?;
-        tracing::info!("Reusing layers from image '{reference}'");
-        match self.store.read_image(reference, &self.config.platform) {
-            Ok(Some(image)) => Some(Lender::new(reference.clone(), &image)),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::warn!("Previous image '{reference}' is not readable: {error}");
-                None
+    /// The previous image, if it can be read; a store that cannot answer at all fails the
+    /// export, as Go fails to open the app image then.
+    fn previous_image(&self) -> Result<Option<Lender>> {
+        let Some(reference) = self.config.previous_image.as_ref() else {
+            return Ok(None);
+        };
+        let image = match self.store.read_image(reference, &self.config.platform) {
+            Ok(image) => image,
+            Err(source @ cnb_image::StoreError::Unavailable(_)) => {
+                return Err(Error::ReadPreviousImage {
+                    reference: reference.to_string(),
+                    source: Box::new(source),
+                });
             }
+            Err(error) => {
+                tracing::info!("Reusing layers from image '{reference}'");
+                tracing::warn!("Previous image '{reference}' is not readable: {error}");
+                return Ok(None);
+            }
+        };
+        if let Some(ImageIdentity::DaemonId(id)) = image.as_ref().map(cnb_image::Image::identity) {
+            tracing::debug!("Reusing layers from image with id '{}'", id.hex());
+        } else {
+            tracing::info!("Reusing layers from image '{reference}'");
         }
+        Ok(image.map(|image| Lender::new(reference.clone(), &image)))
     }
 
     /// Before Platform API 0.9, report.toml's `[build]` bill of materials: every group

@@ -7,6 +7,8 @@ mod builder;
 mod cli;
 mod container_support;
 mod creator;
+mod daemon;
+mod daemon_support;
 mod demo;
 mod detector;
 mod exporter;
