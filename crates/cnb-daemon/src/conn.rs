@@ -186,9 +186,14 @@ impl Pool {
             .to_bytes();
         self.release(sender);
         if status.is_client_error() || status.is_server_error() {
+            let message = crate::api::error_message(&body);
             return Err(Error::Api {
                 status: status.as_u16(),
-                message: crate::api::error_message(&body),
+                message: if message.is_empty() {
+                    format!("the Docker daemon answered {what} with {status}")
+                } else {
+                    message
+                },
             });
         }
         Ok((status, body))

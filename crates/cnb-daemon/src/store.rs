@@ -28,12 +28,13 @@ pub struct DaemonStore {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// What the store and its writers share.
+/// What the store and its writers share. `state` comes first so that it is dropped first: an
+/// unfinished load is aborted while the client's runtime still runs.
 pub(crate) struct Shared {
-    pub(crate) client: DaemonClient,
+    pub(crate) state: Mutex<State>,
     pub(crate) launch_cache: Option<LaunchCache>,
     pub(crate) platform: Platform,
-    pub(crate) state: Mutex<State>,
+    pub(crate) client: DaemonClient,
 }
 
 /// What the store has learnt and holds while it works.
