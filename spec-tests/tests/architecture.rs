@@ -18,6 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-files", &["cnb-api"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
     ("cnb-image", &[]),
+    ("cnb-dockerfile", &[]),
     // services
     ("cnb-platform", &["cnb-api", "cnb-files", "cnb-image"]),
     ("cnb-archive", &["cnb-sys", "cnb-image"]),
@@ -48,6 +49,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-restorer", CONNECTED),
     ("cnb-exporter", CONNECTED),
     ("cnb-rebaser", CONNECTED),
+    // applies Dockerfiles to its own root; reads and writes OCI layout directories itself
+    (
+        "cnb-extender",
+        &[
+            "cnb-api",
+            "cnb-sys",
+            "cnb-files",
+            "cnb-image",
+            "cnb-archive",
+            "cnb-buildpack",
+            "cnb-layout",
+            "cnb-dockerfile",
+        ],
+    ),
     (
         "cnb-launcher",
         &["cnb-api", "cnb-env", "cnb-files", "cnb-sys"],
@@ -61,6 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-files",
             "cnb-env",
             "cnb-image",
+            "cnb-dockerfile",
             "cnb-platform",
             "cnb-archive",
             "cnb-buildpack",
@@ -74,6 +90,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-analyzer",
             "cnb-restorer",
             "cnb-exporter",
+            "cnb-extender",
             "cnb-rebaser",
         ],
     ),
@@ -111,6 +128,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 const HERMETIC: &[&str] = &[
     "cnb-api",
+    "cnb-dockerfile",
     "cnb-sys",
     "cnb-files",
     "cnb-env",
@@ -119,6 +137,7 @@ const HERMETIC: &[&str] = &[
 ];
 const CONNECTED: &[&str] = &[
     "cnb-api",
+    "cnb-dockerfile",
     "cnb-sys",
     "cnb-files",
     "cnb-env",

@@ -4,10 +4,12 @@
 
 mod cache;
 mod container;
+mod extended;
 mod failures;
 mod fixture;
 mod labels;
 mod layout;
+mod odd_trees;
 mod reuse;
 
 use cnb_testkit::Finished;

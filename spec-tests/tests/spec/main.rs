@@ -12,6 +12,7 @@ mod daemon_support;
 mod demo;
 mod detector;
 mod exporter;
+mod extender;
 mod image_support;
 mod input_files;
 mod install;
