@@ -1,6 +1,6 @@
 //! The analyzer's registry checks: read access to the previous and run images, write access
 //! to the output image, its tags and the cache image (32 on denial), credentials resolved
-//! before privileges drop, references validated (3), and `-daemon` refused.
+//! before privileges drop, references validated (3), and `-daemon` reading the daemon only.
 
 use cnb_testkit::{Fault, FaultKind, RegistryFixture, RegistryProxy};
 
