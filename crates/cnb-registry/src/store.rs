@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cnb_image::{
-    Action, BlobWriter, Digest, ImageRef, ImageStore, Index, Manifest, MediaType, StoreError,
+    Action, BlobWriter, Digest, ImageIdentity, ImageRef, ImageStore, Index, Manifest, MediaType,
+    StoreError,
 };
 
 use oci_client::errors::OciDistributionError;
@@ -276,7 +277,7 @@ impl ImageStore for RegistryStore {
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<ImageIdentity, StoreError> {
         let Some(first) = targets.first() else {
             return Err(StoreError::WriteManifest {
                 reference: String::new(),
@@ -341,7 +342,7 @@ impl ImageStore for RegistryStore {
                 .map_err(write_error)?;
             tracing::debug!(reference = %target, "wrote manifest");
         }
-        Ok(Digest::of(bytes))
+        Ok(ImageIdentity::Manifest(Digest::of(bytes)))
     }
 }
 

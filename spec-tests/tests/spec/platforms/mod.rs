@@ -7,6 +7,7 @@
 mod concourse;
 mod kpack;
 mod pack;
+mod pack_daemon;
 mod shipwright;
 mod support;
 mod tekton;
