@@ -71,17 +71,18 @@ pub(crate) fn export(
     stores: &Stores,
 ) -> Result<(), Failure> {
     let config = configure(inputs, targets, analyzed)?;
-    let cache = cache_target(inputs, targets);
+    let cache = open_cache(inputs, targets, stores)?;
+    let parallel = inputs.parallel_export && cache.is_some();
     let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
     let exporter = Exporter::new(config, stores.images(), &name_image);
     let write_cache = || {
-        if let Some(target) = &cache
-            && let Err(error) = exporter.cache(target, &stores.registry)
+        if let Some(target) = cache
+            && let Err(error) = exporter.cache(target)
         {
             tracing::warn!("Failed to export cache: {}", cnb_api::one_line(&error));
         }
     };
-    let image = if inputs.parallel_export && cache.is_some() {
+    let image = if parallel {
         std::thread::scope(|scope| {
             let cache = scope.spawn(write_cache);
             let image = exporter.run();
@@ -172,20 +173,28 @@ fn configure(
     })
 }
 
-/// Where the cache goes: `-cache-image`, else `-cache-dir`, else nowhere.
-fn cache_target(inputs: &Inputs, targets: &ExportTargets) -> Option<CacheTarget> {
-    match (&targets.cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(CacheTarget::Image(reference.clone())),
-        (None, Some(dir)) => Some(CacheTarget::Volume(dir.clone())),
+/// The cache, opened before any export work: `-cache-image`, else `-cache-dir`, else none.
+/// One that cannot be opened fails the phase (1), as in Go.
+fn open_cache<'a>(
+    inputs: &Inputs,
+    targets: &ExportTargets,
+    stores: &'a Stores,
+) -> Result<Option<CacheTarget<'a>>, Failure> {
+    let opened = match (&targets.cache_image, &inputs.cache_dir) {
+        (Some(reference), _) => CacheTarget::image(&stores.registry, reference.clone())
+            .map_err(|error| Failure::new(ExitKind::Failed, Some("create image cache"), &error))?,
+        (None, Some(dir)) => CacheTarget::volume(dir)
+            .map_err(|error| Failure::new(ExitKind::Failed, Some("create volume cache"), &error))?,
         (None, None) => {
             if inputs.parallel_export {
                 tracing::warn!(
                     "parallel export has been enabled, but it has not taken effect because no cache has been specified."
                 );
             }
-            None
+            return Ok(None);
         }
-    }
+    };
+    Ok(Some(opened))
 }
 
 /// How logs and report.toml name the destinations: as given, or by their path in a layout.

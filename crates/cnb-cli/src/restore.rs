@@ -59,12 +59,16 @@ pub(crate) fn restore(
     targets: &RestoreTargets,
     stores: &Stores,
 ) -> Result<(), Failure> {
+    // A cache that cannot be opened fails the phase (1), as in Go.
     let cache: Option<Box<dyn Cache + '_>> = match (&targets.cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(Box::new(ImageCache::open(
-            &stores.registry,
-            reference.clone(),
-        ))),
-        (None, Some(dir)) => Some(Box::new(VolumeCache::open(dir))),
+        (Some(reference), _) => Some(Box::new(
+            ImageCache::open(&stores.registry, reference.clone()).map_err(|error| {
+                Failure::new(ExitKind::Failed, Some("create image cache"), &error)
+            })?,
+        )),
+        (None, Some(dir)) => Some(Box::new(VolumeCache::open(dir).map_err(|error| {
+            Failure::new(ExitKind::Failed, Some("create volume cache"), &error)
+        })?)),
         (None, None) => None,
     };
     let config = RestorerConfig {

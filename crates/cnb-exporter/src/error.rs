@@ -12,8 +12,8 @@ use cnb_image::{Digest, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// group.toml could not be read.
-    #[error("reading group")]
-    ReadGroup(#[source] Box<cnb_files::Error>),
+    #[error(transparent)]
+    ReadGroup(Box<cnb_files::Error>),
     /// A group buildpack declares a Buildpack API this lifecycle does not support.
     #[error(transparent)]
     BuildpackApi(#[from] cnb_api::UnsupportedApi),
@@ -21,8 +21,8 @@ pub enum Error {
     #[error("reading analyzed metadata")]
     ReadAnalyzed(#[source] Box<cnb_files::Error>),
     /// project-metadata.toml could not be read (a missing file is fine).
-    #[error("reading project metadata")]
-    ReadProjectMetadata(#[source] Box<cnb_files::Error>),
+    #[error(transparent)]
+    ReadProjectMetadata(Box<cnb_files::Error>),
     /// `<layers>/config/metadata.toml` or a buildpack's build.toml could not be read.
     #[error("read build metadata")]
     ReadMetadata(#[source] Box<cnb_files::Error>),
@@ -147,8 +147,9 @@ impl Error {
     /// What Go says it failed to do (`failed to <action>: …`).
     pub fn action(&self) -> &'static str {
         match self {
-            Self::BuildpackApi(_) => "verify buildpack APIs",
-            Self::ReadProjectMetadata(_) => "read project metadata",
+            Self::ReadGroup(_) => "read group file",
+            Self::BuildpackApi(_) => "verify buildpack API",
+            Self::ReadProjectMetadata(_) => "read project metadata file",
             _ => "export",
         }
     }

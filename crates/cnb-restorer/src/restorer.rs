@@ -159,7 +159,7 @@ impl<'a> Restorer<'a> {
             return Ok(());
         };
         let run = Run::read_optional(&self.config.run_path)
-            .map_err(Error::file(&self.config.run_path))?
+            .map_err(|error| Error::ReadRun(Box::new(error)))?
             .unwrap_or_default();
         let listed = run.images.iter().any(|entry| {
             entry.image_name() == name || entry.mirror_names().iter().any(|mirror| mirror == name)

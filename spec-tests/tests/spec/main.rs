@@ -12,6 +12,7 @@ mod detector;
 mod exporter;
 mod extender;
 mod image_support;
+mod input_files;
 mod install;
 mod launcher;
 mod layout_store;
