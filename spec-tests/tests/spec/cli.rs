@@ -239,11 +239,18 @@ fn positional_argument_errors_exit_3_with_the_go_message() {
 }
 
 #[test]
-fn phases_not_built_yet_fail_clearly_instead_of_succeeding() {
-    // The extender (image extensions, kaniko) is the one phase not built yet.
-    let out = run("extender", Some("0.15"), &[]);
+fn phases_without_their_inputs_fail_clearly_instead_of_succeeding() {
+    let layers = tempfile::tempdir().unwrap();
+    let layers_flag = format!("-layers={}", layers.path().display());
+    let out = run("extender", Some("0.15"), &[&layers_flag]);
     assert_eq!(out.code, Some(1), "{out}");
-    assert!(out.stderr.contains("not implemented"), "{out}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "ERROR: failed to initialize extender: reading {}/group.toml",
+            layers.path().display()
+        )),
+        "{out}"
+    );
     let launcher = run("launcher", Some("0.15"), &[]);
     assert_eq!(
         launcher.code,
