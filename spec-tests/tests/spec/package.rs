@@ -242,6 +242,7 @@ pub(crate) fn sample_builder_inputs(
         lifecycle: install_dir(),
         base: base.to_owned(),
         buildpacks,
+        extensions: Vec::new(),
         order: samples.join("order.toml"),
         run_image: run_image.to_owned(),
         run_image_mirrors: mirrors.iter().map(|&mirror| mirror.to_owned()).collect(),
