@@ -25,7 +25,7 @@ use crate::image_support::{inspect, umoci_unpack};
 const RUN_IMAGE: &str = "127.0.0.1:5000/cnb/run:busybox";
 
 /// The `make install` DESTDIR of the lifecycle under test (`<dir>/cnb/lifecycle` → `<dir>`).
-fn install_dir() -> PathBuf {
+pub(crate) fn install_dir() -> PathBuf {
     let lifecycle = Lifecycle::installed();
     lifecycle
         .dir()

@@ -15,14 +15,14 @@ use super::support::{
 const API: &str = "0.15";
 
 /// The env pack gives every phase container of a published build.
-fn pack_env(container: Container) -> Container {
+pub(super) fn pack_env(container: Container) -> Container {
     container
         .env("CNB_PLATFORM_API", API)
         .env("CNB_EXEC_ENV", "production")
 }
 
 /// What pack adds on containers that run from the lifecycle image or touch the registry.
-fn registry_env(container: Container) -> Container {
+pub(super) fn registry_env(container: Container) -> Container {
     pack_env(container)
         .env("CNB_REGISTRY_AUTH", "{}")
         .env("CNB_USER_ID", &UID.to_string())
