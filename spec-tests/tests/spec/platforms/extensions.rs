@@ -319,12 +319,14 @@ fn pack_five_phases_with_build_and_run_extensions_then_the_app_runs_and_rebases(
     assert_eq!(shown.code, Some(0), "{shown}");
     assert_eq!(shown.stdout, format!("{MARKER}{SAID}"));
 
-    // pack rebase is Go in pack itself; the lifecycle's rebaser stands in for it here.
+    // pack rebase is Go in pack itself; the lifecycle's rebaser stands in for it here: the
+    // run image is updated under the same name, and the app rebased onto it.
     let v2 = RunImage::default()
         .env("RUN_IMAGE_VERSION", "2")
-        .push(&site.registry, "fixture/run:v2")
+        .push(&site.registry, "fixture/run:latest")
         .expect("run image v2");
-    let rebase = ["/cnb/lifecycle/rebaser", "-run-image", &v2.reference, &app];
+    assert_ne!(v2.digest, site.run_image.digest);
+    let rebase = ["/cnb/lifecycle/rebaser", &app];
     assert_ok("rebaser", &replay.lifecycle_image().run(&rebase));
     let manifest = site.manifest(&app);
     let v2_layers = site.manifest(&v2.reference)["layers"].clone();
