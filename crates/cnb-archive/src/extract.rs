@@ -340,7 +340,7 @@ fn remove_any(path: &Path) -> Result<()> {
 }
 
 /// The entry's owner: the header's, or the PAX `uid`/`gid` records when present.
-fn owner<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(u32, u32)> {
+pub(crate) fn owner<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(u32, u32)> {
     let read = |source| Error::ReadArchive { source };
     let header = entry.header();
     let mut uid = header.uid().map_err(read)?;

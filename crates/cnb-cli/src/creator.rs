@@ -7,8 +7,6 @@
 use std::path::Path;
 
 use cnb_api::ExitKind;
-use cnb_files::TomlFile;
-use cnb_files::group::Group;
 use cnb_platform::Inputs;
 
 use crate::analyze::{self, AnalyzeTargets};
@@ -33,9 +31,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     let analyzed = analyze::analyze(inputs, &analyze_targets, &stores)?;
 
     tracing::info!("===> DETECTING");
-    phases::detect(inputs)?;
-    let group = Group::read(&inputs.group_path)
-        .map_err(|error| Failure::new(ExitKind::Failed, Some("read group"), &error))?;
+    let group = phases::detect(inputs)?;
     if !group.group_extensions.is_empty() {
         return Err(Failure::message(
             ExitKind::DetectError,

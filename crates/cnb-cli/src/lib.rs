@@ -8,6 +8,7 @@
 mod analyze;
 mod creator;
 mod dispatch;
+mod experimental;
 mod export;
 mod extend;
 mod failure;

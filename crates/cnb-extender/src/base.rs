@@ -3,7 +3,7 @@
 //! the config, found by the digest of analyzed.toml's `[build-image]` or `[run-image]`
 //! reference.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cnb_dockerfile::Kind;
 use cnb_image::{Digest, ImageConfig, ImageRef, Manifest, MediaType};
@@ -20,11 +20,6 @@ pub(crate) struct Base {
     pub config: ImageConfig,
 }
 
-/// The layout directory of the base image `digest`.
-pub(crate) fn layout_dir(kaniko_dir: &Path, digest: &Digest) -> PathBuf {
-    kaniko_dir.join("cache").join("base").join(digest.hex())
-}
-
 /// The digest `reference` (from analyzed.toml) pins.
 pub(crate) fn digest_of(kind: Kind, reference: &str) -> Result<Digest, Error> {
     ImageRef::parse(reference)
@@ -38,7 +33,7 @@ pub(crate) fn digest_of(kind: Kind, reference: &str) -> Result<Digest, Error> {
 
 /// Reads the base image `digest` from under `kaniko_dir`.
 pub(crate) fn read(kaniko_dir: &Path, digest: Digest) -> Result<Base, Error> {
-    let dir = layout_dir(kaniko_dir, &digest);
+    let dir = cnb_layout::base_image_dir(kaniko_dir, &digest);
     read_layout(&dir, digest).map_err(|source| Error::ReadBase {
         path: dir,
         source: Box::new(source),

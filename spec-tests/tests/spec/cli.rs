@@ -251,11 +251,16 @@ fn phases_without_their_inputs_fail_clearly_instead_of_succeeding() {
         )),
         "{out}"
     );
+    // No metadata.toml: 1, as Go's launcher fails reading it (309e4ae).
     let launcher = run("launcher", Some("0.15"), &[]);
     assert_eq!(
         launcher.code,
-        Some(82),
+        Some(1),
         "a launcher with nothing to launch fails: {launcher}"
+    );
+    assert!(
+        launcher.stderr.contains("failed to read metadata"),
+        "{launcher}"
     );
 }
 
