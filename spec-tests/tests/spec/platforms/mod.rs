@@ -5,6 +5,7 @@
 //! namespace) and pass with a note otherwise.
 
 mod concourse;
+mod extensions;
 mod kpack;
 mod pack;
 mod pack_daemon;
