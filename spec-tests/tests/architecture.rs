@@ -15,7 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-api", &[]),
     ("cnb-sys", &[]),
     // model
-    ("cnb-files", &["cnb-api"]),
+    ("cnb-files", &["cnb-api", "cnb-sys"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
     ("cnb-image", &[]),
     // services

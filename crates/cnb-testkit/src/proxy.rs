@@ -1,12 +1,15 @@
 //! [`RegistryProxy`]: a small HTTP/1.1 proxy on a free loopback port in front of a registry,
 //! which records every request with the body bytes it passed on, and injects faults on
-//! request: a status answered in the registry's place, or a connection dropped mid-body.
+//! request: a status answered in the registry's place, a connection dropped mid-body, or a
+//! request held (before it reaches the registry, or after it did but before its answer
+//! reaches the client) until the test releases it, so a test can kill the client right there.
 //!
 //! One thread per connection, one request per connection (the proxy asks the registry for
 //! `Connection: close`, so the client opens a new connection for its next request). At most
 //! [`MAX_CONNECTIONS`] at a time; sockets time out after [`IO_TIMEOUT`]; dropping the proxy
 //! shuts every socket down and joins every thread.
 
+mod hold;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -16,6 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+use hold::Gate;
 
 /// Connections served at once; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -33,6 +38,13 @@ pub enum FaultKind {
     /// Pass the request on whole, then only this many bytes of the answer (status line and
     /// headers included) before closing both connections.
     CutResponseAfter(u64),
+    /// Hold the request before anything of it reaches the registry, until
+    /// [`RegistryProxy::release`]; then close both connections: the registry never sees it.
+    HoldRequest,
+    /// Pass the request on whole and read the registry's answer, then hold that answer until
+    /// [`RegistryProxy::release`] before passing it on: the registry has acted on the request
+    /// while the client still waits.
+    HoldResponse,
 }
 
 /// A fault for the next `times` requests whose method is `method` and whose path contains
@@ -68,6 +80,7 @@ struct Shared {
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
     sockets: Mutex<BTreeMap<u64, TcpStream>>,
+    gate: Gate,
 }
 
 /// A recording, fault-injecting proxy on `127.0.0.1:<free port>` in front of `upstream`.
@@ -123,11 +136,23 @@ impl RegistryProxy {
     pub fn clear(&self) {
         lock(&self.shared.seen).clear();
     }
+
+    /// Whether `count` requests in all (since the proxy started) were held by
+    /// [`FaultKind::HoldRequest`] or [`FaultKind::HoldResponse`] within `timeout`.
+    pub fn wait_held(&self, count: usize, timeout: Duration) -> bool {
+        self.shared.gate.wait_held(count, timeout)
+    }
+
+    /// Lets every request held so far go on.
+    pub fn release(&self) {
+        self.shared.gate.release();
+    }
 }
 
 impl Drop for RegistryProxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.gate.stop();
         // Wake the blocking accept.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
         for socket in lock(&self.shared.sockets).values() {
@@ -204,6 +229,12 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
         )?;
         return Ok(());
     }
+    if fault == Some(FaultKind::HoldRequest) {
+        shared.gate.hold();
+        lock(&shared.seen).push(seen);
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     let mut server = TcpStream::connect(upstream)?;
     server.set_read_timeout(Some(IO_TIMEOUT))?;
     server.set_write_timeout(Some(IO_TIMEOUT))?;
@@ -232,6 +263,16 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok());
+    if fault == Some(FaultKind::HoldResponse) {
+        let mut rest = Vec::new();
+        response.read_to_end(&mut rest)?;
+        lock(&shared.seen).push(seen);
+        shared.gate.hold();
+        client.write_all(status_line.as_bytes())?;
+        client.write_all(&rest)?;
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     client.write_all(status_line.as_bytes())?;
     if let Some(FaultKind::CutResponseAfter(bytes)) = fault {
         let rest = bytes.saturating_sub(status_line.len() as u64);
