@@ -21,19 +21,18 @@ impl DirLock {
     /// volume cannot be protected from anyway.
     pub fn exclusive(dir: &Path, waiting: impl FnOnce()) -> io::Result<Self> {
         let file = File::open(dir)?;
-        match file.try_lock() {
-            Ok(()) => {}
+        let locked = match file.try_lock() {
             Err(TryLockError::WouldBlock) => {
                 waiting();
-                match file.lock() {
-                    Err(error) if !unsupported(&error) => return Err(error),
-                    _ => {}
-                }
+                file.lock()
             }
-            Err(TryLockError::Error(error)) if !unsupported(&error) => return Err(error),
-            Err(TryLockError::Error(_)) => {}
+            Err(TryLockError::Error(error)) => Err(error),
+            Ok(()) => Ok(()),
+        };
+        match locked {
+            Err(error) if !unsupported(&error) => Err(error),
+            _ => Ok(Self { _dir: file }),
         }
-        Ok(Self { _dir: file })
     }
 }
 

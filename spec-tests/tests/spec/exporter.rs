@@ -5,7 +5,7 @@
 mod cache;
 mod container;
 mod failures;
-mod fixture;
+pub(crate) mod fixture;
 mod labels;
 mod layout;
 mod odd_trees;

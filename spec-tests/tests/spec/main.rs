@@ -6,6 +6,7 @@ mod auth;
 mod builder;
 mod cli;
 mod container_support;
+mod crash;
 mod creator;
 mod demo;
 mod detector;
