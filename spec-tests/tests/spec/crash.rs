@@ -6,8 +6,8 @@
 //! named before, report.toml only exists for an image every tag names, the cache holds one
 //! whole generation; then the same run again must succeed and use the cache.
 
-mod check;
+pub(crate) mod check;
 mod exporter;
-mod kill;
+pub(crate) mod kill;
 mod rebaser;
 mod restorer;

@@ -5,6 +5,7 @@ mod analyzer;
 mod auth;
 mod builder;
 mod cli;
+mod concurrency;
 mod container_support;
 mod crash;
 mod creator;

@@ -268,15 +268,20 @@ fn run_suite(suite: &Suite, name: &str) {
     } else {
         &[CacheKind::Volume, CacheKind::Image]
     };
-    // Every cache exists before the first kill; the slowest full run sets the kill window.
+    // Every cache and tag exists before the first kill; then three runs like the trials' set
+    // the kill window.
     let mut runs = 0;
-    let window = full_run(3, || {
+    let mut full = || {
         runs += 1;
         suite.vary(1000 + runs);
         let cache = caches[runs as usize % caches.len()];
         let finished = Finished::run(&mut suite.command(cache, false));
         assert_eq!(finished.code, Some(0), "full run\n{finished}");
-    });
+    };
+    for _ in caches {
+        full();
+    }
+    let window = full_run(3, full);
     let window = window + window / 5;
     let mut killed = 0;
     for trial in 0..trials() {

@@ -164,13 +164,16 @@ impl Running {
     }
 }
 
-/// The longest of `runs` full runs of `run`: the span the kill delays are spread over.
+/// The median wall time of `runs` full runs of `run`: the span the kill delays are spread
+/// over (the median, so that one run slowed by a busy machine does not stretch it).
 pub(crate) fn full_run(runs: u32, mut run: impl FnMut()) -> Duration {
-    let mut longest = Duration::ZERO;
-    for _ in 0..runs {
-        let start = Instant::now();
-        run();
-        longest = longest.max(start.elapsed());
-    }
-    longest
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
 }
