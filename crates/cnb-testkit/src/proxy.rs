@@ -15,7 +15,7 @@ mod wire;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -81,6 +81,8 @@ struct Shared {
     seen: Mutex<Vec<SeenRequest>>,
     sockets: Mutex<BTreeMap<u64, TcpStream>>,
     gate: Gate,
+    /// Connections being served.
+    active: AtomicUsize,
 }
 
 /// A recording, fault-injecting proxy on `127.0.0.1:<free port>` in front of `upstream`.
@@ -147,6 +149,20 @@ impl RegistryProxy {
     pub fn release(&self) {
         self.shared.gate.release();
     }
+
+    /// Whether every connection was served to its end within `timeout`. A client killed
+    /// mid-request may leave one whose request still reaches the registry: a test that checks
+    /// what the registry holds after the kill waits for that first.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.shared.active.load(Ordering::SeqCst) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
 }
 
 impl Drop for RegistryProxy {
@@ -191,9 +207,11 @@ fn accept_loop(
         }
         next_id += 1;
         let (id, upstream, shared) = (next_id, upstream.to_owned(), Arc::clone(shared));
+        shared.active.fetch_add(1, Ordering::SeqCst);
         workers.push(thread::spawn(move || {
             let _ = serve(id, client, &upstream, &shared);
             lock(&shared.sockets).remove(&id);
+            shared.active.fetch_sub(1, Ordering::SeqCst);
         }));
     }
     workers

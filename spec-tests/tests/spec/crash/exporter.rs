@@ -188,6 +188,17 @@ impl Suite {
             .collect()
     }
 
+    /// Waits until a request the killed run had on the wire has reached the registry or
+    /// failed: the registry may still act on a request whose sender is gone.
+    fn settle(&self, context: &str) {
+        if let Some(proxy) = &self.proxy {
+            assert!(
+                proxy.wait_idle(Duration::from_mins(1)),
+                "{context}: requests still open a minute after the kill"
+            );
+        }
+    }
+
     /// What must hold after a killed run.
     fn check_killed(
         &self,
@@ -249,6 +260,7 @@ impl Suite {
         if let Ended::Finished(finished) = &ended {
             assert_eq!(finished.code, Some(0), "{context}: not killed\n{finished}");
         }
+        self.settle(&context);
         self.check_killed(store, &before, cache, &context);
         self.recover(store, cache, parallel, &context);
     }
@@ -282,9 +294,11 @@ fn run_suite(suite: &Suite, name: &str) {
         full();
     }
     let window = full_run(3, full);
-    let window = window + window / 5;
     let mut killed = 0;
-    for trial in 0..trials() {
+    // Random kills until `trials()` of them stopped a run midway (a run may end first).
+    let mut trial = 0;
+    while killed < trials() && trial < 3 * trials() {
+        trial += 1;
         let cache = caches[usize::try_from(rng.below(caches.len() as u64)).expect("index")];
         let parallel = rng.below(4) == 0;
         let delay = rng.delay(window);
@@ -297,6 +311,7 @@ fn run_suite(suite: &Suite, name: &str) {
             ended
         });
     }
+    let random = trial;
     let mut moments = 0;
     for (offset, (moment, dir)) in [
         ("the cache being staged", suite.cache_dir.join("staging")),
@@ -309,7 +324,7 @@ fn run_suite(suite: &Suite, name: &str) {
     .enumerate()
     {
         for repeat in 0..3 {
-            let trial = trials() + u32::try_from(offset * 3 + repeat).expect("trial");
+            let trial = random + 1 + u32::try_from(offset * 3 + repeat).expect("trial");
             let how = format!("seed {seed}, SIGKILL at {moment}");
             suite.trial(&*store, trial, CacheKind::Volume, false, &how, |running| {
                 let (ended, came) = running.kill_when(|| dir.exists());
@@ -321,7 +336,7 @@ fn run_suite(suite: &Suite, name: &str) {
     if let Some(proxy) = &suite.proxy {
         let mut held_so_far = 0;
         for (index, (method, path, kind)) in HELD.iter().enumerate() {
-            let trial = trials() + 100 + u32::try_from(index).expect("trial");
+            let trial = random + 100 + u32::try_from(index).expect("trial");
             let cache = if path.contains("/test/cache/") {
                 CacheKind::Image
             } else {
@@ -349,9 +364,8 @@ fn run_suite(suite: &Suite, name: &str) {
         }
     }
     eprintln!(
-        "crash suite {name}: {} random trials ({killed} killed before the end, window {window:?}), \
+        "crash suite {name}: {random} random trials, {killed} killed midway (window {window:?}), \
          {moments} of 6 kills at a cache moment, {} held-request kills",
-        trials(),
         suite.proxy.as_ref().map_or(0, |_| HELD.len())
     );
 }

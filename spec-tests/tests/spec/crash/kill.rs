@@ -32,7 +32,7 @@ pub(crate) fn seed(suite: &str) -> u64 {
     seed
 }
 
-/// Trials per suite: `CNB_CRASH_TRIALS`, else 50.
+/// Kills that stop a run midway, per suite: `CNB_CRASH_TRIALS`, else 50.
 pub(crate) fn trials() -> u32 {
     #[expect(clippy::disallowed_methods, reason = "the depth knob of the suite")]
     let given = std::env::var("CNB_CRASH_TRIALS").ok();
