@@ -21,9 +21,11 @@ use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
 use crate::{Error, ExporterConfig, Result, sbom};
 
+mod extended;
 mod layers;
 
-use layers::sha_of;
+pub use extended::ExtendedRunImage;
+use layers::{made, sha_of};
 
 /// Names an image by reference and manifest digest, as the label's `runImage.reference`
 /// records it (`<repository>@<digest>` in a registry).
@@ -34,6 +36,7 @@ pub struct Exporter<'a> {
     config: ExporterConfig,
     store: &'a dyn ImageStore,
     name_image: NameImage<'a>,
+    extended: Option<ExtendedRunImage<'a>>,
 }
 
 impl<'a> Exporter<'a> {
@@ -47,7 +50,17 @@ impl<'a> Exporter<'a> {
             config,
             store,
             name_image,
+            extended: None,
         }
+    }
+
+    /// Puts the extensions' layers of the extended run image on top of the run image, and
+    /// its config in place of the run image's when `analyzed.toml` says the run image is
+    /// extended (Platform API 0.12).
+    #[must_use]
+    pub fn with_extended_run_image(mut self, extended: ExtendedRunImage<'a>) -> Self {
+        self.extended = Some(extended);
+        self
     }
 
     /// The configuration.
@@ -69,6 +82,10 @@ impl<'a> Exporter<'a> {
         let project = ProjectMetadata::read_optional(&config.project_metadata_path)
             .map_err(|error| Error::ReadProjectMetadata(Box::new(error)))?
             .unwrap_or_default();
+        config
+            .compression
+            .check_cpu()
+            .map_err(|error| Error::Compression(Box::new(error)))?;
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;
         if api.copies_lifecycle_sboms() {
@@ -80,42 +97,66 @@ impl<'a> Exporter<'a> {
             reference: run_ref.to_string(),
             source,
         };
-        let run = self
+        let mut run = self
             .store
             .read_image(&run_ref, &config.platform)
             .map_err(|error| read_run(Some(Box::new(error))))?
             .ok_or_else(|| read_run(None))?;
+        let extended = self.read_extended()?;
+        let extend = analyzed
+            .run_image
+            .as_ref()
+            .is_some_and(|run_image| run_image.extend == Some(true));
         let previous = self.previous_image();
         let orig = &analyzed.metadata;
 
+        // The label names the run image as it was, before any extension layer.
         let mut lifecycle = self.run_image_label(&run_ref, &run);
+        if extend && api.extends_run_image() {
+            let extended = extended.as_ref().ok_or(Error::MissingExtendedRunImage)?;
+            tracing::debug!("Using config from extensions...");
+            run.config.config = extended.config.config.clone();
+        }
         let mut image = ImageBuilder::new(
             self.store,
             config.output_image.clone(),
             &run_ref,
             run,
             previous,
+            config.compression,
         )?;
-        let owner = Owner::new(config.uid, config.gid);
-        for buildpack in &group.group {
-            let entry = self.buildpack_layers(&mut image, buildpack, orig, owner)?;
-            lifecycle.buildpacks.push(entry);
+        if let Some(extended) = &extended {
+            self.extension_layers(&mut image, extended)?;
         }
-        if api.exports_sbom_layers() {
+        let owner = Owner::new(config.uid, config.gid);
+        let mut buildpacks = Vec::with_capacity(group.group.len());
+        for buildpack in &group.group {
+            buildpacks.push(self.buildpack_layers(&mut image, buildpack, orig, owner)?);
+        }
+        let sbom = if api.exports_sbom_layers() {
             let dir = config.layers_dir.join("sbom").join("launch");
-            if dir.is_dir() {
+            dir.is_dir().then(|| {
                 let previous: Vec<&str> = orig.sbom.iter().map(|sha| sha.sha.as_str()).collect();
-                let sha = image.add(
+                image.add(
                     "buildpacksio/lifecycle:launch.sbom",
                     "Software Bill-of-Materials",
                     &previous,
-                    &|sink| add_dir(sink, Path::new("/"), &dir, owner),
-                )?;
-                lifecycle.sbom = Some(sha_of(sha));
-            }
+                    move |sink| add_dir(sink, Path::new("/"), &dir, owner),
+                )
+            })
+        } else {
+            None
+        };
+        let app = self.app_layers(&mut image, &build, orig, owner)?;
+        let lifecycle_layers = self.lifecycle_layers(&mut image, &build, orig);
+
+        image.make_layers()?;
+        for buildpack in buildpacks {
+            lifecycle.buildpacks.push(buildpack.label(&image));
         }
-        lifecycle.app = self.app_layers(&mut image, &build, orig, owner)?;
-        self.lifecycle_layers(&mut image, &build, orig, &mut lifecycle)?;
+        lifecycle.sbom = sbom.map(|handle| sha_of(made(&image, handle)));
+        lifecycle.app = layers::app_label(&image, &app);
+        lifecycle_layers.label(&image, &mut lifecycle);
 
         let labels = Labels {
             lifecycle: &lifecycle,

@@ -9,7 +9,7 @@ use cnb_api::{DeprecationMode, ExperimentalMode, Phase, PlatformApi, env};
 
 use crate::flag_table::{Arity, arity};
 use crate::values::{parse_bool, parse_duration, parse_int};
-use crate::{EnvSource, Error, Inputs, LogLevel};
+use crate::{EnvSource, Error, GzipEngine, Inputs, LogLevel};
 
 /// The flags given on a command line and their values, in order of appearance (a repeated
 /// scalar flag keeps its last value; a list flag keeps all).
@@ -137,6 +137,10 @@ const PATHS: &[(&str, Option<&str>, Fallback)] = &[
     ("launch-cache", Some(env::LAUNCH_CACHE_DIR), Fallback::Unset),
     ("layout-dir", Some(env::LAYOUT_DIR), Fallback::Unset),
 ];
+
+/// Where the spec puts kaniko's directory (`<kaniko-dir>`, "must be `/kaniko`");
+/// `CNB_KANIKO_DIR`, ours, moves it.
+const KANIKO_DIR: &str = "/kaniko";
 
 /// The order.toml a platform puts in `<layers>` wins over the builder's `/cnb/order.toml`.
 const LAYERS_ORDER: &str = "order.toml";
@@ -302,8 +306,18 @@ impl Resolver<'_> {
     }
 }
 
+/// `CNB_GZIP_ENGINE`: the default engine when unset or empty.
+fn gzip_engine(env_source: &dyn EnvSource) -> Result<GzipEngine, Error> {
+    let text = env_source.var(env::GZIP_ENGINE).unwrap_or_default();
+    GzipEngine::parse(&text).ok_or(Error::GzipEngine(text))
+}
+
 /// Resolves every input of `phase` at Platform API `api` from parsed `flags`, the environment
 /// and the defaults; relative paths are taken against `cwd` (which must be absolute).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one struct literal with a line per input"
+)]
 pub fn resolve(
     phase: Phase,
     api: PlatformApi,
@@ -371,7 +385,7 @@ pub fn resolve(
         build_config_dir: r.path("build-config", &layers_dir, true),
         generated_dir: r.path("generated", &layers_dir, true),
         extended_dir: r.path("extended", &layers_dir, true),
-        kaniko_dir: PathBuf::from("/kaniko"),
+        kaniko_dir: kaniko_dir(&r),
         analyzed_path: r.path("analyzed", &layers_dir, false),
         group_path: r.path("group", &layers_dir, false),
         plan_path: r.path("plan", &layers_dir, false),
@@ -386,6 +400,7 @@ pub fn resolve(
         launch_cache_dir: r.optional_path("launch-cache"),
         skip_layers: skip_layers(&r),
         parallel_export: r.bool("parallel", &[env::PARALLEL_EXPORT]),
+        gzip_engine: gzip_engine(env_source)?,
         output_image,
         additional_tags: tags,
         previous_image,
@@ -469,6 +484,13 @@ fn skip_layers(r: &Resolver<'_>) -> bool {
         Some(value) => parse_bool(value).unwrap_or(false),
         None => r.env_bool(&[env::SKIP_LAYERS, env::SKIP_RESTORE]),
     }
+}
+
+/// `/kaniko`, unless `CNB_KANIKO_DIR` (ours) moves it.
+fn kaniko_dir(r: &Resolver<'_>) -> PathBuf {
+    r.env
+        .non_empty(env::KANIKO_DIR)
+        .map_or_else(|| PathBuf::from(KANIKO_DIR), |dir| r.absolute(&dir))
 }
 
 fn kaniko_cache_ttl(r: &Resolver<'_>) -> Duration {

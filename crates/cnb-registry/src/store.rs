@@ -211,8 +211,19 @@ impl ImageStore for RegistryStore {
         digest: &Digest,
         sources: &[ImageRef],
     ) -> Result<bool, StoreError> {
-        if self.has_blob(target, digest)? {
+        // A mount from another repository of the same registry answers both questions (is it
+        // there; if not, put it there) in one request, so it goes first; a `HEAD` only when
+        // no mount worked. A failed mount costs one request more than before.
+        if self.inner.is_present(target, digest) {
             return Ok(true);
+        }
+        let mut sources = sources
+            .iter()
+            .filter(|source| source.registry() == target.registry())
+            .filter(|source| source.context() != target.context())
+            .peekable();
+        if sources.peek().is_none() {
+            return self.has_blob(target, digest);
         }
         let inner = &self.inner;
         let write_error = |err| {
@@ -222,11 +233,7 @@ impl ImageStore for RegistryStore {
         };
         let session = inner.session(target).map_err(write_error)?;
         let digest_text = digest.to_string();
-        let same_registry = sources
-            .iter()
-            .filter(|source| source.registry() == target.registry())
-            .filter(|source| source.context() != target.context());
-        for source in same_registry {
+        for source in sources {
             let from = oci_reference(source);
             let mounted = inner.block_on(retry(inner.retry, inner.timeout(), "mount blob", || {
                 let (client, reference, from, digest) =
@@ -249,7 +256,7 @@ impl ImageStore for RegistryStore {
                 }
             }
         }
-        Ok(false)
+        self.has_blob(target, digest)
     }
 
     fn blob_writer(

@@ -8,6 +8,11 @@
 //! `Connection: close`, so the client opens a new connection for its next request). At most
 //! [`MAX_CONNECTIONS`] at a time; sockets time out after [`IO_TIMEOUT`]; dropping the proxy
 //! shuts every socket down and joins every thread.
+//!
+//! [`RegistryProxy::with_token_auth`] also makes an open registry behave like one behind a
+//! token server (Docker Hub, GHCR): `GET /v2/` and every request without the token get a
+//! `401` with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands out
+//! [`TOKEN`] to anyone.
 
 mod hold;
 mod wire;
@@ -20,13 +25,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use hold::Gate;
+use hold::Holds;
 
 /// Connections served at once; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 64;
 /// Read and write timeout of every socket.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 const COPY_BUFFER: usize = 64 * 1024;
+/// The bearer token a proxy started with [`RegistryProxy::with_token_auth`] hands out.
+pub const TOKEN: &str = "cnb-testkit-token";
 
 /// What the proxy does to a matching request instead of passing it on whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,10 +84,12 @@ pub struct SeenRequest {
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
+    /// `Some(own host)` when requests need [`TOKEN`].
+    token_realm: Option<String>,
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
     sockets: Mutex<BTreeMap<u64, TcpStream>>,
-    gate: Gate,
+    holds: Holds,
     /// Connections being served.
     active: AtomicUsize,
 }
@@ -95,9 +104,22 @@ pub struct RegistryProxy {
 impl RegistryProxy {
     /// Starts a proxy to `upstream` (`host:port`, plain HTTP).
     pub fn start(upstream: &str) -> io::Result<Self> {
+        Self::spawn(upstream, false)
+    }
+
+    /// Starts a proxy to `upstream` that asks for a bearer token from its own token
+    /// endpoint, as registries behind a token server do (see the module docs).
+    pub fn with_token_auth(upstream: &str) -> io::Result<Self> {
+        Self::spawn(upstream, true)
+    }
+
+    fn spawn(upstream: &str, token_auth: bool) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let port = listener.local_addr()?.port();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            token_realm: token_auth.then(|| format!("http://127.0.0.1:{port}/token")),
+            ..Shared::default()
+        });
         let upstream = upstream.to_owned();
         let acceptor = {
             let shared = Arc::clone(&shared);
@@ -142,12 +164,12 @@ impl RegistryProxy {
     /// Whether `count` requests in all (since the proxy started) were held by
     /// [`FaultKind::HoldRequest`] or [`FaultKind::HoldResponse`] within `timeout`.
     pub fn wait_held(&self, count: usize, timeout: Duration) -> bool {
-        self.shared.gate.wait_held(count, timeout)
+        self.shared.holds.wait_held(count, timeout)
     }
 
     /// Lets every request held so far go on.
     pub fn release(&self) {
-        self.shared.gate.release();
+        self.shared.holds.release();
     }
 
     /// Whether every connection was served to its end within `timeout`. A client killed
@@ -168,7 +190,7 @@ impl RegistryProxy {
 impl Drop for RegistryProxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        self.shared.gate.stop();
+        self.shared.holds.stop();
         // Wake the blocking accept.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
         for socket in lock(&self.shared.sockets).values() {
@@ -229,26 +251,49 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
     let Some(head) = read_head(&mut reader)? else {
         return Ok(());
     };
-    let fault = take_fault(shared, &head);
+    let fault = take_fault(shared, &head)
+        .map(Answer::Fault)
+        .or_else(|| gate(shared, &head));
     let mut seen = SeenRequest {
         method: head.method.clone(),
         path: head.path.clone(),
         body_bytes: 0,
         status: None,
     };
-    if let Some(FaultKind::Status(status)) = fault {
+    let (status, headers, body) = match fault {
+        Some(Answer::Fault(FaultKind::Status(status))) => (status, String::new(), ""),
+        Some(Answer::Token) => (
+            200,
+            "Content-Type: application/json\r\n".to_owned(),
+            TOKEN_BODY,
+        ),
+        Some(Answer::Challenge(ref realm)) => (
+            401,
+            format!(
+                "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"cnb-testkit\"\r\nContent-Type: application/json\r\n"
+            ),
+            "{}",
+        ),
+        _ => (0, String::new(), ""),
+    };
+    if status != 0 {
         copy_body(&head, &mut reader, &mut io::sink(), None)
             .map_err(|Cut(_)| io::Error::from(io::ErrorKind::UnexpectedEof))?;
         seen.status = Some(status);
         lock(&shared.seen).push(seen);
         write!(
             client,
-            "HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 {status} Proxy\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         )?;
         return Ok(());
     }
+    let fault = match fault {
+        Some(Answer::Fault(kind)) => Some(kind),
+        _ => None,
+    };
     if fault == Some(FaultKind::HoldRequest) {
-        shared.gate.hold();
+        shared.holds.hold();
         lock(&shared.seen).push(seen);
         let _ = client.shutdown(Shutdown::Both);
         return Ok(());
@@ -274,6 +319,18 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
             return Ok(());
         }
     };
+    relay_answer(server, client, seen, fault.as_ref(), shared)
+}
+
+/// Passes the registry's answer on to the client, cut or held as `fault` says, and records
+/// the request.
+fn relay_answer(
+    server: TcpStream,
+    mut client: TcpStream,
+    mut seen: SeenRequest,
+    fault: Option<&FaultKind>,
+    shared: &Shared,
+) -> io::Result<()> {
     let mut response = BufReader::new(server);
     let mut status_line = String::new();
     response.read_line(&mut status_line)?;
@@ -281,11 +338,11 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok());
-    if fault == Some(FaultKind::HoldResponse) {
+    if fault == Some(&FaultKind::HoldResponse) {
         let mut rest = Vec::new();
         response.read_to_end(&mut rest)?;
         lock(&shared.seen).push(seen);
-        shared.gate.hold();
+        shared.holds.hold();
         client.write_all(status_line.as_bytes())?;
         client.write_all(&rest)?;
         let _ = client.shutdown(Shutdown::Both);
@@ -308,6 +365,33 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
     client.write_all(&rest)?;
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
+}
+
+/// What the proxy answers itself, or does to a request, instead of passing it on whole.
+enum Answer {
+    Fault(FaultKind),
+    /// The token endpoint's answer.
+    Token,
+    /// `401` with a challenge naming this realm.
+    Challenge(String),
+}
+
+const TOKEN_BODY: &str = concat!(
+    "{\"token\":\"",
+    "cnb-testkit-token",
+    "\",\"expires_in\":300}"
+);
+
+/// With token auth: the token endpoint, or a challenge for a request without the token.
+fn gate(shared: &Shared, head: &Head) -> Option<Answer> {
+    let realm = shared.token_realm.as_ref()?;
+    if head.path.starts_with("/token") {
+        return Some(Answer::Token);
+    }
+    let bearer = head
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "));
+    (bearer != Some(TOKEN)).then(|| Answer::Challenge(realm.clone()))
 }
 
 fn take_fault(shared: &Shared, head: &Head) -> Option<FaultKind> {

@@ -1,6 +1,6 @@
 //! [`TarLayer`]: the one tar builder of the tests. Layers made from the same files are
-//! byte-identical (ustar headers, mode 0644, owner 0:0, mtime 0; gzip without a timestamp), so
-//! a test can name their diffIDs and digests in advance.
+//! byte-identical (ustar headers, owner 0:0, by default mode 0644 and mtime 0; gzip without a
+//! timestamp), so a test can name their diffIDs and digests in advance.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,29 @@ use cnb_image::Digest;
 /// A layer of regular files, as a plain tar or gzip-compressed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TarLayer {
-    files: Vec<(PathBuf, Vec<u8>)>,
+    files: Vec<(PathBuf, Vec<u8>, EntryMeta)>,
+}
+
+/// How a file's header records it, where a test needs more than the defaults (another
+/// builder's layer, say: kaniko writes real mtimes and owner names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryMeta {
+    /// Permission bits; 0644 by default.
+    pub mode: u32,
+    /// Seconds since the epoch; 0 by default.
+    pub mtime: u64,
+    /// The owner's name; none by default.
+    pub user_name: String,
+}
+
+impl Default for EntryMeta {
+    fn default() -> Self {
+        Self {
+            mode: 0o644,
+            mtime: 0,
+            user_name: String::new(),
+        }
+    }
 }
 
 impl TarLayer {
@@ -29,28 +51,43 @@ impl TarLayer {
     /// Adds a file. A leading `/` is dropped from the entry name, as the lifecycle writes the
     /// absolute paths of cached layers.
     #[must_use]
-    pub fn file(mut self, path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> Self {
+    pub fn file(self, path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> Self {
+        self.file_with(path, contents, EntryMeta::default())
+    }
+
+    /// Adds a file whose header says `meta`.
+    #[must_use]
+    pub fn file_with(
+        mut self,
+        path: impl AsRef<Path>,
+        contents: impl AsRef<[u8]>,
+        meta: EntryMeta,
+    ) -> Self {
         let path = path.as_ref();
         let name = path.strip_prefix("/").unwrap_or(path);
         self.files
-            .push((name.to_path_buf(), contents.as_ref().to_vec()));
+            .push((name.to_path_buf(), contents.as_ref().to_vec(), meta));
         self
     }
 
     /// The uncompressed tar.
     ///
     /// # Panics
-    /// When a path cannot be a tar entry name (empty, or too long for ustar).
+    /// When a path cannot be a tar entry name (empty, or too long for ustar), or an owner
+    /// name is longer than 32 bytes.
     pub fn tar(&self) -> Vec<u8> {
         let mut builder = tar::Builder::new(Vec::new());
-        for (path, contents) in &self.files {
+        for (path, contents, meta) in &self.files {
             let mut header = tar::Header::new_ustar();
             header.set_size(contents.len() as u64);
-            header.set_mode(0o644);
-            header.set_mtime(0);
+            header.set_mode(meta.mode);
+            header.set_mtime(meta.mtime);
             header.set_uid(0);
             header.set_gid(0);
             header.set_entry_type(tar::EntryType::Regular);
+            header
+                .set_username(&meta.user_name)
+                .unwrap_or_else(|err| panic!("owner name {}: {err}", meta.user_name));
             builder
                 .append_data(&mut header, path, contents.as_slice())
                 .unwrap_or_else(|err| panic!("tar entry {}: {err}", path.display()));

@@ -1,4 +1,4 @@
-//! The proxy's gate for held requests: a worker holding a request waits here until the test
+//! The proxy's held requests: a worker holding a request waits here until the test
 //! releases it (or the proxy stops), and the test waits here until enough requests are held.
 
 use std::sync::{Condvar, Mutex};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::lock;
 
 #[derive(Default)]
-pub(super) struct Gate {
+pub(super) struct Holds {
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -21,7 +21,7 @@ struct State {
     stopped: bool,
 }
 
-impl Gate {
+impl Holds {
     /// Counts one held request and blocks until the next release or the stop.
     pub(super) fn hold(&self) {
         let mut state = lock(&self.state);
