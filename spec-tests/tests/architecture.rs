@@ -16,7 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-sys", &[]),
     ("cnb-igzip", &[]),
     // model
-    ("cnb-files", &["cnb-api"]),
+    ("cnb-files", &["cnb-api", "cnb-sys"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
     ("cnb-image", &[]),
     ("cnb-dockerfile", &[]),

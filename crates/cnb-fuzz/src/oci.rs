@@ -212,7 +212,7 @@ impl ImageStore for Served {
         targets: &[ImageRef],
         _media_type: &MediaType,
         _bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<cnb_image::ImageIdentity, StoreError> {
         Err(StoreError::WriteManifest {
             reference: targets.iter().map(ToString::to_string).collect(),
             source: "read-only".into(),
