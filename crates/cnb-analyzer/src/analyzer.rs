@@ -6,10 +6,13 @@ use cnb_api::PlatformApi;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform};
+use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform, StoreError};
 
 use crate::access::{check_read, check_write, is_denied};
 use crate::{Error, target_metadata};
+
+/// The previous image's layers metadata, its identifier for analyzed.toml, and the image.
+type PreviousImage = (LayersMetadata, String, Option<(ImageRef, Image)>);
 
 /// How `analyzed.toml` names an image found in the store: `<repository>@<digest>` for a
 /// registry, `<layout path>@<digest>` for an OCI layout.
@@ -80,7 +83,7 @@ impl<'a> Analyzer<'a> {
     /// Runs the phase and writes `analyzed.toml`; returns what it wrote.
     pub fn run(&self) -> Result<Analyzed, Error> {
         self.check_access()?;
-        let (metadata, previous_reference, previous) = self.previous_image();
+        let (metadata, previous_reference, previous) = self.previous_image()?;
         let restores_sbom =
             self.config.platform_api.restores_sbom_layer() && !self.config.skip_layers;
         if let Some(previous) = previous.as_ref().filter(|_| restores_sbom) {
@@ -139,18 +142,26 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
-    /// The previous image's layers metadata and reference; an unreadable image or label is
-    /// ignored with a warning.
-    fn previous_image(&self) -> (LayersMetadata, String, Option<(ImageRef, Image)>) {
-        let none = || (LayersMetadata::default(), String::new(), None);
+    /// The previous image's layers metadata and reference. As in Go, an image whose manifest
+    /// cannot be fetched fails the phase; one that is found but corrupt (a config or manifest
+    /// that does not parse, a config that cannot be read) or whose label is unreadable is
+    /// ignored with a warning; an index without this platform's image is not found.
+    fn previous_image(&self) -> Result<PreviousImage, Error> {
+        let none = || Ok((LayersMetadata::default(), String::new(), None));
         let Some(reference) = &self.config.previous_image else {
             return none();
         };
         let image = match self.store.read_image(reference, &self.config.platform) {
             Ok(Some(image)) => image,
-            Ok(None) => {
+            Ok(None) | Err(StoreError::NoMatchingPlatform { .. }) => {
                 tracing::info!("Image with name \"{reference}\" not found");
                 return none();
+            }
+            Err(source @ (StoreError::ReadManifest { .. } | StoreError::Unauthorized { .. })) => {
+                return Err(Error::ReadPreviousImage {
+                    reference: reference.to_string(),
+                    source,
+                });
             }
             Err(error) => {
                 tracing::warn!(
@@ -172,7 +183,7 @@ impl<'a> Analyzer<'a> {
         };
         let name = (self.name_image)(reference, &image.digest());
         tracing::debug!("Found image with identifier \"{name}\"");
-        (metadata, name, Some((reference.clone(), image)))
+        Ok((metadata, name, Some((reference.clone(), image))))
     }
 
     /// Extracts the previous image's SBOM layer, when its metadata names one.

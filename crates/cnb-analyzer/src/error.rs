@@ -29,6 +29,16 @@ pub enum Error {
         #[source]
         source: cnb_image::StoreError,
     },
+    /// The previous image could not be fetched (its manifest unreadable, larger than any
+    /// real one, or not matching the digest it is pinned to).
+    #[error("getting previous image {reference}")]
+    ReadPreviousImage {
+        /// The previous image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: cnb_image::StoreError,
+    },
     /// Reading the run image failed.
     #[error("identifying run image {reference}")]
     ReadRunImage {
@@ -81,7 +91,9 @@ impl Error {
     /// What was being done, for `failed to <action>: …` (Go's wording).
     pub fn action(&self) -> &'static str {
         match self {
-            Self::WriteAccess { .. } | Self::ReadAccess { .. } => "initialize analyzer",
+            Self::WriteAccess { .. } | Self::ReadAccess { .. } | Self::ReadPreviousImage { .. } => {
+                "initialize analyzer"
+            }
             _ => "analyze",
         }
     }

@@ -79,6 +79,10 @@ names! {
     INSECURE_REGISTRIES = "CNB_INSECURE_REGISTRIES";
     /// `-parallel`.
     PARALLEL_EXPORT = "CNB_PARALLEL_EXPORT";
+    /// This lifecycle's own (not in the spec): how long a registry may leave every request
+    /// unanswered before a phase gives up on it, a Go duration (`2m`, `90s`); default 2
+    /// minutes. See docs/registries.md.
+    REGISTRY_TIMEOUT = "CNB_REGISTRY_TIMEOUT";
     /// `-process-type`.
     PROCESS_TYPE = "CNB_PROCESS_TYPE";
     /// `-kind`.

@@ -58,6 +58,9 @@ since! {
     rebase_tracks_run_image_name => (0, 12);
     /// P0.13: image extensions are no longer experimental.
     extensions_are_stable => (0, 13);
+    /// P0.13: a new cache image leaves the one it replaces in the registry; below, the
+    /// replaced manifest is deleted (Go's `deletionEnabled`), so stale caches do not pile up.
+    keeps_replaced_cache_image => (0, 13);
     /// P0.14: the restorer re-checks that the analyzed run image is readable.
     restorer_checks_run_image => (0, 14);
     /// P0.14: the restorer brings back launch=true cache=true layer metadata from the cache

@@ -2,7 +2,9 @@
 //! layer tars and whose `io.buildpacks.lifecycle.cache.metadata` label is the metadata. Layers
 //! added from a tar stream are stored uncompressed, so their digest is their diffID; layers
 //! carried over are reused from the previous cache image by diffID. The manifest is written
-//! last, so until a commit completes the tag still names the previous cache.
+//! last, so until a commit completes the tag still names the previous cache. Below Platform
+//! API 0.13 the previous cache image is then deleted when the new one differs, as Go does
+//! (a registry that refuses deletion only earns a warning).
 
 use std::io::{self, Read};
 
@@ -10,7 +12,7 @@ use cnb_files::JsonLabel;
 use cnb_files::labels::CacheMetadata;
 use cnb_image::{
     Descriptor, Digest, Image, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform,
-    RootFs,
+    RootFs, StoreError,
 };
 
 use crate::{Cache, Error};
@@ -24,14 +26,25 @@ pub struct ImageCache<'a> {
     reference: ImageRef,
     image: Option<Image>,
     metadata: CacheMetadata,
+    /// Whether a new cache image written over this one deletes it.
+    delete_when_replaced: bool,
 }
 
 impl<'a> ImageCache<'a> {
-    /// Opens the cache image `reference`. A missing image reads as empty; an unreadable image
-    /// or label is warned about and reads as empty too.
-    pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Self {
+    /// Opens the cache image `reference`. A missing image, or one we may not read, reads as
+    /// empty (as in Go); a manifest that cannot be fetched is an error (Go's "failed to create
+    /// image cache"); a found image that is corrupt, or an unreadable label, is warned about
+    /// and reads as empty.
+    pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, Error> {
         let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
+            Err(StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }) => None,
+            Err(source @ StoreError::ReadManifest { .. }) => {
+                return Err(Error::Store {
+                    reference: reference.to_string(),
+                    source,
+                });
+            }
             Err(error) => {
                 tracing::warn!(
                     "ignoring cache image {reference}: {}",
@@ -51,12 +64,21 @@ impl<'a> ImageCache<'a> {
             }
             None => CacheMetadata::default(),
         };
-        Self {
+        Ok(Self {
             store,
             reference,
             image,
             metadata,
-        }
+            delete_when_replaced: false,
+        })
+    }
+
+    /// Makes a new cache image written over this one delete it when it differs (Go below
+    /// Platform API 0.13).
+    #[must_use]
+    pub fn delete_when_replaced(mut self, delete: bool) -> Self {
+        self.delete_when_replaced = delete;
+        self
     }
 
     /// The blob holding the layer `diff_id`.
@@ -117,6 +139,11 @@ impl<'a> ImageCacheWriter<'a> {
             previous,
             layers: Vec::new(),
         }
+    }
+
+    /// Starts a cache image to be written over `previous` (same store, same reference).
+    pub fn from_previous(previous: ImageCache<'a>) -> Self {
+        Self::new(previous.store, previous.reference.clone(), Some(previous))
     }
 
     fn store_error(&self) -> impl FnOnce(cnb_image::StoreError) -> Error {
@@ -189,9 +216,36 @@ impl<'a> ImageCacheWriter<'a> {
             .map_err(self.store_error())?;
         let layers = self.layers.iter().map(|(blob, _)| blob.clone()).collect();
         let manifest = Manifest::new(MediaType::OciManifest, config, layers);
-        self.store
+        let digest = self
+            .store
             .write_image(std::slice::from_ref(&self.target), &manifest)
-            .map_err(self.store_error())
+            .map_err(self.store_error())?;
+        self.delete_replaced(&digest);
+        Ok(digest)
+    }
+
+    /// Deletes the previous cache image when asked to and it differs from `written`; a
+    /// failure is a warning.
+    fn delete_replaced(&self, written: &Digest) {
+        let Some(previous) = self.previous.as_ref().filter(|p| p.delete_when_replaced) else {
+            return;
+        };
+        let Some(old) = previous.image.as_ref().map(Image::digest) else {
+            return;
+        };
+        if old == *written {
+            return;
+        }
+        match self.store.delete_manifest(&previous.reference, &old) {
+            Ok(()) => tracing::debug!(
+                "Deleted previous cache image {}@{old}",
+                previous.reference.context()
+            ),
+            Err(error) => tracing::warn!(
+                "Unable to delete cache image: {}",
+                cnb_api::one_line(&error)
+            ),
+        }
     }
 }
 

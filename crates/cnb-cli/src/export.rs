@@ -5,6 +5,7 @@
 //! is written while the image is.
 
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
+use cnb_cache::ImageCache;
 use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, RunImageSources};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
@@ -71,17 +72,18 @@ pub(crate) fn export(
     stores: &Stores,
 ) -> Result<(), Failure> {
     let config = configure(inputs, targets, analyzed)?;
-    let cache = cache_target(inputs, targets);
+    let cache = cache_target(inputs, targets, stores)?;
+    let has_cache = cache.is_some();
     let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
     let exporter = Exporter::new(config, stores.images(), &name_image);
     let write_cache = || {
-        if let Some(target) = &cache
-            && let Err(error) = exporter.cache(target, &stores.registry)
+        if let Some(target) = cache
+            && let Err(error) = exporter.cache(target)
         {
             tracing::warn!("Failed to export cache: {}", cnb_api::one_line(&error));
         }
     };
-    let image = if inputs.parallel_export && cache.is_some() {
+    let image = if inputs.parallel_export && has_cache {
         std::thread::scope(|scope| {
             let cache = scope.spawn(write_cache);
             let image = exporter.run();
@@ -172,10 +174,17 @@ fn configure(
     })
 }
 
-/// Where the cache goes: `-cache-image`, else `-cache-dir`, else nowhere.
-fn cache_target(inputs: &Inputs, targets: &ExportTargets) -> Option<CacheTarget> {
-    match (&targets.cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(CacheTarget::Image(reference.clone())),
+/// Where the cache goes: `-cache-image` (opened now: one whose manifest cannot be fetched
+/// fails with 1, as Go's "failed to create image cache"), else `-cache-dir`, else nowhere.
+fn cache_target<'a>(
+    inputs: &Inputs,
+    targets: &ExportTargets,
+    stores: &'a Stores,
+) -> Result<Option<CacheTarget<'a>>, Failure> {
+    Ok(match (&targets.cache_image, &inputs.cache_dir) {
+        (Some(reference), _) => Some(CacheTarget::Image(Box::new(open_image_cache(
+            inputs, stores, reference,
+        )?))),
         (None, Some(dir)) => Some(CacheTarget::Volume(dir.clone())),
         (None, None) => {
             if inputs.parallel_export {
@@ -185,7 +194,19 @@ fn cache_target(inputs: &Inputs, targets: &ExportTargets) -> Option<CacheTarget>
             }
             None
         }
-    }
+    })
+}
+
+/// The cache image `reference` in the registries, opened for reading and set to be deleted
+/// when a new one replaces it (below Platform API 0.13, as Go does).
+pub(crate) fn open_image_cache<'a>(
+    inputs: &Inputs,
+    stores: &'a Stores,
+    reference: &ImageRef,
+) -> Result<ImageCache<'a>, Failure> {
+    ImageCache::open(&stores.registry, reference.clone())
+        .map(|cache| cache.delete_when_replaced(!inputs.platform_api.keeps_replaced_cache_image()))
+        .map_err(|error| Failure::new(ExitKind::Failed, Some("create image cache"), &error))
 }
 
 /// How logs and report.toml name the destinations: as given, or by their path in a layout.

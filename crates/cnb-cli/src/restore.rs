@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use cnb_api::{ExitKind, Phase};
-use cnb_cache::{Cache, ImageCache, VolumeCache};
+use cnb_cache::{Cache, VolumeCache};
 use cnb_image::{Digest, ImageRef, Platform};
 use cnb_platform::Inputs;
 use cnb_restorer::{Restorer, RestorerConfig};
@@ -60,10 +60,9 @@ pub(crate) fn restore(
     stores: &Stores,
 ) -> Result<(), Failure> {
     let cache: Option<Box<dyn Cache + '_>> = match (&targets.cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(Box::new(ImageCache::open(
-            &stores.registry,
-            reference.clone(),
-        ))),
+        (Some(reference), _) => Some(Box::new(crate::export::open_image_cache(
+            inputs, stores, reference,
+        )?)),
         (None, Some(dir)) => Some(Box::new(VolumeCache::open(dir))),
         (None, None) => None,
     };

@@ -13,19 +13,19 @@ use cnb_files::TomlFile;
 use cnb_files::analyzed::LayerSha;
 use cnb_files::group::Group;
 use cnb_files::labels::{BuildpackLayers as LabelBuildpack, CacheMetadata, LabelLayer};
-use cnb_image::{Digest, ImageRef, ImageStore, Sha256Writer};
+use cnb_image::{Digest, Sha256Writer};
 use cnb_layers::BuildpackLayers;
 
 use crate::exporter::Exporter;
 use crate::{Error, Result};
 
 /// Where the cache goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheTarget {
+pub enum CacheTarget<'a> {
     /// `-cache-dir`.
     Volume(PathBuf),
-    /// `-cache-image`, in the given store.
-    Image(ImageRef),
+    /// `-cache-image`, opened (before the export, as Go opens it) in its store; the new
+    /// cache image goes to the same reference.
+    Image(Box<ImageCache<'a>>),
 }
 
 enum Writer<'a> {
@@ -57,28 +57,27 @@ impl Writer<'_> {
 }
 
 impl Exporter<'_> {
-    /// Writes the cache to `target`; image caches go through `store`.
-    pub fn cache(&self, target: &CacheTarget, store: &dyn ImageStore) -> Result<()> {
+    /// Writes the cache to `target`.
+    pub fn cache(&self, target: CacheTarget<'_>) -> Result<()> {
         let config = self.config();
         let group =
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
         let (previous, mut writer): (CacheMetadata, Writer<'_>) = match target {
             CacheTarget::Volume(dir) => {
-                let cache = VolumeCache::open(dir);
+                let cache = VolumeCache::open(&dir);
                 if !cache.exists() {
                     tracing::info!("Layer cache not found");
                 }
                 let writer =
-                    VolumeCacheWriter::new(dir).map_err(|error| Error::Cache(Box::new(error)))?;
+                    VolumeCacheWriter::new(&dir).map_err(|error| Error::Cache(Box::new(error)))?;
                 (cache.metadata().clone(), Writer::Volume(writer))
             }
-            CacheTarget::Image(reference) => {
-                let cache = ImageCache::open(store, reference.clone());
+            CacheTarget::Image(cache) => {
                 if !cache.exists() {
                     tracing::info!("Layer cache not found");
                 }
                 let metadata = cache.metadata().clone();
-                let writer = ImageCacheWriter::new(store, reference.clone(), Some(cache));
+                let writer = ImageCacheWriter::from_previous(*cache);
                 (metadata, Writer::Image(Box::new(writer)))
             }
         };

@@ -156,6 +156,26 @@ impl Layout {
         Ok(true)
     }
 
+    /// Drops every `index.json` entry for the manifest `digest` (the blobs stay), removing
+    /// `index.json` when nothing is left. Returns whether an entry was dropped.
+    pub fn remove_from_index(&self, digest: &Digest) -> Result<bool, Error> {
+        let Some((mut index, _)) = self.read_index()? else {
+            return Ok(false);
+        };
+        let before = index.manifests.len();
+        index.manifests.retain(|entry| entry.digest != *digest);
+        if index.manifests.len() == before {
+            return Ok(false);
+        }
+        let path = self.dir.join(INDEX_FILE);
+        if index.manifests.is_empty() {
+            fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+        } else {
+            write_atomically(&self.dir, &path, &index.to_json())?;
+        }
+        Ok(true)
+    }
+
     /// Replaces `index.json` with one listing only `manifest`, annotated with `ref_name`.
     pub fn write_index(&self, manifest: &Descriptor, ref_name: &str) -> Result<(), Error> {
         self.init()?;

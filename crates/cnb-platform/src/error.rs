@@ -33,6 +33,9 @@ pub enum Error {
     /// `-log-level` names no level.
     #[error("failed to parse log level: not a valid level: {0:?}")]
     LogLevel(String),
+    /// `CNB_REGISTRY_TIMEOUT` is not a positive Go duration.
+    #[error("CNB_REGISTRY_TIMEOUT={0:?} is not a positive duration such as 2m or 90s")]
+    RegistryTimeout(String),
     /// An experimental feature was requested while `CNB_EXPERIMENTAL_MODE` forbids it.
     #[error("experimental features are disabled by CNB_EXPERIMENTAL_MODE=error (requested: {0})")]
     ExperimentalDisabled(&'static str),
@@ -54,16 +57,17 @@ impl Error {
             | Self::ImageUnsupported
             | Self::OneRunImageOnly
             | Self::CurrentDir => Some("resolve inputs"),
-            Self::LogLevel(_) | Self::ExperimentalDisabled(_) => None,
+            Self::LogLevel(_) | Self::ExperimentalDisabled(_) | Self::RegistryTimeout(_) => None,
         }
     }
 
     /// The spec's exit code for this failure.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::LogLevel(_) | Self::ExperimentalDisabled(_) | Self::CurrentDir => {
-                ExitKind::Failed
-            }
+            Self::LogLevel(_)
+            | Self::ExperimentalDisabled(_)
+            | Self::RegistryTimeout(_)
+            | Self::CurrentDir => ExitKind::Failed,
             _ => ExitKind::InvalidArgs,
         }
     }

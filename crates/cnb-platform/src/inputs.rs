@@ -121,6 +121,9 @@ pub struct Inputs {
     pub layout_dir: Option<PathBuf>,
     /// `-insecure-registry` values and `CNB_INSECURE_REGISTRIES` items, empty ones dropped.
     pub insecure_registries: Vec<String>,
+    /// `CNB_REGISTRY_TIMEOUT` (this lifecycle's own): how long a silent registry is waited
+    /// for; `None` for the store's default.
+    pub registry_timeout: Option<Duration>,
 
     /// `-process-type`.
     pub process_type: Option<String>,
