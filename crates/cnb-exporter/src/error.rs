@@ -35,6 +35,16 @@ pub enum Error {
         #[source]
         source: Option<Box<StoreError>>,
     },
+    /// The previous image's manifest could not be fetched (an image that is found but
+    /// corrupt is only warned about).
+    #[error("get previous image '{reference}'")]
+    ReadPreviousImage {
+        /// The previous image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
     /// A buildpack's layers could not be read.
     #[error("reading layers for buildpack '{buildpack}'")]
     ReadLayers {
@@ -140,6 +150,12 @@ impl Error {
                 ExitKind::Failed
             }
             Self::BuildpackApi(error) => error.kind(),
+            // Go opens both images before the export starts, failing with 1; an absent run
+            // image is found only during the export (62).
+            Self::ReadRunImage {
+                source: Some(_), ..
+            }
+            | Self::ReadPreviousImage { .. } => ExitKind::Failed,
             _ => ExitKind::ExportError,
         }
     }
@@ -149,6 +165,10 @@ impl Error {
         match self {
             Self::BuildpackApi(_) => "verify buildpack APIs",
             Self::ReadProjectMetadata(_) => "read project metadata",
+            Self::ReadRunImage {
+                source: Some(_), ..
+            }
+            | Self::ReadPreviousImage { .. } => "create new app image",
             _ => "export",
         }
     }

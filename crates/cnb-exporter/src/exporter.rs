@@ -15,7 +15,7 @@ use cnb_files::labels::{LabelRunImage, LabelStack, LifecycleMetadata};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::project_metadata::ProjectMetadata;
 use cnb_files::report::{BuildReport, ImageReport, Report};
-use cnb_image::{Digest, ImageRef, ImageStore};
+use cnb_image::{Digest, ImageRef, ImageStore, StoreError};
 
 use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
@@ -85,7 +85,7 @@ impl<'a> Exporter<'a> {
             .read_image(&run_ref, &config.platform)
             .map_err(|error| read_run(Some(Box::new(error))))?
             .ok_or_else(|| read_run(None))?;
-        let previous = self.previous_image();
+        let previous = self.previous_image()?;
         let orig = &analyzed.metadata;
 
         let mut lifecycle = self.run_image_label(&run_ref, &run);
@@ -171,16 +171,29 @@ impl<'a> Exporter<'a> {
         lifecycle
     }
 
-    /// The previous image, if it can be read.
-    fn previous_image(&self) -> Option<Lender> {
-        let reference = self.config.previous_image.as_ref()?;
+    /// The previous image, if it exists and is not corrupt; one whose manifest cannot be
+    /// fetched is an error, as in Go.
+    fn previous_image(&self) -> Result<Option<Lender>> {
+        let Some(reference) = self.config.previous_image.as_ref() else {
+            return Ok(None);
+        };
         tracing::info!("Reusing layers from image '{reference}'");
         match self.store.read_image(reference, &self.config.platform) {
-            Ok(Some(image)) => Some(Lender::new(reference.clone(), &image)),
-            Ok(None) => None,
+            Ok(Some(image)) => Ok(Some(Lender::new(reference.clone(), &image))),
+            Ok(None)
+            | Err(StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }) => {
+                Ok(None)
+            }
+            Err(error @ StoreError::ReadManifest { .. }) => Err(Error::ReadPreviousImage {
+                reference: reference.to_string(),
+                source: Box::new(error),
+            }),
             Err(error) => {
-                tracing::warn!("Previous image '{reference}' is not readable: {error}");
-                None
+                tracing::warn!(
+                    "Previous image '{reference}' is not readable: {}",
+                    cnb_api::one_line(&error)
+                );
+                Ok(None)
             }
         }
     }

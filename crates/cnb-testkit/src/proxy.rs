@@ -6,7 +6,18 @@
 //! `Connection: close`, so the client opens a new connection for its next request). At most
 //! [`MAX_CONNECTIONS`] at a time; sockets time out after [`IO_TIMEOUT`]; dropping the proxy
 //! shuts every socket down and joins every thread.
+//!
+//! It also plays a hostile registry on request (see `crafted.rs`): crafted answers (a
+//! redirect to itself, a challenge naming a token service that fails), a flood where a
+//! manifest belongs, silence on an accepted connection, the registry's answer with one byte
+//! changed.
+//!
+//! [`RegistryProxy::with_token_service`] makes an open registry behave like one behind a
+//! token service (Docker Hub, GHCR): every request without the access token gets a `401`
+//! with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands the access
+//! token to anyone (`GET`, or an `OAuth2` refresh-token `POST`).
 
+mod crafted;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -33,6 +44,28 @@ pub enum FaultKind {
     /// Pass the request on whole, then only this many bytes of the answer (status line and
     /// headers included) before closing both connections.
     CutResponseAfter(u64),
+    /// Answer with this status, these headers and this body without asking the registry.
+    Answer {
+        /// The status.
+        status: u16,
+        /// Header fields (`Content-Length` is added).
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// Answer `200` with a chunked body of this many bytes (a JSON object with one endless
+    /// string) without asking the registry; stop when the client hangs up.
+    Flood {
+        /// The `Content-Type`.
+        content_type: String,
+        /// How many bytes.
+        bytes: u64,
+    },
+    /// Read the request, then never answer (until the proxy is dropped).
+    Silence,
+    /// Pass the request on, and the registry's answer back with the last byte of its body
+    /// changed (a `Content-Length` answer).
+    Tamper,
 }
 
 /// A fault for the next `times` requests whose method is `method` and whose path contains
@@ -65,6 +98,8 @@ pub struct SeenRequest {
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
+    /// `(realm, access token)` when requests need a token from the proxy's token service.
+    token: Option<(String, String)>,
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
     sockets: Mutex<BTreeMap<u64, TcpStream>>,
@@ -80,9 +115,23 @@ pub struct RegistryProxy {
 impl RegistryProxy {
     /// Starts a proxy to `upstream` (`host:port`, plain HTTP).
     pub fn start(upstream: &str) -> io::Result<Self> {
+        Self::spawn(upstream, None)
+    }
+
+    /// Starts a proxy to `upstream` behind a token service of its own that hands out
+    /// `access_token` (see the module docs).
+    pub fn with_token_service(upstream: &str, access_token: &str) -> io::Result<Self> {
+        Self::spawn(upstream, Some(access_token))
+    }
+
+    fn spawn(upstream: &str, access_token: Option<&str>) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let port = listener.local_addr()?.port();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            token: access_token
+                .map(|token| (format!("http://127.0.0.1:{port}/token"), token.to_owned())),
+            ..Shared::default()
+        });
         let upstream = upstream.to_owned();
         let acceptor = {
             let shared = Arc::clone(&shared);
@@ -186,23 +235,17 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
     let Some(head) = read_head(&mut reader)? else {
         return Ok(());
     };
-    let fault = take_fault(shared, &head);
+    let fault = take_fault(shared, &head).or_else(|| crafted::token_gate(shared, &head));
     let mut seen = SeenRequest {
         method: head.method.clone(),
         path: head.path.clone(),
         body_bytes: 0,
         status: None,
     };
-    if let Some(FaultKind::Status(status)) = fault {
+    if let Some(kind) = fault.as_ref().filter(|kind| crafted::answers_itself(kind)) {
         copy_body(&head, &mut reader, &mut io::sink(), None)
             .map_err(|Cut(_)| io::Error::from(io::ErrorKind::UnexpectedEof))?;
-        seen.status = Some(status);
-        lock(&shared.seen).push(seen);
-        write!(
-            client,
-            "HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )?;
-        return Ok(());
+        return crafted::answer(kind, &mut client, shared, seen);
     }
     let mut server = TcpStream::connect(upstream)?;
     server.set_read_timeout(Some(IO_TIMEOUT))?;
@@ -233,6 +276,12 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
         .nth(1)
         .and_then(|code| code.parse().ok());
     client.write_all(status_line.as_bytes())?;
+    if fault == Some(FaultKind::Tamper) {
+        lock(&shared.seen).push(seen);
+        crafted::tamper(&mut response, &mut client)?;
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     if let Some(FaultKind::CutResponseAfter(bytes)) = fault {
         let rest = bytes.saturating_sub(status_line.len() as u64);
         io::copy(&mut (&mut response).take(rest), &mut client)?;

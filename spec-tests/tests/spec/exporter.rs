@@ -3,9 +3,11 @@
 //! store and skopeo), report.toml, the cache and the bytes the registry received.
 
 mod cache;
+mod cache_deletion;
 mod container;
 mod failures;
 mod fixture;
+mod hostile;
 mod labels;
 mod layout;
 mod reuse;

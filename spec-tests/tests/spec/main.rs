@@ -10,6 +10,7 @@ mod creator;
 mod demo;
 mod detector;
 mod exporter;
+mod hostile;
 mod image_support;
 mod install;
 mod launcher;

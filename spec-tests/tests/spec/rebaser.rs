@@ -7,6 +7,7 @@ mod bench;
 mod container;
 mod fixture;
 mod fleet;
+mod hostile;
 mod layout;
 mod validation;
 mod wire;

@@ -4,6 +4,7 @@
 //! registry), checked through `<layers>` afterwards. Every row of the restore matrix is a
 //! layer of `some/bp`, named after its flags (`btf` = build, cache, not launch).
 
+mod hostile;
 mod matrix;
 
 use std::fs;
