@@ -402,7 +402,7 @@ pub fn resolve(
             .non_empty(env::EXEC_ENV)
             .unwrap_or_else(|| "production".to_owned()),
         layers_dir,
-        environ: env_source.environ(),
+        environ: crate::Environ(env_source.environ()),
         warnings: Vec::new(),
     };
     check(&inputs, &mut warnings)?;

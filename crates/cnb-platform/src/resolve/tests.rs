@@ -427,6 +427,20 @@ fn the_registry_timeout_is_a_positive_go_duration_or_the_default() {
 }
 
 #[test]
+fn the_environment_prints_its_names_but_never_a_value() {
+    let cwd = tempfile::tempdir().unwrap();
+    let env = [
+        ("CNB_REGISTRY_AUTH", r#"{"r.io":"Basic c2VjcmV0LXZhbHVl"}"#),
+        ("HTTPS_PROXY", "http://user:pa55@proxy:3128"),
+    ];
+    let inputs = resolve_in(Phase::Analyzer, 13, &["img"], &env, cwd.path()).unwrap();
+    let shown = format!("{inputs:?}");
+    assert!(shown.contains("\"CNB_REGISTRY_AUTH\""), "{shown}");
+    assert!(!shown.contains("c2VjcmV0LXZhbHVl"), "{shown}");
+    assert!(!shown.contains("pa55"), "{shown}");
+}
+
+#[test]
 fn either_skip_variable_sets_skip_layers() {
     let cwd = tempfile::tempdir().unwrap();
     for var in ["CNB_SKIP_LAYERS", "CNB_SKIP_RESTORE"] {
