@@ -22,3 +22,5 @@ mod registry;
 mod registry_store;
 mod registry_transfer;
 mod restorer;
+mod secrets;
+mod trust;

@@ -37,7 +37,13 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// A fresh CA (`ca.pem`) and a certificate for [`TLS_NAME`] it signed, in `dir`.
 fn certificates(dir: &Path) -> Tls {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509"];
     ca.extend(ec);
     ca.extend([
@@ -76,8 +82,21 @@ fn certificates(dir: &Path) -> Tls {
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
         ],
     );
     Tls {
@@ -134,12 +153,20 @@ fn without_a_ca_bundle_plain_http_works_and_https_says_how_to_provide_certificat
     let analyze = |run_image: String, app: String, extra: &[String]| {
         let build = Build::new();
         let mut command = build.command("analyzer", API);
-        command.args(extra).arg("-run-image").arg(run_image).arg(app);
+        command
+            .args(extra)
+            .arg("-run-image")
+            .arg(run_image)
+            .arg(app);
         (without_ca_bundle(&command, &hosts), build)
     };
 
     // Plain HTTP, as go-containerregistry picks it for 127.0.0.1.
-    let (finished, build) = analyze(plain.reference("test/run"), plain.reference("test/app"), &[]);
+    let (finished, build) = analyze(
+        plain.reference("test/run"),
+        plain.reference("test/app"),
+        &[],
+    );
     assert_eq!(finished.code, Some(0), "{finished}");
     assert!(build.layers().join("analyzed.toml").is_file());
 
