@@ -107,7 +107,9 @@ impl Registry {
                         self.auth.learn(challenge);
                     }
                     Err(err) => {
-                        self.unanswered(start);
+                        if !crate::read::is_tls_failure(&err) {
+                            self.unanswered(start);
+                        }
                         let err = err.without_url();
                         tracing::debug!(registry = %self.host, error = &err as &dyn std::error::Error, "registry ping failed");
                     }
