@@ -31,26 +31,27 @@ pub struct ImageCache<'a> {
 }
 
 impl<'a> ImageCache<'a> {
-    /// Opens the cache image `reference`. A missing image, or one we may not read, reads as
-    /// empty (as in Go); a manifest that cannot be fetched is an error (Go's "failed to create
-    /// image cache"); a found image that is corrupt, or an unreadable label, is warned about
-    /// and reads as empty.
+    /// Opens the cache image `reference`. A missing image reads as empty, and so does one
+    /// the registry refuses to show us (warned about: Go's imgutil takes a 401 for "not
+    /// found") or an index without this platform's image (Go's "no child with platform");
+    /// any other failure to read it is an error (Go fails the phase with 1). An unreadable
+    /// label is warned about and reads as empty.
     pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, Error> {
         let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
-            Err(StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }) => None,
-            Err(source @ StoreError::ReadManifest { .. }) => {
-                return Err(Error::Store {
-                    reference: reference.to_string(),
-                    source,
-                });
-            }
-            Err(error) => {
+            Err(StoreError::NoMatchingPlatform { .. }) => None,
+            Err(error @ StoreError::Unauthorized { .. }) => {
                 tracing::warn!(
                     "ignoring cache image {reference}: {}",
                     cnb_api::one_line(&error)
                 );
                 None
+            }
+            Err(source) => {
+                return Err(Error::Store {
+                    reference: reference.to_string(),
+                    source,
+                });
             }
         };
         let label = image
@@ -79,6 +80,16 @@ impl<'a> ImageCache<'a> {
     pub fn delete_when_replaced(mut self, delete: bool) -> Self {
         self.delete_when_replaced = delete;
         self
+    }
+
+    /// The store the cache image is read from.
+    pub fn store(&self) -> &'a dyn ImageStore {
+        self.store
+    }
+
+    /// The cache image.
+    pub fn reference(&self) -> &ImageRef {
+        &self.reference
     }
 
     /// The blob holding the layer `diff_id`.
@@ -139,11 +150,6 @@ impl<'a> ImageCacheWriter<'a> {
             previous,
             layers: Vec::new(),
         }
-    }
-
-    /// Starts a cache image to be written over `previous` (same store, same reference).
-    pub fn from_previous(previous: ImageCache<'a>) -> Self {
-        Self::new(previous.store, previous.reference.clone(), Some(previous))
     }
 
     fn store_error(&self) -> impl FnOnce(cnb_image::StoreError) -> Error {

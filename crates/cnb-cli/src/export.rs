@@ -2,20 +2,25 @@
 //! and cache image validated and analyzed.toml read (3) before anything is connected; then,
 //! with the stores open and privileges dropped, the image export (62) and report.toml, then
 //! the cache — a failed cache is a warning, never a failed export. With `-parallel` the cache
-//! is written while the image is.
+//! is written while the image is. From Platform API 0.12 the extended run image the extender
+//! left in `<extended>/run` (one OCI layout) goes on the run image; before 0.13 it is
+//! experimental.
 
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
+use std::path::PathBuf;
+
 use cnb_cache::ImageCache;
-use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, RunImageSources};
+use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, ExtendedRunImage, RunImageSources};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
 use cnb_files::labels::{GitMetadata, LauncherMetadata, LauncherSource};
 use cnb_image::{Digest, ImageRef, Platform};
+use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 
 use crate::references::{destinations, invalid, parse, parse_optional};
 use crate::stores::Stores;
-use crate::{Failure, privileges};
+use crate::{Failure, experimental, privileges};
 
 /// Runs the exporter.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
@@ -32,7 +37,47 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     images.retain(|image| !image.is_empty());
     let stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
     privileges::prepare(inputs)?;
+    if !inputs.platform_api.extensions_are_stable() && extended_layout(inputs)?.is_some() {
+        experimental::guard(inputs, experimental::DOCKERFILES)?;
+    }
     export(inputs, &targets, &analyzed, &stores)
+}
+
+/// The layout directory of the extended run image: the one entry of `<extended>/run`
+/// (Platform API 0.12; Go `FromLayoutPath`). `None` when there is no such directory or it is
+/// empty; more than one entry fails (1).
+fn extended_layout(inputs: &Inputs) -> Result<Option<PathBuf>, Failure> {
+    if !inputs.platform_api.extends_run_image() {
+        return Ok(None);
+    }
+    let parent = inputs.extended_dir.join("run");
+    let entries = match std::fs::read_dir(&parent) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(Failure::new(
+                ExitKind::Failed,
+                Some("get extended image config"),
+                &error,
+            ));
+        }
+    };
+    let entries: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
+    match entries.as_slice() {
+        [] => Ok(None),
+        [only] => Ok(Some(only.clone())),
+        several => Err(Failure::message(
+            ExitKind::Failed,
+            format!(
+                "failed to get extended image config: expected directory {:?} to have only 1 item; found {}",
+                parent.display().to_string(),
+                several.len()
+            ),
+        )),
+    }
 }
 
 /// The images the exporter writes, validated.
@@ -72,10 +117,20 @@ pub(crate) fn export(
     stores: &Stores,
 ) -> Result<(), Failure> {
     let config = configure(inputs, targets, analyzed)?;
-    let cache = cache_target(inputs, targets, stores)?;
-    let has_cache = cache.is_some();
+    let cache = open_cache(inputs, targets, stores)?;
+    let parallel = inputs.parallel_export && cache.is_some();
     let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
-    let exporter = Exporter::new(config, stores.images(), &name_image);
+    let extended_store = extended_layout(inputs)?.map(LayoutStore::at);
+    let extended_name = ImageRef::parse("extended/run").map_err(|error| {
+        Failure::new(ExitKind::Failed, Some("get extended image config"), &error)
+    })?;
+    let mut exporter = Exporter::new(config, stores.images(), &name_image);
+    if let Some(store) = &extended_store {
+        exporter = exporter.with_extended_run_image(ExtendedRunImage {
+            store,
+            reference: &extended_name,
+        });
+    }
     let write_cache = || {
         if let Some(target) = cache
             && let Err(error) = exporter.cache(target)
@@ -83,7 +138,7 @@ pub(crate) fn export(
             tracing::warn!("Failed to export cache: {}", cnb_api::one_line(&error));
         }
     };
-    let image = if inputs.parallel_export && has_cache {
+    let image = if parallel {
         std::thread::scope(|scope| {
             let cache = scope.spawn(write_cache);
             let image = exporter.run();
@@ -174,31 +229,34 @@ fn configure(
     })
 }
 
-/// Where the cache goes: `-cache-image` (opened now: one whose manifest cannot be fetched
-/// fails with 1, as Go's "failed to create image cache"), else `-cache-dir`, else nowhere.
-fn cache_target<'a>(
+/// The cache, opened before any export work: `-cache-image`, else `-cache-dir`, else none.
+/// One that cannot be opened fails the phase (1), as in Go.
+fn open_cache<'a>(
     inputs: &Inputs,
     targets: &ExportTargets,
     stores: &'a Stores,
 ) -> Result<Option<CacheTarget<'a>>, Failure> {
-    Ok(match (&targets.cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(CacheTarget::Image(Box::new(open_image_cache(
-            inputs, stores, reference,
-        )?))),
-        (None, Some(dir)) => Some(CacheTarget::Volume(dir.clone())),
+    let opened = match (&targets.cache_image, &inputs.cache_dir) {
+        (Some(reference), _) => {
+            CacheTarget::Image(Box::new(open_image_cache(inputs, stores, reference)?))
+        }
+        (None, Some(dir)) => CacheTarget::volume(dir)
+            .map_err(|error| Failure::new(ExitKind::Failed, Some("create volume cache"), &error))?,
         (None, None) => {
             if inputs.parallel_export {
                 tracing::warn!(
                     "parallel export has been enabled, but it has not taken effect because no cache has been specified."
                 );
             }
-            None
+            return Ok(None);
         }
-    })
+    };
+    Ok(Some(opened))
 }
 
-/// The cache image `reference` in the registries, opened for reading and set to be deleted
-/// when a new one replaces it (below Platform API 0.13, as Go does).
+/// The cache image `reference` in the registries, opened for reading (one that cannot be
+/// read fails with 1, as Go's "failed to create image cache") and set to be deleted when a
+/// new one replaces it (below Platform API 0.13, as Go does).
 pub(crate) fn open_image_cache<'a>(
     inputs: &Inputs,
     stores: &'a Stores,

@@ -13,19 +13,31 @@ use cnb_files::TomlFile;
 use cnb_files::analyzed::LayerSha;
 use cnb_files::group::Group;
 use cnb_files::labels::{BuildpackLayers as LabelBuildpack, CacheMetadata, LabelLayer};
-use cnb_image::{Digest, Sha256Writer};
+use cnb_image::{Digest, ImageRef, ImageStore, Sha256Writer};
 use cnb_layers::BuildpackLayers;
 
 use crate::exporter::Exporter;
 use crate::{Error, Result};
 
-/// Where the cache goes.
+/// Where the cache goes, opened before the export (as Go does: a `-cache-dir` that does not
+/// exist or a cache image that cannot be read fails the phase before any export work).
 pub enum CacheTarget<'a> {
-    /// `-cache-dir`.
-    Volume(PathBuf),
-    /// `-cache-image`, opened (before the export, as Go opens it) in its store; the new
-    /// cache image goes to the same reference.
+    /// `-cache-dir`, and what it held.
+    Volume(PathBuf, VolumeCache),
+    /// `-cache-image`, and what it held.
     Image(Box<ImageCache<'a>>),
+}
+
+impl<'a> CacheTarget<'a> {
+    /// Opens the volume cache in `dir`.
+    pub fn volume(dir: &Path) -> Result<Self, cnb_cache::Error> {
+        Ok(Self::Volume(dir.to_owned(), VolumeCache::open(dir)?))
+    }
+
+    /// Opens the cache image `reference` in `store`.
+    pub fn image(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, cnb_cache::Error> {
+        Ok(Self::Image(Box::new(ImageCache::open(store, reference)?)))
+    }
 }
 
 enum Writer<'a> {
@@ -63,8 +75,7 @@ impl Exporter<'_> {
         let group =
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
         let (previous, mut writer): (CacheMetadata, Writer<'_>) = match target {
-            CacheTarget::Volume(dir) => {
-                let cache = VolumeCache::open(&dir);
+            CacheTarget::Volume(dir, cache) => {
                 if !cache.exists() {
                     tracing::info!("Layer cache not found");
                 }
@@ -77,7 +88,8 @@ impl Exporter<'_> {
                     tracing::info!("Layer cache not found");
                 }
                 let metadata = cache.metadata().clone();
-                let writer = ImageCacheWriter::from_previous(*cache);
+                let writer =
+                    ImageCacheWriter::new(cache.store(), cache.reference().clone(), Some(*cache));
                 (metadata, Writer::Image(Box::new(writer)))
             }
         };

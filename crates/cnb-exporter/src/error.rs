@@ -12,8 +12,8 @@ use cnb_image::{Digest, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// group.toml could not be read.
-    #[error("reading group")]
-    ReadGroup(#[source] Box<cnb_files::Error>),
+    #[error(transparent)]
+    ReadGroup(Box<cnb_files::Error>),
     /// A group buildpack declares a Buildpack API this lifecycle does not support.
     #[error(transparent)]
     BuildpackApi(#[from] cnb_api::UnsupportedApi),
@@ -21,8 +21,8 @@ pub enum Error {
     #[error("reading analyzed metadata")]
     ReadAnalyzed(#[source] Box<cnb_files::Error>),
     /// project-metadata.toml could not be read (a missing file is fine).
-    #[error("reading project metadata")]
-    ReadProjectMetadata(#[source] Box<cnb_files::Error>),
+    #[error(transparent)]
+    ReadProjectMetadata(Box<cnb_files::Error>),
     /// `<layers>/config/metadata.toml` or a buildpack's build.toml could not be read.
     #[error("read build metadata")]
     ReadMetadata(#[source] Box<cnb_files::Error>),
@@ -128,6 +128,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The extended run image in `<extended>/run` could not be read.
+    #[error("reading the extended run image")]
+    ReadExtendedRunImage {
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// `analyzed.toml` says the run image is extended, and `<extended>/run` has no image.
+    #[error("missing extended run image")]
+    MissingExtendedRunImage,
     /// The cache could not be written.
     #[error("exporting cache")]
     Cache(#[source] Box<cnb_cache::Error>),
@@ -146,16 +156,18 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) | Self::ReadAnalyzed(_) | Self::ReadProjectMetadata(_) => {
-                ExitKind::Failed
-            }
-            Self::BuildpackApi(error) => error.kind(),
-            // Go opens both images before the export starts, failing with 1; an absent run
-            // image is found only during the export (62).
-            Self::ReadRunImage {
+            // Go opens the run and previous images before the export starts, failing with 1;
+            // an absent run image is found only during the export (62).
+            Self::ReadGroup(_)
+            | Self::ReadAnalyzed(_)
+            | Self::ReadProjectMetadata(_)
+            | Self::ReadExtendedRunImage { .. }
+            | Self::MissingExtendedRunImage
+            | Self::ReadRunImage {
                 source: Some(_), ..
             }
             | Self::ReadPreviousImage { .. } => ExitKind::Failed,
+            Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::ExportError,
         }
     }
@@ -163,8 +175,12 @@ impl Error {
     /// What Go says it failed to do (`failed to <action>: …`).
     pub fn action(&self) -> &'static str {
         match self {
-            Self::BuildpackApi(_) => "verify buildpack APIs",
-            Self::ReadProjectMetadata(_) => "read project metadata",
+            Self::ReadExtendedRunImage { .. } | Self::MissingExtendedRunImage => {
+                "get extended image config"
+            }
+            Self::ReadGroup(_) => "read group file",
+            Self::BuildpackApi(_) => "verify buildpack API",
+            Self::ReadProjectMetadata(_) => "read project metadata file",
             Self::ReadRunImage {
                 source: Some(_), ..
             }

@@ -23,7 +23,7 @@ pub use error::{Action, BoxError, StoreError};
 pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
 pub use reference::{
-    DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository,
+    DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository, image_name,
 };
 pub use run_image::select_run_image;
 pub use store::{

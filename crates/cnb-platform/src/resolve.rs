@@ -138,6 +138,10 @@ const PATHS: &[(&str, Option<&str>, Fallback)] = &[
     ("layout-dir", Some(env::LAYOUT_DIR), Fallback::Unset),
 ];
 
+/// Where the spec puts kaniko's directory (`<kaniko-dir>`, "must be `/kaniko`");
+/// `CNB_KANIKO_DIR`, ours, moves it.
+const KANIKO_DIR: &str = "/kaniko";
+
 /// The order.toml a platform puts in `<layers>` wins over the builder's `/cnb/order.toml`.
 const LAYERS_ORDER: &str = "order.toml";
 const CNB_ORDER: &str = "/cnb/order.toml";
@@ -270,13 +274,20 @@ impl Resolver<'_> {
     }
 
     /// Flag > env (`Atoi`, anything else is 0) > 0. Negative ids are not ids: they become 0.
-    fn id(&self, flag: &str, env: &str) -> u32 {
-        let from_flag = self.flags.last(flag).and_then(parse_int);
-        let value =
-            from_flag.or_else(|| self.env.var(env).and_then(|text| text.parse::<i64>().ok()));
-        value
+    /// `-uid`/`-gid`, else its variable, else 0. A value that is not a user or group ID (a
+    /// negative number, or garbage in the variable) is an invalid input: Go takes such a
+    /// variable for 0 and would run as root.
+    fn id(&self, flag: &str, env: &str) -> Result<u32, Error> {
+        let (name, text) = match self.flags.last(flag) {
+            Some(text) => (format!("-{flag}"), text.to_owned()),
+            None => match self.env.non_empty(env) {
+                Some(text) => (env.to_owned(), text),
+                None => return Ok(0),
+            },
+        };
+        parse_int(&text)
             .and_then(|value| u32::try_from(value).ok())
-            .unwrap_or(0)
+            .ok_or(Error::InvalidId { name, value: text })
     }
 
     fn list(&self, flag: &str, env: Option<&str>) -> Vec<String> {
@@ -361,7 +372,7 @@ pub fn resolve(
         build_config_dir: r.path("build-config", &layers_dir, true),
         generated_dir: r.path("generated", &layers_dir, true),
         extended_dir: r.path("extended", &layers_dir, true),
-        kaniko_dir: PathBuf::from("/kaniko"),
+        kaniko_dir: kaniko_dir(&r),
         analyzed_path: r.path("analyzed", &layers_dir, false),
         group_path: r.path("group", &layers_dir, false),
         plan_path: r.path("plan", &layers_dir, false),
@@ -396,8 +407,8 @@ pub fn resolve(
         kaniko_cache_ttl: kaniko_cache_ttl(&r),
         force_rebase: r.bool("force", &[env::FORCE_REBASE]),
         images_from,
-        uid: r.id("uid", env::USER_ID),
-        gid: r.id("gid", env::GROUP_ID),
+        uid: r.id("uid", env::USER_ID)?,
+        gid: r.id("gid", env::GROUP_ID)?,
         exec_env: env_source
             .non_empty(env::EXEC_ENV)
             .unwrap_or_else(|| "production".to_owned()),
@@ -460,6 +471,13 @@ fn skip_layers(r: &Resolver<'_>) -> bool {
         Some(value) => parse_bool(value).unwrap_or(false),
         None => r.env_bool(&[env::SKIP_LAYERS, env::SKIP_RESTORE]),
     }
+}
+
+/// `/kaniko`, unless `CNB_KANIKO_DIR` (ours) moves it.
+fn kaniko_dir(r: &Resolver<'_>) -> PathBuf {
+    r.env
+        .non_empty(env::KANIKO_DIR)
+        .map_or_else(|| PathBuf::from(KANIKO_DIR), |dir| r.absolute(&dir))
 }
 
 fn kaniko_cache_ttl(r: &Resolver<'_>) -> Duration {

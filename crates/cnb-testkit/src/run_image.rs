@@ -300,6 +300,13 @@ fn split_repo_and_tag(repo_and_tag: &str) -> io::Result<(&str, &str)> {
     })
 }
 
+/// Writes the run image's root file system (busybox-static, `root` and `cnb` 1000:1000,
+/// `/etc/os-release` of busybox 1.35.0) into the new directory `root`: an image root to apply
+/// Dockerfiles to without unpacking an image.
+pub fn busybox_rootfs(root: &Path) -> io::Result<()> {
+    make_rootfs(root, DEFAULT_DISTRO_NAME, DEFAULT_DISTRO_VERSION)
+}
+
 /// A busybox-static rootfs: applet symlinks (absolute, as `busybox --install -s` makes
 /// them), root and `cnb` (1000:1000) users, `/etc/os-release`, `/tmp` 1777, `/home/cnb`
 /// owned by `cnb`.

@@ -5,11 +5,13 @@
 mod cache;
 mod cache_deletion;
 mod container;
+mod extended;
 mod failures;
 mod fixture;
 mod hostile;
 mod labels;
 mod layout;
+mod odd_trees;
 mod reuse;
 
 use cnb_testkit::Finished;

@@ -212,3 +212,18 @@ fn a_replaced_cache_image_is_deleted_only_when_asked_and_different() {
         );
     }
 }
+
+#[test]
+fn an_unreadable_cache_image_is_an_error_and_a_missing_one_reads_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path());
+    let reference = ImageRef::parse("example.com/cache").unwrap();
+    let missing = ImageCache::open(&store, reference.clone()).unwrap();
+    assert!(!missing.exists());
+    let path = cnb_layout::layout_path(dir.path(), &reference).unwrap();
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(path.join("index.json"), "{not json").unwrap();
+    let error = ImageCache::open(&store, reference).err().unwrap();
+    assert!(error.to_string().contains("example.com/cache"), "{error}");
+}

@@ -168,7 +168,7 @@ fn a_malformed_project_metadata_toml_is_a_plain_failure_before_any_export_work()
     assert!(
         finished
             .stderr
-            .contains("failed to read project metadata: "),
+            .contains("failed to read project metadata file: parsing "),
         "{finished}"
     );
     assert_one_error_line(&finished);
