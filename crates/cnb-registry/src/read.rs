@@ -148,22 +148,22 @@ pub(crate) fn is_tls_failure(err: &reqwest::Error) -> bool {
     tls_failure(err).is_some()
 }
 
-/// The rustls error somewhere in `err`'s chain (hyper wraps it in an `io::Error`, whose
-/// `source` skips it).
-fn tls_failure(err: &reqwest::Error) -> Option<&rustls::Error> {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+/// The rustls error somewhere in `err`'s chain. tokio-rustls wraps it in an `io::Error`,
+/// which hyper wraps in another; an `io::Error`'s `source` skips the error it wraps, so those
+/// are unwrapped with `get_ref`.
+fn tls_failure<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current = Some(err);
     while let Some(error) = current {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
             return Some(tls);
         }
-        if let Some(tls) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(tls);
-        }
-        current = error.source();
+        current = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => error.source(),
+            },
+            None => error.source(),
+        };
     }
     None
 }
@@ -179,5 +179,28 @@ mod tests {
         let short = shorten(&long);
         assert_eq!(short.chars().count(), 201);
         assert!(short.ends_with('…'));
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_error_is_found_inside_nested_io_errors() {
+        let rustls_error =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls_error,
+        ));
+        // What hyper builds under a reqwest error (which cannot be made by hand).
+        let found = tls_failure(&wrapped).cloned();
+        assert!(matches!(
+            found,
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ));
     }
 }

@@ -185,7 +185,18 @@ impl Streaming {
     /// Completes the file and waits for the upload to be committed as `expected`.
     fn finish(mut self, inner: &Inner, expected: &Digest, size: u64) -> io::Result<Streamed> {
         self.spool_pending(Some(*expected))?;
-        let committed = match self.task.map(|task| inner.block_on(task)) {
+        // A registry that stops reading mid-PATCH would hold the task forever: it gets the
+        // time a whole upload gets, then the spool is sent with the usual retries.
+        let waited = self.task.map(|task| {
+            let abort = task.abort_handle();
+            let waited = inner.block_on(tokio::time::timeout(upload_timeout(inner, size), task));
+            if waited.is_err() {
+                abort.abort();
+                tracing::debug!("streamed upload timed out; sending the spool");
+            }
+            waited
+        });
+        let committed = match waited.and_then(Result::ok) {
             Some(Ok(Ok((digest, sent)))) if digest == *expected && sent == size => true,
             Some(Ok(Ok((digest, sent)))) => {
                 tracing::debug!(%expected, %digest, sent, "streamed upload committed other bytes");
@@ -360,6 +371,13 @@ enum Source {
     Spool(NamedTempFile),
 }
 
+/// The time one upload attempt of `size` bytes gets: a request timeout per 4 MiB, and one
+/// more.
+fn upload_timeout(inner: &Inner, size: u64) -> std::time::Duration {
+    let pieces = u32::try_from(size.div_ceil(BYTES_PER_TIMEOUT)).unwrap_or(u32::MAX);
+    inner.timeout().saturating_mul(pieces.saturating_add(1))
+}
+
 /// An upload of `source` (`POST`, then one `PUT` with the bytes), retried from its start.
 fn upload(
     inner: &Inner,
@@ -369,8 +387,7 @@ fn upload(
     digest: &Digest,
     size: u64,
 ) -> Result<(), RequestError> {
-    let pieces = u32::try_from(size.div_ceil(BYTES_PER_TIMEOUT)).unwrap_or(u32::MAX);
-    let timeout = inner.timeout().saturating_mul(pieces.saturating_add(1));
+    let timeout = upload_timeout(inner, size);
     inner.block_on(retry(registry, timeout, "blob upload", || async move {
         let location = registry.start_upload(repository).await?;
         let content = match source {

@@ -69,7 +69,7 @@ fn a_cache_image_manifest_of_200_mib_fails_with_1_in_bounded_memory_restoring_no
     let line = the_error(&finished);
     assert!(
         line.starts_with("ERROR: failed to create image cache: ")
-            && line.ends_with("GET manifest: the manifest is larger than 4 MiB"),
+            && line.ends_with(": the manifest is larger than 4 MiB"),
         "{line}"
     );
     assert!(peak < PEAK_RSS_KIB, "peak RSS {peak} KiB");
