@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // base
     ("cnb-api", &[]),
     ("cnb-sys", &[]),
+    ("cnb-igzip", &[]),
     // model
     ("cnb-files", &["cnb-api"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
@@ -21,7 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-dockerfile", &[]),
     // services
     ("cnb-platform", &["cnb-api", "cnb-files", "cnb-image"]),
-    ("cnb-archive", &["cnb-sys", "cnb-image"]),
+    ("cnb-archive", &["cnb-sys", "cnb-image", "cnb-igzip"]),
     (
         "cnb-buildpack",
         &["cnb-api", "cnb-files", "cnb-env", "cnb-sys"],

@@ -63,6 +63,7 @@ impl<W: Write> LayerWriter<W> {
     /// A layer compressed with `compression` on at most `threads` threads. The bytes written
     /// do not depend on `threads`.
     pub fn with_threads(sink: W, compression: Compression, threads: usize) -> Result<Self> {
+        compression.check_cpu()?;
         let blob = Sha256Writer::new(sink);
         let encoder = Encoder::new(blob, compression, threads).map_err(Error::write)?;
         let stream = LayerStream {

@@ -28,7 +28,7 @@ mod retar;
 mod slices;
 mod writer;
 
-pub use compress::Compression;
+pub use compress::{Compression, GzipEngine};
 pub use decompress::decompress;
 pub use dir_layer::{ImagePath, add_dir, add_entry, add_parents, add_tree};
 pub use error::{Error, Result};

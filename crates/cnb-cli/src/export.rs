@@ -9,6 +9,7 @@
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
 use std::path::PathBuf;
 
+use cnb_archive::{Compression, GzipEngine};
 use cnb_cache::ImageCache;
 use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, ExtendedRunImage, RunImageSources};
 use cnb_files::TomlFile;
@@ -226,6 +227,15 @@ fn configure(
         uid: inputs.uid,
         gid: inputs.gid,
         platform: Platform::own(),
+        compression: layer_compression(inputs.gzip_engine),
+    })
+}
+
+/// gzip by the engine `CNB_GZIP_ENGINE` chose.
+fn layer_compression(engine: cnb_platform::GzipEngine) -> Compression {
+    Compression::gzip_by(match engine {
+        cnb_platform::GzipEngine::ZlibRs => GzipEngine::ZlibRs,
+        cnb_platform::GzipEngine::Isal => GzipEngine::Isal,
     })
 }
 

@@ -74,6 +74,9 @@ pub enum Error {
         /// `<buildpack>:<layer>`.
         layer: String,
     },
+    /// The chosen layer compression cannot run on this CPU (checked before any upload).
+    #[error("checking the layer compression")]
+    Compression(#[source] Box<cnb_archive::Error>),
     /// A layer could not be archived.
     #[error("creating layer '{layer}'")]
     Archive {

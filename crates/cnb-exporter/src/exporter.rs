@@ -25,7 +25,7 @@ mod extended;
 mod layers;
 
 pub use extended::ExtendedRunImage;
-use layers::sha_of;
+use layers::{made, sha_of};
 
 /// Names an image by reference and manifest digest, as the label's `runImage.reference`
 /// records it (`<repository>@<digest>` in a registry).
@@ -82,6 +82,10 @@ impl<'a> Exporter<'a> {
         let project = ProjectMetadata::read_optional(&config.project_metadata_path)
             .map_err(|error| Error::ReadProjectMetadata(Box::new(error)))?
             .unwrap_or_default();
+        config
+            .compression
+            .check_cpu()
+            .map_err(|error| Error::Compression(Box::new(error)))?;
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;
         if api.copies_lifecycle_sboms() {
@@ -119,30 +123,40 @@ impl<'a> Exporter<'a> {
             &run_ref,
             run,
             previous,
+            config.compression,
         )?;
         if let Some(extended) = &extended {
             self.extension_layers(&mut image, extended)?;
         }
         let owner = Owner::new(config.uid, config.gid);
+        let mut buildpacks = Vec::with_capacity(group.group.len());
         for buildpack in &group.group {
-            let entry = self.buildpack_layers(&mut image, buildpack, orig, owner)?;
-            lifecycle.buildpacks.push(entry);
+            buildpacks.push(self.buildpack_layers(&mut image, buildpack, orig, owner)?);
         }
-        if api.exports_sbom_layers() {
+        let sbom = if api.exports_sbom_layers() {
             let dir = config.layers_dir.join("sbom").join("launch");
-            if dir.is_dir() {
+            dir.is_dir().then(|| {
                 let previous: Vec<&str> = orig.sbom.iter().map(|sha| sha.sha.as_str()).collect();
-                let sha = image.add(
+                image.add(
                     "buildpacksio/lifecycle:launch.sbom",
                     "Software Bill-of-Materials",
                     &previous,
-                    &|sink| add_dir(sink, Path::new("/"), &dir, owner),
-                )?;
-                lifecycle.sbom = Some(sha_of(sha));
-            }
+                    move |sink| add_dir(sink, Path::new("/"), &dir, owner),
+                )
+            })
+        } else {
+            None
+        };
+        let app = self.app_layers(&mut image, &build, orig, owner)?;
+        let lifecycle_layers = self.lifecycle_layers(&mut image, &build, orig);
+
+        image.make_layers()?;
+        for buildpack in buildpacks {
+            lifecycle.buildpacks.push(buildpack.label(&image));
         }
-        lifecycle.app = self.app_layers(&mut image, &build, orig, owner)?;
-        self.lifecycle_layers(&mut image, &build, orig, &mut lifecycle)?;
+        lifecycle.sbom = sbom.map(|handle| sha_of(made(&image, handle)));
+        lifecycle.app = layers::app_label(&image, &app);
+        lifecycle_layers.label(&image, &mut lifecycle);
 
         let labels = Labels {
             lifecycle: &lifecycle,

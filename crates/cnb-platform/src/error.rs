@@ -33,6 +33,9 @@ pub enum Error {
     /// `-log-level` names no level.
     #[error("failed to parse log level: not a valid level: {0:?}")]
     LogLevel(String),
+    /// `CNB_GZIP_ENGINE` names no engine.
+    #[error("CNB_GZIP_ENGINE={0:?} is not a gzip engine (zlib-rs or isal)")]
+    GzipEngine(String),
     /// `CNB_REGISTRY_TIMEOUT` is not a positive Go duration.
     #[error("CNB_REGISTRY_TIMEOUT={0:?} is not a positive duration such as 2m or 90s")]
     RegistryTimeout(String),
@@ -66,7 +69,10 @@ impl Error {
             | Self::OneRunImageOnly
             | Self::InvalidId { .. }
             | Self::CurrentDir => Some("resolve inputs"),
-            Self::LogLevel(_) | Self::ExperimentalDisabled(_) | Self::RegistryTimeout(_) => None,
+            Self::LogLevel(_)
+            | Self::ExperimentalDisabled(_)
+            | Self::GzipEngine(_)
+            | Self::RegistryTimeout(_) => None,
         }
     }
 

@@ -189,7 +189,9 @@ impl Streaming {
         // time a whole upload gets, then the spool is sent with the usual retries.
         let waited = self.task.map(|task| {
             let abort = task.abort_handle();
-            let waited = inner.block_on(tokio::time::timeout(upload_timeout(inner, size), task));
+            let limit = upload_timeout(inner, size);
+            // The timer is made on the runtime, inside `block_on`.
+            let waited = inner.block_on(async { tokio::time::timeout(limit, task).await });
             if waited.is_err() {
                 abort.abort();
                 tracing::debug!("streamed upload timed out; sending the spool");

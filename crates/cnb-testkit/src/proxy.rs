@@ -12,10 +12,11 @@
 //! manifest belongs, silence on an accepted connection, the registry's answer with one byte
 //! changed.
 //!
-//! [`RegistryProxy::with_token_service`] makes an open registry behave like one behind a
-//! token service (Docker Hub, GHCR): every request without the access token gets a `401`
-//! with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands the access
-//! token to anyone (`GET`, or an `OAuth2` refresh-token `POST`).
+//! [`RegistryProxy::with_token_auth`] (and [`RegistryProxy::with_token_service`], with a
+//! token of the test's choosing) makes an open registry behave like one behind a token
+//! service (Docker Hub, GHCR): `GET /v2/` and every request without the access token get a
+//! `401` with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands the
+//! access token ([`TOKEN`]) to anyone (`GET`, or an `OAuth2` refresh-token `POST`).
 
 mod crafted;
 mod wire;
@@ -33,6 +34,8 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// Read and write timeout of every socket.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 const COPY_BUFFER: usize = 64 * 1024;
+/// The bearer token a proxy started with [`RegistryProxy::with_token_auth`] hands out.
+pub const TOKEN: &str = "cnb-testkit-token";
 
 /// What the proxy does to a matching request instead of passing it on whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,8 +121,13 @@ impl RegistryProxy {
         Self::spawn(upstream, None)
     }
 
-    /// Starts a proxy to `upstream` behind a token service of its own that hands out
-    /// `access_token` (see the module docs).
+    /// Starts a proxy to `upstream` that asks for a bearer token from its own token
+    /// endpoint, as registries behind a token server do (see the module docs).
+    pub fn with_token_auth(upstream: &str) -> io::Result<Self> {
+        Self::spawn(upstream, Some(TOKEN))
+    }
+
+    /// [`RegistryProxy::with_token_auth`], handing out `access_token` instead of [`TOKEN`].
     pub fn with_token_service(upstream: &str, access_token: &str) -> io::Result<Self> {
         Self::spawn(upstream, Some(access_token))
     }
