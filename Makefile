@@ -85,7 +85,7 @@ bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a seque
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	testdata/buildpacks/bench-detector.sh $(SPEC_INSTALL)/cnb/lifecycle
 
-bench: bench-archive bench-creator bench-detector bench-launcher bench-rebaser ## Every benchmark; prints figures and ratios, never fails on them
+bench: bench-archive bench-creator bench-detector bench-launcher bench-rebaser bench-daemon ## Every benchmark; prints figures and ratios, never fails on them
 
 bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd; hashed, and pushed to a loopback registry) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
 	$(CARGO) build --release --locked -p cnb-registry --example push_layer
@@ -139,3 +139,10 @@ package: ## Release artifacts in $(PACKAGE_DIR): lifecycle tgz, lifecycle image 
 	  $(foreach bp,$(sort $(dir $(wildcard $(SAMPLES)/*/buildpack.toml))),--buildpack $(bp)) \
 	  --order $(SAMPLES)/order.toml --run-image $(PACKAGE_RUN_IMAGE) \
 	  --layout $(PACKAGE_DIR)/builder $(if $(PACKAGE_BUILDER_PUBLISH),--publish $(PACKAGE_BUILDER_PUBLISH))
+
+.PHONY: bench-daemon
+bench-daemon: ## Exporter -daemon of a 1 GiB layer into a private dockerd vs docker load of the same image as a tarball, and a rebuild (needs root)
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	# What is timed is the installed static lifecycle, dockerd and the docker CLI: the test
+	# harness itself need not be a release build.
+	$(CARGO) test --locked -p spec-tests --test spec daemon::bench -- --ignored --nocapture --test-threads=1

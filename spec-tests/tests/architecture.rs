@@ -42,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // adapters
     ("cnb-registry", &["cnb-image", "cnb-sys"]),
     ("cnb-layout", &["cnb-image", "cnb-sys"]),
+    ("cnb-daemon", &["cnb-image", "cnb-cache", "cnb-archive"]),
     // phases: hermetic ones never see images; connected ones get an ImageStore injected
     ("cnb-detector", HERMETIC),
     ("cnb-builder", HERMETIC),
@@ -84,6 +85,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-cache",
             "cnb-registry",
             "cnb-layout",
+            "cnb-daemon",
             "cnb-detector",
             "cnb-builder",
             "cnb-analyzer",

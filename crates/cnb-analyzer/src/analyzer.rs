@@ -6,17 +6,17 @@ use cnb_api::PlatformApi;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage, TargetMetadata};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform, StoreError};
+use cnb_image::{Action, Image, ImageIdentity, ImageRef, ImageStore, Platform, StoreError};
 
 use crate::Error;
 use crate::access::{check_read, check_write, is_denied};
 
-/// The previous image's layers metadata, its identifier for analyzed.toml, and the image.
-type PreviousImage = (LayersMetadata, String, Option<(ImageRef, Image)>);
-
 /// How `analyzed.toml` names an image found in the store: `<repository>@<digest>` for a
-/// registry, `<layout path>@<digest>` for an OCI layout.
-pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &Digest) -> String;
+/// registry, `<layout path>@<digest>` for an OCI layout, the image ID for a daemon.
+pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &ImageIdentity) -> String;
+
+/// The previous image's layers metadata, its name as analyzed.toml records it, and the image.
+type PreviousImage = (LayersMetadata, String, Option<(ImageRef, Image)>);
 
 /// What the analyzer needs, resolved by the caller.
 #[derive(Debug, Clone)]
@@ -143,9 +143,10 @@ impl<'a> Analyzer<'a> {
     }
 
     /// The previous image's layers metadata and reference. As in Go, an image whose manifest
-    /// cannot be fetched fails the phase; one that is found but corrupt (a config or manifest
-    /// that does not parse, a config that cannot be read) or whose label is unreadable is
-    /// ignored with a warning; an index without this platform's image is not found.
+    /// cannot be fetched (or a store that cannot answer at all) fails the phase; one that is
+    /// found but corrupt (a config or manifest that does not parse, a config that cannot be
+    /// read) or whose label is unreadable is ignored with a warning; an index without this
+    /// platform's image is not found.
     fn previous_image(&self) -> Result<PreviousImage, Error> {
         let none = || Ok((LayersMetadata::default(), String::new(), None));
         let Some(reference) = &self.config.previous_image else {
@@ -157,7 +158,11 @@ impl<'a> Analyzer<'a> {
                 tracing::info!("Image with name \"{reference}\" not found");
                 return none();
             }
-            Err(source @ (StoreError::ReadManifest { .. } | StoreError::Unauthorized { .. })) => {
+            Err(
+                source @ (StoreError::ReadManifest { .. }
+                | StoreError::Unauthorized { .. }
+                | StoreError::Unavailable(_)),
+            ) => {
                 return Err(Error::ReadPreviousImage {
                     reference: reference.to_string(),
                     source,
@@ -181,7 +186,7 @@ impl<'a> Analyzer<'a> {
                 }
             },
         };
-        let name = (self.name_image)(reference, &image.digest());
+        let name = (self.name_image)(reference, &image.identity());
         tracing::debug!("Found image with identifier \"{name}\"");
         Ok((metadata, name, Some((reference.clone(), image))))
     }
@@ -240,7 +245,7 @@ impl<'a> Analyzer<'a> {
             })?;
         let mut run_image = RunImage::default();
         if let Some(image) = &image {
-            run_image.reference = (self.name_image)(reference, &image.digest());
+            run_image.reference = (self.name_image)(reference, &image.identity());
         } else {
             tracing::info!("Image with name \"{reference}\" not found");
         }

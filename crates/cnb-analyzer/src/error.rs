@@ -29,9 +29,9 @@ pub enum Error {
         #[source]
         source: cnb_image::StoreError,
     },
-    /// The previous image could not be fetched (its manifest unreadable, larger than any
-    /// real one, or not matching the digest it is pinned to).
-    #[error("getting previous image {reference}")]
+    /// The previous image could not be fetched: its manifest unreadable, larger than any real
+    /// one or not matching the digest it is pinned to, or the store not there (a daemon).
+    #[error("getting previous image")]
     ReadPreviousImage {
         /// The previous image.
         reference: String,

@@ -39,4 +39,4 @@ pub use layer::{LayerDigests, LayerStream, LayerWriter};
 pub use lifecycle_layers::{LAUNCHER_PATH, add_launcher, add_process_types};
 pub use retar::add_layer_entries;
 pub use slices::AppSlices;
-pub use writer::{EntrySink, TarWriter};
+pub use writer::{EntrySink, TarSize, TarWriter};

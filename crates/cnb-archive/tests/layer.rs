@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use cnb_archive::{Compression, GzipEngine, LayerDigests, LayerWriter, Owner, add_dir};
+use cnb_archive::{Compression, GzipEngine, LayerDigests, LayerWriter, Owner, TarSize, add_dir};
 use cnb_image::{Digest, MediaType};
 
 /// A tree with `files` files of `size` bytes, half text-like and half noise.
@@ -98,6 +98,22 @@ fn an_uncompressed_layer_s_digest_is_its_diff_id() {
         (descriptor.digest, descriptor.size),
         (digests.digest, tar.len() as u64)
     );
+}
+
+#[test]
+fn a_layer_s_size_is_known_before_its_bytes() {
+    let root = tempfile::tempdir().unwrap();
+    tree(root.path(), 7, 1500);
+    let mut size = TarSize::new();
+    add_dir(
+        &mut size,
+        root.path(),
+        Path::new("/layers/bp/layer"),
+        Owner::new(1000, 1000),
+    )
+    .unwrap();
+    let (tar, _) = layer(root.path(), Compression::None, 1);
+    assert_eq!(size.total(), tar.len() as u64);
 }
 
 #[test]

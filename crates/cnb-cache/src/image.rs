@@ -225,6 +225,7 @@ impl<'a> ImageCacheWriter<'a> {
         let digest = self
             .store
             .write_image(std::slice::from_ref(&self.target), &manifest)
+            .map(|identity| *identity.digest())
             .map_err(self.store_error())?;
         self.delete_replaced(&digest);
         Ok(digest)

@@ -15,7 +15,7 @@ use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, ExtendedRunImage, RunI
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
 use cnb_files::labels::{GitMetadata, LauncherMetadata, LauncherSource};
-use cnb_image::{Digest, ImageRef, Platform};
+use cnb_image::{ImageIdentity, ImageRef, Platform};
 use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 
@@ -36,8 +36,9 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     images.push(analyzed.run_image_ref().to_owned());
     images.push(analyzed.previous_image_ref().to_owned());
     images.retain(|image| !image.is_empty());
-    let stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
+    let mut stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
     privileges::prepare(inputs)?;
+    stores.open_launch_cache(inputs, ExitKind::Failed, "create launch cache")?;
     if !inputs.platform_api.extensions_are_stable() && extended_layout(inputs)?.is_some() {
         experimental::guard(inputs, experimental::DOCKERFILES)?;
     }
@@ -120,7 +121,8 @@ pub(crate) fn export(
     let config = configure(inputs, targets, analyzed)?;
     let cache = open_cache(inputs, targets, stores)?;
     let parallel = inputs.parallel_export && cache.is_some();
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let name_image =
+        |reference: &ImageRef, identity: &ImageIdentity| stores.name_image(reference, identity);
     let extended_store = extended_layout(inputs)?.map(LayoutStore::at);
     let extended_name = ImageRef::parse("extended/run").map_err(|error| {
         Failure::new(ExitKind::Failed, Some("get extended image config"), &error)

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
-use cnb_image::{Digest, StoreError};
+use cnb_image::{Digest, MediaType, StoreError};
 
 /// A failed export.
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +35,7 @@ pub enum Error {
         #[source]
         source: Option<Box<StoreError>>,
     },
-    /// The previous image's manifest could not be fetched (an image that is found but
-    /// corrupt is only warned about).
+    /// The store could not answer for the previous image.
     #[error("get previous image '{reference}'")]
     ReadPreviousImage {
         /// The previous image.
@@ -104,6 +103,12 @@ pub enum Error {
         #[source]
         source: Box<StoreError>,
     },
+    /// The store asked for layers of a media type that is no layer.
+    #[error("the image store wants layers of media type {media_type}, which is not a layer type")]
+    LayerMediaType {
+        /// What it asked for.
+        media_type: MediaType,
+    },
     /// `-process-type` names no process.
     #[error("determining entrypoint: tried to set {0} to default but it doesn't exist")]
     UnknownProcessType(String),
@@ -159,17 +164,15 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
-            // Go opens the run and previous images before the export starts, failing with 1;
-            // an absent run image is found only during the export (62).
+            // Go fails to open the app image on its run or previous image with a bare
+            // failure (1), in a registry and in a daemon alike.
             Self::ReadGroup(_)
             | Self::ReadAnalyzed(_)
             | Self::ReadProjectMetadata(_)
+            | Self::ReadRunImage { .. }
+            | Self::ReadPreviousImage { .. }
             | Self::ReadExtendedRunImage { .. }
-            | Self::MissingExtendedRunImage
-            | Self::ReadRunImage {
-                source: Some(_), ..
-            }
-            | Self::ReadPreviousImage { .. } => ExitKind::Failed,
+            | Self::MissingExtendedRunImage => ExitKind::Failed,
             Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::ExportError,
         }
@@ -184,10 +187,7 @@ impl Error {
             Self::ReadGroup(_) => "read group file",
             Self::BuildpackApi(_) => "verify buildpack API",
             Self::ReadProjectMetadata(_) => "read project metadata file",
-            Self::ReadRunImage {
-                source: Some(_), ..
-            }
-            | Self::ReadPreviousImage { .. } => "create new app image",
+            Self::ReadRunImage { .. } | Self::ReadPreviousImage { .. } => "create new app image",
             _ => "export",
         }
     }

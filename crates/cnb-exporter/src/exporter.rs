@@ -15,7 +15,7 @@ use cnb_files::labels::{LabelRunImage, LabelStack, LifecycleMetadata};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::project_metadata::ProjectMetadata;
 use cnb_files::report::{BuildReport, ImageReport, Report};
-use cnb_image::{Digest, ImageRef, ImageStore, StoreError};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore, StoreError};
 
 use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
@@ -27,9 +27,9 @@ mod layers;
 pub use extended::ExtendedRunImage;
 use layers::{made, sha_of};
 
-/// Names an image by reference and manifest digest, as the label's `runImage.reference`
-/// records it (`<repository>@<digest>` in a registry).
-pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &Digest) -> String + Sync);
+/// Names an image by reference and identity, as the label's `runImage.reference` records it
+/// (`<repository>@<digest>` in a registry, the image ID in a daemon).
+pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &ImageIdentity) -> String + Sync);
 
 /// The exporter phase over an injected store.
 pub struct Exporter<'a> {
@@ -189,7 +189,7 @@ impl<'a> Exporter<'a> {
                     .last()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                reference: (self.name_image)(run_ref, &run.digest()),
+                reference: (self.name_image)(run_ref, &run.identity()),
                 image: None,
                 mirrors: None,
             },
@@ -212,31 +212,38 @@ impl<'a> Exporter<'a> {
         lifecycle
     }
 
-    /// The previous image, if it exists and is not corrupt; one whose manifest cannot be
-    /// fetched is an error, as in Go.
+    /// The previous image, if it exists and is not corrupt. One whose manifest cannot be
+    /// fetched, or a store that cannot answer at all, fails the export, as Go fails to open
+    /// the app image then; one we may not read, or without this platform's image, is not
+    /// there (as in Go).
     fn previous_image(&self) -> Result<Option<Lender>> {
         let Some(reference) = self.config.previous_image.as_ref() else {
             return Ok(None);
         };
-        tracing::info!("Reusing layers from image '{reference}'");
-        match self.store.read_image(reference, &self.config.platform) {
-            Ok(Some(image)) => Ok(Some(Lender::new(reference.clone(), &image))),
-            Ok(None)
-            | Err(StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }) => {
-                Ok(None)
+        let image = match self.store.read_image(reference, &self.config.platform) {
+            Ok(image) => image,
+            Err(StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }) => None,
+            Err(source @ (StoreError::Unavailable(_) | StoreError::ReadManifest { .. })) => {
+                return Err(Error::ReadPreviousImage {
+                    reference: reference.to_string(),
+                    source: Box::new(source),
+                });
             }
-            Err(error @ StoreError::ReadManifest { .. }) => Err(Error::ReadPreviousImage {
-                reference: reference.to_string(),
-                source: Box::new(error),
-            }),
             Err(error) => {
+                tracing::info!("Reusing layers from image '{reference}'");
                 tracing::warn!(
                     "Previous image '{reference}' is not readable: {}",
                     cnb_api::one_line(&error)
                 );
-                Ok(None)
+                return Ok(None);
             }
+        };
+        if let Some(ImageIdentity::DaemonId(id)) = image.as_ref().map(cnb_image::Image::identity) {
+            tracing::debug!("Reusing layers from image with id '{}'", id.hex());
+        } else {
+            tracing::info!("Reusing layers from image '{reference}'");
         }
+        Ok(image.map(|image| Lender::new(reference.clone(), &image)))
     }
 
     /// Before Platform API 0.9, report.toml's `[build]` bill of materials: every group
@@ -281,7 +288,7 @@ impl<'a> Exporter<'a> {
                 .map_or_else(|| config.output_image.to_string(), Clone::clone)
         );
         let created = settings::created(config.created);
-        let (digest, size) = image.save(
+        let (identity, size) = image.save(
             &targets,
             &created,
             config.platform_api.records_layer_history(),
@@ -291,18 +298,21 @@ impl<'a> Exporter<'a> {
         } else {
             targets.iter().map(ToString::to_string).collect()
         };
-        tracing::info!("*** Images ({digest}):");
+        tracing::info!("*** Images ({}):", identity.short());
         for name in &names {
             tracing::info!("      {name}");
         }
-        tracing::debug!("*** Digest: {digest}");
+        match identity {
+            ImageIdentity::Manifest(digest) => tracing::debug!("*** Digest: {digest}"),
+            ImageIdentity::DaemonId(id) => tracing::debug!("*** Image ID: {}", id.hex()),
+        }
         tracing::debug!("*** Manifest Size: {size}");
         let report = Report {
             build,
             image: ImageReport {
                 tags: names,
-                image_id: None,
-                digest: Some(digest.to_string()),
+                image_id: identity.image_id(),
+                digest: identity.manifest_digest().map(ToString::to_string),
                 manifest_size: i64::try_from(size).ok(),
             },
         };

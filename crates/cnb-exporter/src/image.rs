@@ -1,10 +1,12 @@
 //! The app image as it is assembled: the run image's layers (never re-uploaded: present
 //! already, mounted from the run image's repository, or copied as a last resort), then each
 //! new layer either reused from the previous image by diffID or streamed in one pass (tar →
-//! diffID → gzip → digest → upload). New layers are planned first and made together by
-//! [`ImageBuilder::make_layers`], several at a time (bounded by the cores; the gzip blocks of
-//! all of them share one pool of compression threads), and take their planned places in the
-//! manifest whatever order they finish in. The config and manifest are written last.
+//! diffID → gzip → digest → upload; a store that takes uncompressed layers gets the tar, its
+//! size counted first when the store must know it before the bytes). New layers are planned
+//! first and made together by [`ImageBuilder::make_layers`], several at a time (bounded by the
+//! cores; the gzip blocks of all of them share one pool of compression threads), and take
+//! their planned places in the manifest whatever order they finish in. The config and
+//! manifest are written last.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -12,10 +14,10 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use cnb_archive::{Compression, EntrySink, LayerWriter, TarWriter};
+use cnb_archive::{Compression, EntrySink, LayerWriter, TarSize, TarWriter};
 use cnb_image::{
-    Descriptor, Digest, History, Image, ImageConfig, ImageRef, ImageStore, Manifest, MediaType,
-    Sha256Writer, StoreError,
+    Descriptor, Digest, History, Image, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest,
+    MediaType, Sha256Writer, StoreError,
 };
 
 use crate::{Error, Result};
@@ -138,11 +140,17 @@ impl<'a> ImageBuilder<'a> {
         };
         config.history = Vec::new();
         config.other.remove("container");
-        let docker = base_manifest.media_type == Some(MediaType::DockerManifest);
-        let layer_type = if docker {
-            MediaType::DockerLayerGzip
-        } else {
-            MediaType::OciLayerGzip
+        // The store chooses the layer type (a daemon takes plain tars); gzip layers get the
+        // configured engine.
+        let layer_type = store.layer_media_type(&base_manifest.content_type());
+        let compression = match Compression::for_media_type(&layer_type) {
+            Some(Compression::Gzip { .. }) => compression,
+            Some(other) => other,
+            None => {
+                return Err(Error::LayerMediaType {
+                    media_type: layer_type,
+                });
+            }
         };
         Ok(Self {
             store,
@@ -349,10 +357,16 @@ impl<'a> ImageBuilder<'a> {
                 return Ok(made(blob, diff_id, true));
             }
         }
-        let sink = self
-            .store
-            .blob_writer(&self.target, self.layer_type.clone())
-            .map_err(upload)?;
+        let sink = if self.compression == Compression::None {
+            let mut size = TarSize::new();
+            (layer.write)(&mut size).map_err(archive)?;
+            self.store
+                .blob_writer_sized(&self.target, self.layer_type.clone(), size.total())
+        } else {
+            self.store
+                .blob_writer(&self.target, self.layer_type.clone())
+        }
+        .map_err(upload)?;
         let mut writer = LayerWriter::new(sink, self.compression).map_err(archive)?;
         (layer.write)(&mut writer).map_err(archive)?;
         let (sink, digests) = writer.finish().map_err(archive)?;
@@ -362,14 +376,14 @@ impl<'a> ImageBuilder<'a> {
     }
 
     /// Writes the config (with `created` on it and on every history entry; history kept
-    /// only with `with_history`) and the manifest under every target. Returns the manifest
-    /// digest and size.
+    /// only with `with_history`) and the manifest under every target. Returns what the store
+    /// knows the image by and the manifest's size.
     pub(crate) fn save(
         mut self,
         targets: &[ImageRef],
         created: &str,
         with_history: bool,
-    ) -> Result<(Digest, usize)> {
+    ) -> Result<(ImageIdentity, usize)> {
         self.config.created = Some(created.to_owned());
         self.config.history = self
             .history
@@ -398,11 +412,11 @@ impl<'a> ImageBuilder<'a> {
         let mut manifest = Manifest::new(self.base_manifest.content_type(), config, self.layers);
         manifest.annotations = self.base_manifest.annotations;
         let size = manifest.to_json().len();
-        let digest = self
+        let identity = self
             .store
             .write_image(targets, &manifest)
             .map_err(|error| Error::Save(Box::new(error)))?;
-        Ok((digest, size))
+        Ok((identity, size))
     }
 }
 

@@ -16,7 +16,8 @@ use cnb_archive::{Compression, LayerWriter, Owner, TarWriter, add_dir};
 use cnb_exporter::{Exporter, ExporterConfig, ExtendedRunImage};
 use cnb_files::labels::LauncherMetadata;
 use cnb_image::{
-    Digest, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform, Sha256Writer,
+    Digest, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest, MediaType, Platform,
+    Sha256Writer,
 };
 use cnb_layout::LayoutStore;
 
@@ -138,8 +139,7 @@ impl Build {
             platform: platform(),
             compression: Compression::gzip(),
         };
-        let name =
-            |reference: &ImageRef, digest: &Digest| format!("{}@{digest}", reference.context());
+        let name = |reference: &ImageRef, identity: &ImageIdentity| identity.name(reference);
         let any = reference("extended/run");
         let mut exporter = Exporter::new(config, &self.store, &name);
         if let Some(store) = extended {

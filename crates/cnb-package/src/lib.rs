@@ -5,7 +5,7 @@
 //! - [`lifecycle_image`]: the lifecycle image pack's untrusted builds and kpack's
 //!   `ClusterLifecycle` read, as an OCI layout;
 //! - [`builder`]: a builder image assembled from a build base (an OCI layout), the lifecycle,
-//!   buildpack directories, an order and a run image;
+//!   buildpack and image extension directories, an order and a run image;
 //! - [`publish`](publish::publish): pushes an image from a layout to a registry.
 //!
 //! Each starts from an [`InstalledLifecycle`], the directory `make install` lays out. The
@@ -17,6 +17,7 @@
 mod error;
 mod image;
 mod lifecycle;
+mod module;
 
 pub mod builder;
 pub mod labels;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cnb_image::{
-    Action, BlobWriter, Digest, ImageRef, ImageStore, Index, MANIFEST_LIMIT, Manifest, MediaType,
-    StoreError,
+    Action, BlobWriter, Digest, ImageIdentity, ImageRef, ImageStore, Index, MANIFEST_LIMIT,
+    Manifest, MediaType, StoreError,
 };
 
 use bytes::Bytes;
@@ -292,7 +292,7 @@ impl ImageStore for RegistryStore {
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<ImageIdentity, StoreError> {
         let Some(first) = targets.first() else {
             return Err(StoreError::WriteManifest {
                 reference: String::new(),
@@ -344,7 +344,7 @@ impl ImageStore for RegistryStore {
                 .map_err(write_error)?;
             tracing::debug!(reference = %target, "wrote manifest");
         }
-        Ok(digest)
+        Ok(ImageIdentity::Manifest(digest))
     }
 }
 

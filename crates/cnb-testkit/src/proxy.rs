@@ -1,8 +1,9 @@
 //! [`RegistryProxy`]: a small HTTP/1.1 proxy on a free loopback port in front of a registry,
-//! which records every request with the body bytes it passed on, and injects faults on
-//! request: a status answered in the registry's place, or a connection dropped mid-body.
+//! or on a unix socket in front of a Docker daemon's ([`RegistryProxy::start_unix`]), which
+//! records every request with the body bytes it passed on, and injects faults on request: a
+//! status answered in the upstream's place, or a connection dropped mid-body.
 //!
-//! One thread per connection, one request per connection (the proxy asks the registry for
+//! One thread per connection, one request per connection (the proxy asks the upstream for
 //! `Connection: close`, so the client opens a new connection for its next request). At most
 //! [`MAX_CONNECTIONS`] at a time; sockets time out after [`IO_TIMEOUT`]; dropping the proxy
 //! shuts every socket down and joins every thread.
@@ -19,11 +20,15 @@
 //! access token ([`TOKEN`]) to anyone (`GET`, or an `OAuth2` refresh-token `POST`).
 
 mod crafted;
+mod stream;
 mod wire;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -105,14 +110,17 @@ struct Shared {
     token: Option<(String, String)>,
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
-    sockets: Mutex<BTreeMap<u64, TcpStream>>,
+    sockets: Mutex<BTreeMap<u64, Stream>>,
 }
 
-/// A recording, fault-injecting proxy on `127.0.0.1:<free port>` in front of `upstream`.
+/// A recording, fault-injecting proxy on `127.0.0.1:<free port>` (or a unix socket) in front
+/// of `upstream`.
 pub struct RegistryProxy {
-    port: u16,
+    listen: Endpoint,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<Vec<JoinHandle<()>>>>,
+    /// Holds the unix socket of [`RegistryProxy::start_unix`].
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl RegistryProxy {
@@ -134,27 +142,74 @@ impl RegistryProxy {
 
     fn spawn(upstream: &str, access_token: Option<&str>) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let token = access_token.map(|token| (format!("http://{address}/token"), token.to_owned()));
+        Ok(Self::serve_on(
+            Listener::Tcp(listener),
+            Endpoint::Tcp(address.to_string()),
+            Endpoint::Tcp(upstream.to_owned()),
+            None,
+            token,
+        ))
+    }
+
+    /// Starts a proxy on a unix socket of its own (mode 0666, so that a process that dropped
+    /// root can dial it again) to the unix socket `upstream`, such as a Docker daemon's.
+    pub fn start_unix(upstream: &Path) -> io::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("cnb-proxy-")
+            .tempdir_in("/tmp")?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        let socket = dir.path().join("proxy.sock");
+        let listener = UnixListener::bind(&socket)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666))?;
+        Ok(Self::serve_on(
+            Listener::Unix(listener),
+            Endpoint::Unix(socket),
+            Endpoint::Unix(upstream.to_owned()),
+            Some(dir),
+            None,
+        ))
+    }
+
+    fn serve_on(
+        listener: Listener,
+        listen: Endpoint,
+        upstream: Endpoint,
+        dir: Option<tempfile::TempDir>,
+        token: Option<(String, String)>,
+    ) -> Self {
         let shared = Arc::new(Shared {
-            token: access_token
-                .map(|token| (format!("http://127.0.0.1:{port}/token"), token.to_owned())),
+            token,
             ..Shared::default()
         });
-        let upstream = upstream.to_owned();
         let acceptor = {
             let shared = Arc::clone(&shared);
             thread::spawn(move || accept_loop(&listener, &upstream, &shared))
         };
-        Ok(Self {
-            port,
+        Self {
+            listen,
             shared,
             acceptor: Some(acceptor),
-        })
+            _dir: dir,
+        }
     }
 
-    /// `127.0.0.1:<port>`, the registry part of references that go through the proxy.
+    /// `127.0.0.1:<port>`, the registry part of references that go through the proxy; for a
+    /// unix proxy, `unix://<socket>` (a `DOCKER_HOST`).
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        match &self.listen {
+            Endpoint::Tcp(address) => address.clone(),
+            Endpoint::Unix(path) => format!("unix://{}", path.display()),
+        }
+    }
+
+    /// The unix socket of a proxy from [`RegistryProxy::start_unix`].
+    pub fn socket(&self) -> Option<PathBuf> {
+        match &self.listen {
+            Endpoint::Unix(path) => Some(path.clone()),
+            Endpoint::Tcp(_) => None,
+        }
     }
 
     /// Adds a fault; faults are tried in the order added.
@@ -186,7 +241,7 @@ impl Drop for RegistryProxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         // Wake the blocking accept.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = self.listen.connect();
         for socket in lock(&self.shared.sockets).values() {
             let _ = socket.shutdown(Shutdown::Both);
         }
@@ -198,6 +253,7 @@ impl Drop for RegistryProxy {
     }
 }
 
+use stream::{Endpoint, Listener, Stream};
 use wire::{Copied, Cut, Head, copy_body, read_head, write_head};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -205,13 +261,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn accept_loop(
-    listener: &TcpListener,
-    upstream: &str,
+    listener: &Listener,
+    upstream: &Endpoint,
     shared: &Arc<Shared>,
 ) -> Vec<JoinHandle<()>> {
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     let mut next_id = 0u64;
-    for client in listener.incoming() {
+    loop {
+        let client = listener.accept();
         if shared.stop.load(Ordering::SeqCst) {
             break;
         }
@@ -222,7 +279,7 @@ fn accept_loop(
             continue;
         }
         next_id += 1;
-        let (id, upstream, shared) = (next_id, upstream.to_owned(), Arc::clone(shared));
+        let (id, upstream, shared) = (next_id, upstream.clone(), Arc::clone(shared));
         workers.push(thread::spawn(move || {
             let _ = serve(id, client, &upstream, &shared);
             lock(&shared.sockets).remove(&id);
@@ -231,7 +288,7 @@ fn accept_loop(
     workers
 }
 
-fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Result<()> {
+fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::Result<()> {
     client.set_read_timeout(Some(IO_TIMEOUT))?;
     client.set_write_timeout(Some(IO_TIMEOUT))?;
     lock(&shared.sockets).insert(id, client.try_clone()?);
@@ -255,7 +312,7 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
             .map_err(|Cut(_)| io::Error::from(io::ErrorKind::UnexpectedEof))?;
         return crafted::answer(kind, &mut client, shared, seen);
     }
-    let mut server = TcpStream::connect(upstream)?;
+    let mut server = upstream.connect()?;
     server.set_read_timeout(Some(IO_TIMEOUT))?;
     server.set_write_timeout(Some(IO_TIMEOUT))?;
     lock(&shared.sockets).insert(id + (1 << 63), server.try_clone()?);

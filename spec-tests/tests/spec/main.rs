@@ -8,6 +8,8 @@ mod cli;
 mod container_support;
 mod creator;
 mod creator_bench;
+mod daemon;
+mod daemon_support;
 mod demo;
 mod detector;
 mod exporter;

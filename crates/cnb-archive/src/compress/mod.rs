@@ -73,6 +73,16 @@ impl Compression {
         }
     }
 
+    /// How a layer of `media_type` is compressed; `None` for a media type that is no layer.
+    pub fn for_media_type(media_type: &MediaType) -> Option<Self> {
+        match media_type {
+            MediaType::OciLayer | MediaType::DockerLayer => Some(Self::None),
+            MediaType::OciLayerGzip | MediaType::DockerLayerGzip => Some(Self::gzip()),
+            MediaType::OciLayerZstd => Some(Self::zstd()),
+            _ => None,
+        }
+    }
+
     /// The OCI media type of a layer compressed this way. (A Docker-typed image uses
     /// `MediaType::DockerLayerGzip` for gzip instead; the exporter decides.)
     pub fn media_type(self) -> MediaType {

@@ -161,7 +161,7 @@ impl ImageStore for Deletions {
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<cnb_image::ImageIdentity, StoreError> {
         self.store.write_manifest(targets, media_type, bytes)
     }
     fn delete_manifest(&self, reference: &ImageRef, digest: &Digest) -> Result<(), StoreError> {

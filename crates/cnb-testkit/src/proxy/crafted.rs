@@ -3,11 +3,11 @@
 //! an accepted connection; and the registry's answer with one body byte changed.
 
 use std::io::{self, BufRead, Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
 
+use super::stream::Stream;
 use super::wire::Head;
 use super::{FaultKind, SeenRequest, Shared, lock};
 
@@ -30,7 +30,7 @@ pub(super) fn answers_itself(kind: &FaultKind) -> bool {
 /// Answers `kind` on `client` (the request's body has been read), and records `seen`.
 pub(super) fn answer(
     kind: &FaultKind,
-    client: &mut TcpStream,
+    client: &mut Stream,
     shared: &Shared,
     mut seen: SeenRequest,
 ) -> io::Result<()> {
@@ -84,7 +84,7 @@ pub(super) fn answer(
 
 /// `200` with a chunked body of `bytes` bytes: a JSON object whose one string runs on and
 /// on. Stops quietly when the client hangs up.
-fn flood(client: &mut TcpStream, content_type: &str, bytes: u64) -> io::Result<()> {
+fn flood(client: &mut Stream, content_type: &str, bytes: u64) -> io::Result<()> {
     write!(
         client,
         "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -102,8 +102,8 @@ fn flood(client: &mut TcpStream, content_type: &str, bytes: u64) -> io::Result<(
     }
 }
 
-fn flood_body(client: &mut TcpStream, bytes: u64) -> io::Result<()> {
-    fn send(client: &mut TcpStream, piece: &[u8]) -> io::Result<()> {
+fn flood_body(client: &mut Stream, bytes: u64) -> io::Result<()> {
+    fn send(client: &mut Stream, piece: &[u8]) -> io::Result<()> {
         write!(client, "{:x}\r\n", piece.len())?;
         client.write_all(piece)?;
         client.write_all(b"\r\n")
@@ -150,7 +150,7 @@ pub(super) fn token_gate(shared: &Shared, head: &Head) -> Option<FaultKind> {
 /// Passes the rest of the registry's answer on (its status line has been sent) with the last
 /// byte of its body changed, so that it no longer matches its digest. Needs a
 /// `Content-Length` answer, as Distribution gives for manifests and blobs.
-pub(super) fn tamper(response: &mut impl BufRead, client: &mut TcpStream) -> io::Result<()> {
+pub(super) fn tamper(response: &mut impl BufRead, client: &mut Stream) -> io::Result<()> {
     let mut head = Vec::new();
     let mut length = 0u64;
     loop {
