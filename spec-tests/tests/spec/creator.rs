@@ -7,6 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
 
 use cnb_image::ImageStore;
 use cnb_registry::Environment;
@@ -19,20 +20,32 @@ use serde_json::Value;
 use crate::image_support::{reference, registry_store};
 use crate::registry_store::amd64;
 
-struct Create {
-    registry: RegistryFixture,
+/// A creator's workspace (buildpacks, `<layers>`, `<app>`, `<platform>`) and the registry it
+/// builds into, which other workspaces may share.
+pub(crate) struct Create {
+    pub(crate) registry: Rc<RegistryFixture>,
     run_image: String,
     _root: tempfile::TempDir,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Create {
-    fn new() -> Self {
+    /// A workspace and a registry of its own, with the run image.
+    pub(crate) fn new() -> Self {
         let registry = RegistryFixture::start().expect("registry");
         let run_image = RunImage::default()
             .push(&registry, "test/run:latest")
             .expect("run image")
             .reference;
+        Self::on(Rc::new(registry), run_image)
+    }
+
+    /// Another workspace building into the same registry, on the same run image.
+    pub(crate) fn beside(&self) -> Self {
+        Self::on(Rc::clone(&self.registry), self.run_image.clone())
+    }
+
+    fn on(registry: Rc<RegistryFixture>, run_image: String) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().to_path_buf();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -71,7 +84,7 @@ impl Create {
     }
 
     /// Empties `<layers>` but for order.toml, as a platform starts each build.
-    fn fresh_layers(&self) {
+    pub(crate) fn fresh_layers(&self) {
         for entry in fs::read_dir(self.layers()).expect("read layers") {
             let path = entry.expect("entry").path();
             if path.file_name().is_some_and(|name| name == "order.toml") {
@@ -85,11 +98,11 @@ impl Create {
         }
     }
 
-    fn layers(&self) -> PathBuf {
+    pub(crate) fn layers(&self) -> PathBuf {
         self.dir.join("layers")
     }
 
-    fn app(&self) -> PathBuf {
+    pub(crate) fn app(&self) -> PathBuf {
         self.dir.join("workspace")
     }
 
@@ -110,7 +123,7 @@ impl Create {
     }
 
     /// The creator as the build user.
-    fn as_build_user(&self) -> Command {
+    pub(crate) fn as_build_user(&self) -> Command {
         hand_to_build_user(&self.layers());
         hand_to_build_user(&self.app());
         let program = phase_for_build_user(&self.dir, "creator");

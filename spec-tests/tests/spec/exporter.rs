@@ -7,7 +7,7 @@ mod cache_deletion;
 mod container;
 mod extended;
 mod failures;
-mod fixture;
+pub(crate) mod fixture;
 mod hostile;
 mod labels;
 mod layout;

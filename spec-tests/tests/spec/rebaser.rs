@@ -5,10 +5,10 @@
 
 mod bench;
 mod container;
-mod fixture;
+pub(crate) mod fixture;
 mod fleet;
 mod hostile;
-mod layout;
+pub(crate) mod layout;
 mod validation;
 mod wire;
 

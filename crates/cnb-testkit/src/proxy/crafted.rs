@@ -78,7 +78,11 @@ pub(super) fn answer(
             }
             Ok(())
         }
-        FaultKind::DropAfter(_) | FaultKind::CutResponseAfter(_) | FaultKind::Tamper => Ok(()),
+        FaultKind::DropAfter(_)
+        | FaultKind::CutResponseAfter(_)
+        | FaultKind::Tamper
+        | FaultKind::HoldRequest
+        | FaultKind::HoldResponse => Ok(()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! one line, and no analyzed.toml.
 
 use cnb_image::{Digest, MediaType};
-use cnb_testkit::{FaultKind, RegistryFixture, RegistryProxy};
+use cnb_testkit::{FaultKind, RegistryFixture, RegistryProxy, TarLayer};
 
 use super::API;
 use super::fixtures::{Build, push_app_image, push_run_image, run, store};
@@ -10,7 +10,6 @@ use crate::hostile::{
     HUGE, PATIENCE, PEAK_RSS_KIB, always, failing_token_service, flood_manifests, redirect_loop,
     silence, the_error, with_peak_rss,
 };
-use crate::image_support::layer;
 
 /// A registry with a run image (`test/run`) and a previous app image (`test/app`), a hostile
 /// proxy in front, and the previous image's digest.
@@ -30,7 +29,7 @@ impl Scene {
             &store,
             &registry.reference("test/app"),
             "{}",
-            &[layer(&[("workspace/app.txt", "app\n")])],
+            &[TarLayer::of(&[("workspace/app.txt", "app\n")])],
         );
         let previous = previous
             .rsplit_once('@')
