@@ -74,6 +74,35 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// A config is larger than any real one may be.
+    #[error("config {digest} of {reference} is larger than {} MiB", limit >> 20)]
+    ConfigTooLarge {
+        /// The image.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+        /// The most accepted, in bytes.
+        limit: u64,
+    },
+    /// A blob has another size than its descriptor says.
+    #[error("blob {digest} of {reference} is not the {expected} bytes its descriptor says")]
+    SizeMismatch {
+        /// The image.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+        /// The size the descriptor gives.
+        expected: u64,
+    },
+    /// Deleting a manifest failed, or the store cannot delete.
+    #[error("deleting {reference}")]
+    DeleteManifest {
+        /// The manifest, as `<repository>@<digest>`.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
     /// A blob that must be present is not.
     #[error("blob {digest} of {reference} is missing")]
     MissingBlob {

@@ -29,4 +29,6 @@ pub use reference::{
     DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository, image_name,
 };
 pub use run_image::select_run_image;
-pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest, platform_name};
+pub use store::{
+    BlobWriter, CONFIG_LIMIT, Image, ImageStore, MANIFEST_LIMIT, ResolvedManifest, platform_name,
+};

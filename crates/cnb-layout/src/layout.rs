@@ -162,6 +162,26 @@ impl Layout {
         Ok(true)
     }
 
+    /// Drops every `index.json` entry for the manifest `digest` (the blobs stay), removing
+    /// `index.json` when nothing is left. Returns whether an entry was dropped.
+    pub fn remove_from_index(&self, digest: &Digest) -> Result<bool, Error> {
+        let Some((mut index, _)) = self.read_index()? else {
+            return Ok(false);
+        };
+        let before = index.manifests.len();
+        index.manifests.retain(|entry| entry.digest != *digest);
+        if index.manifests.len() == before {
+            return Ok(false);
+        }
+        let path = self.dir.join(INDEX_FILE);
+        if index.manifests.is_empty() {
+            fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+        } else {
+            write_durably(&self.dir, &path, &index.to_json())?;
+        }
+        Ok(true)
+    }
+
     /// Replaces `index.json` with one listing only `manifest`, annotated with `ref_name`. The
     /// blobs it names are on disk before it is (a power loss cannot leave an index naming
     /// missing blobs), and it replaces the old index whole, so a reader sees one or the other

@@ -57,7 +57,7 @@ fn resolve(host: &str) -> io::Result<SocketAddr> {
         .ok_or_else(|| invalid(format!("{host} resolves to no address")))
 }
 
-fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
+pub(crate) fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
     let head_end = find(raw, b"\r\n\r\n").ok_or_else(|| invalid("no end of headers"))?;
     let head = std::str::from_utf8(&raw[..head_end]).map_err(|_| invalid("non-UTF-8 head"))?;
     let mut lines = head.split("\r\n");

@@ -33,7 +33,7 @@ pub use docker_daemon::DockerDaemon;
 pub use http::{HttpResponse, http_get};
 pub use lifecycle::{Finished, LIFECYCLE_DIR_VAR, Lifecycle, SPEC_INSTALL_DIR};
 pub use proxy::{Fault, FaultKind, IO_TIMEOUT, MAX_CONNECTIONS, RegistryProxy, SeenRequest, TOKEN};
-pub use registry::{Credentials, RegistryFixture};
+pub use registry::{Credentials, RegistryFixture, Tls};
 pub use run_image::{
     CNB_GID, CNB_UID, DEFAULT_BASE_ID, DEFAULT_DISTRO_NAME, DEFAULT_DISTRO_VERSION, IMAGE_PATH,
     LABEL_BASE_ID, LABEL_DISTRO_NAME, LABEL_DISTRO_VERSION, LABEL_REBASABLE, LABEL_STACK_ID,
