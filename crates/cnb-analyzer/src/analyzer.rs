@@ -6,7 +6,7 @@ use cnb_api::PlatformApi;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform};
+use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform, StoreError};
 
 use crate::access::{check_read, check_write, is_denied};
 use crate::{Error, target_metadata};
@@ -150,6 +150,12 @@ impl<'a> Analyzer<'a> {
             Ok(Some(image)) => image,
             Ok(None) => {
                 tracing::info!("Image with name \"{reference}\" not found");
+                return none();
+            }
+            // An image of other platforms only (Go reads it as an empty image): nothing to
+            // reuse, as when there is no previous image.
+            Err(error @ StoreError::NoMatchingPlatform { .. }) => {
+                tracing::warn!("Ignoring image \"{reference}\": {error}");
                 return none();
             }
             Err(error) => {

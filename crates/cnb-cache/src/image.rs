@@ -18,20 +18,6 @@ use crate::{Cache, Error};
 /// The tar of an empty layer: two zero blocks. Some registries refuse images without layers.
 const EMPTY_TAR: [u8; 1024] = [0; 1024];
 
-/// The platform a cache image is read for and written with: this process's.
-fn own_platform() -> Platform {
-    let architecture = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    Platform {
-        architecture: architecture.to_owned(),
-        os: std::env::consts::OS.to_owned(),
-        variant: None,
-    }
-}
-
 /// A cache image opened for reading.
 pub struct ImageCache<'a> {
     store: &'a dyn ImageStore,
@@ -44,7 +30,7 @@ impl<'a> ImageCache<'a> {
     /// Opens the cache image `reference`. A missing image reads as empty; an unreadable image
     /// or label is warned about and reads as empty too.
     pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Self {
-        let image = match store.read_image(&reference, &own_platform()) {
+        let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
             Err(error) => {
                 tracing::warn!(
@@ -186,7 +172,7 @@ impl<'a> ImageCacheWriter<'a> {
             self.add_layer(&EMPTY_TAR[..])?;
         }
         let label = metadata.to_label().map_err(Error::EncodeMetadata)?;
-        let platform = own_platform();
+        let platform = Platform::own();
         let mut config = ImageConfig {
             architecture: platform.architecture,
             os: platform.os,

@@ -4,7 +4,6 @@
 //! and the first trial whose requires and provides balance wins. Optional elements that break a
 //! trial are dropped from it (an optional element only in its last alternative, as in Go).
 
-
 use cnb_buildpack::{DetectCode, DetectRun};
 use cnb_files::build_plan::{PlanSections, Require};
 use cnb_files::group::GroupElement;

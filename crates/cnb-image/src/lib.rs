@@ -12,18 +12,20 @@ mod digest;
 mod error;
 mod manifest;
 mod media_type;
+mod platform;
 mod reference;
 mod run_image;
 mod store;
 
 pub use config::{History, ImageConfig, RootFs, RuntimeConfig};
-pub use descriptor::{Descriptor, Platform};
+pub use descriptor::Descriptor;
 pub use digest::{Digest, DigestError, Sha256Writer};
 pub use error::{Action, BoxError, StoreError};
 pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
+pub use platform::Platform;
 pub use reference::{
     DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository,
 };
 pub use run_image::select_run_image;
-pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest, platform_name};
+pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest};
