@@ -19,11 +19,13 @@ use serde_json::Value;
 use crate::image_support::{reference, registry_store};
 use crate::registry_store::amd64;
 
-struct Create {
-    registry: RegistryFixture,
-    run_image: String,
+/// A creator run's directories (`layers`, `workspace`, `buildpacks` with `test/hello`,
+/// `platform`) against a registry and a run image.
+pub(crate) struct Create {
+    pub(crate) registry: RegistryFixture,
+    pub(crate) run_image: String,
     _root: tempfile::TempDir,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Create {
@@ -33,6 +35,11 @@ impl Create {
             .push(&registry, "test/run:latest")
             .expect("run image")
             .reference;
+        Self::on(registry, run_image)
+    }
+
+    /// The fixture building on `run_image` of `registry`.
+    pub(crate) fn on(registry: RegistryFixture, run_image: String) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().to_path_buf();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -71,7 +78,7 @@ impl Create {
     }
 
     /// Empties `<layers>` but for order.toml, as a platform starts each build.
-    fn fresh_layers(&self) {
+    pub(crate) fn fresh_layers(&self) {
         for entry in fs::read_dir(self.layers()).expect("read layers") {
             let path = entry.expect("entry").path();
             if path.file_name().is_some_and(|name| name == "order.toml") {
@@ -85,7 +92,7 @@ impl Create {
         }
     }
 
-    fn layers(&self) -> PathBuf {
+    pub(crate) fn layers(&self) -> PathBuf {
         self.dir.join("layers")
     }
 
@@ -125,7 +132,11 @@ impl Create {
 
     /// The creator as this (root) process, told to drop to the build user.
     fn as_root(&self) -> Command {
-        let lifecycle = Lifecycle::installed();
+        self.as_root_of(&Lifecycle::installed())
+    }
+
+    /// The creator of `lifecycle` (and its launcher) as this (root) process.
+    pub(crate) fn as_root_of(&self, lifecycle: &Lifecycle) -> Command {
         let mut command = lifecycle.command("creator");
         self.args(&mut command, &lifecycle.path("launcher"));
         command
