@@ -154,18 +154,21 @@ PACKAGE_CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 PACKAGE_LIFECYCLE_PUBLISH ?=
 PACKAGE_BUILDER_PUBLISH ?=
 PACKAGE_WORK := $(abspath $(TARGET_DIR))/package
+# the architectures of the tgz files and of the lifecycle image's index (x86_64 comes first:
+# the builder image is an amd64 one)
+PACKAGE_ARCHES ?= x86_64 aarch64
 SAMPLES := testdata/buildpacks/samples
 .PHONY: package
-package: ## Release artifacts in $(PACKAGE_DIR): lifecycle tgz, lifecycle image and builder image (OCI layouts); PACKAGE_RUN_IMAGE=, PACKAGE_{LIFECYCLE,BUILDER}_PUBLISH=<ref> to push
-	$(MAKE) --no-print-directory install DESTDIR=$(PACKAGE_WORK)/install
+package: ## Release artifacts in $(PACKAGE_DIR): a lifecycle tgz per architecture, the lifecycle image (an index over both) and a builder image (OCI layouts); PACKAGE_RUN_IMAGE=, PACKAGE_{LIFECYCLE,BUILDER}_PUBLISH=<ref> to push
+	$(foreach arch,$(PACKAGE_ARCHES),$(MAKE) --no-print-directory install DESTDIR=$(PACKAGE_WORK)/install-$(arch) TARGET_ARCH=$(arch) &&) true
 	$(CARGO) build --locked -p cnb-package -p cnb-testkit --bin cnb-package --example build_base
 	rm -rf $(PACKAGE_WORK)/base $(PACKAGE_DIR)/lifecycle-image $(PACKAGE_DIR)/builder
 	$(TARGET_DIR)/debug/examples/build_base $(PACKAGE_WORK)/base
-	$(TARGET_DIR)/debug/cnb-package tgz --lifecycle $(PACKAGE_WORK)/install --out $(PACKAGE_DIR)
-	$(TARGET_DIR)/debug/cnb-package lifecycle-image --lifecycle $(PACKAGE_WORK)/install \
+	$(foreach arch,$(PACKAGE_ARCHES),$(TARGET_DIR)/debug/cnb-package tgz --lifecycle $(PACKAGE_WORK)/install-$(arch) --out $(PACKAGE_DIR) &&) true
+	$(TARGET_DIR)/debug/cnb-package lifecycle-image $(foreach arch,$(PACKAGE_ARCHES),--lifecycle $(PACKAGE_WORK)/install-$(arch)) \
 	  $(if $(wildcard $(PACKAGE_CA_BUNDLE)),--ca-bundle $(PACKAGE_CA_BUNDLE)) \
 	  --layout $(PACKAGE_DIR)/lifecycle-image $(if $(PACKAGE_LIFECYCLE_PUBLISH),--publish $(PACKAGE_LIFECYCLE_PUBLISH))
-	$(TARGET_DIR)/debug/cnb-package builder --lifecycle $(PACKAGE_WORK)/install --base $(PACKAGE_WORK)/base \
+	$(TARGET_DIR)/debug/cnb-package builder --lifecycle $(PACKAGE_WORK)/install-$(firstword $(PACKAGE_ARCHES)) --base $(PACKAGE_WORK)/base \
 	  $(foreach bp,$(sort $(dir $(wildcard $(SAMPLES)/*/buildpack.toml))),--buildpack $(bp)) \
 	  --order $(SAMPLES)/order.toml --run-image $(PACKAGE_RUN_IMAGE) \
 	  --layout $(PACKAGE_DIR)/builder $(if $(PACKAGE_BUILDER_PUBLISH),--publish $(PACKAGE_BUILDER_PUBLISH))

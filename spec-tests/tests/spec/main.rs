@@ -14,6 +14,7 @@ mod image_support;
 mod install;
 mod launcher;
 mod layout_store;
+mod multiarch;
 mod package;
 mod platforms;
 mod rebaser;
