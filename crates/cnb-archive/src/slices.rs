@@ -12,18 +12,24 @@
 mod glob;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::dir_layer::{ImagePath, add_parents, sorted_children};
 use crate::fs_entry::{append_path, join_name, lstat};
 use crate::{EntrySink, Error, Owner, Result};
 
-/// An entry of the app dir, by its path relative to the app dir (`""` is the app dir).
+/// A path relative to the app dir, as the bytes the file system gave (names need not be
+/// UTF-8; `""` is the app dir).
+type Rel = Vec<u8>;
+
+/// An entry of the app dir, by its path relative to the app dir.
 #[derive(Debug)]
 struct Entry {
     meta: Metadata,
-    children: Vec<String>,
+    children: Vec<Rel>,
     sliced: bool,
 }
 
@@ -32,8 +38,8 @@ struct Entry {
 pub struct AppSlices {
     app: ImagePath,
     root: PathBuf,
-    entries: BTreeMap<String, Entry>,
-    layers: Vec<Vec<String>>,
+    entries: BTreeMap<Rel, Entry>,
+    layers: Vec<Vec<Rel>>,
 }
 
 impl AppSlices {
@@ -46,7 +52,7 @@ impl AppSlices {
     ) -> Result<Self> {
         let app = ImagePath::new(root, app_dir);
         let mut entries = BTreeMap::new();
-        walk(app.host(), String::new(), &mut entries)?;
+        walk(app.host(), Rel::new(), &mut entries)?;
         let mut layers = Vec::with_capacity(slices.len() + 1);
         for patterns in slices {
             let mut matched = BTreeSet::new();
@@ -109,13 +115,13 @@ impl AppSlices {
         };
         add_parents(sink, &self.root, &self.app)?;
         let base = self.app.image().as_os_str().as_encoded_bytes();
-        let mut named: Vec<(Vec<u8>, &String)> = files
+        let mut named: Vec<(Vec<u8>, &Rel)> = files
             .iter()
             .map(|rel| (entry_name(base, rel), rel))
             .collect();
         named.sort();
         for (name, rel) in named {
-            let host = self.app.host().join(rel);
+            let host = self.app.host().join(OsStr::from_bytes(rel));
             if let Some(entry) = self.entries.get(rel) {
                 append_path(sink, &host, name, &entry.meta, Some(owner))?;
             }
@@ -124,32 +130,26 @@ impl AppSlices {
     }
 }
 
-fn entry_name(base: &[u8], rel: &str) -> Vec<u8> {
+fn entry_name(base: &[u8], rel: &[u8]) -> Vec<u8> {
     if rel.is_empty() {
         base.to_vec()
     } else {
-        join_name(base, rel.as_bytes())
+        join_name(base, rel)
     }
 }
 
 /// Go's `filepath.Walk` with `lstat`: every entry, symlinks not followed.
-fn walk(host: &Path, rel: String, entries: &mut BTreeMap<String, Entry>) -> Result<()> {
+fn walk(host: &Path, rel: Rel, entries: &mut BTreeMap<Rel, Entry>) -> Result<()> {
     let meta = lstat(host)?;
     let mut children = Vec::new();
     if meta.is_dir() {
         for name in sorted_children(host)? {
-            let Some(name) = name.to_str() else {
-                return Err(Error::Inspect {
-                    path: host.join(&name),
-                    source: std::io::Error::other("file name is not UTF-8"),
-                });
-            };
             let child = if rel.is_empty() {
-                name.to_owned()
+                name.as_bytes().to_vec()
             } else {
-                format!("{rel}/{name}")
+                join_name(&rel, name.as_bytes())
             };
-            walk(&host.join(name), child.clone(), entries)?;
+            walk(&host.join(&name), child.clone(), entries)?;
             children.push(child);
         }
     }
@@ -166,7 +166,7 @@ fn walk(host: &Path, rel: String, entries: &mut BTreeMap<String, Entry>) -> Resu
 
 /// Marks what `matched` takes (matched dirs with their subtrees) and returns it with the
 /// parents the files need; a parent all of whose children are now taken is taken too.
-fn take_slice(entries: &mut BTreeMap<String, Entry>, matched: &BTreeSet<String>) -> Vec<String> {
+fn take_slice(entries: &mut BTreeMap<Rel, Entry>, matched: &BTreeSet<Rel>) -> Vec<Rel> {
     let mut taken = BTreeSet::new();
     for rel in matched {
         take(entries, rel, &mut taken);
@@ -179,7 +179,7 @@ fn take_slice(entries: &mut BTreeMap<String, Entry>, matched: &BTreeSet<String>)
             }
         }
     }
-    let mut deepest_first: Vec<&String> = parents.iter().collect();
+    let mut deepest_first: Vec<&Rel> = parents.iter().collect();
     deepest_first.sort_by_key(|rel| std::cmp::Reverse(depth(rel)));
     for dir in deepest_first {
         let all_taken = entries.get(dir).is_some_and(|entry| {
@@ -195,7 +195,7 @@ fn take_slice(entries: &mut BTreeMap<String, Entry>, matched: &BTreeSet<String>)
     taken.into_iter().chain(parents).collect()
 }
 
-fn take(entries: &mut BTreeMap<String, Entry>, rel: &str, taken: &mut BTreeSet<String>) {
+fn take(entries: &mut BTreeMap<Rel, Entry>, rel: &[u8], taken: &mut BTreeSet<Rel>) {
     let Some(entry) = entries.get_mut(rel).filter(|entry| !entry.sliced) else {
         return;
     };
@@ -208,22 +208,19 @@ fn take(entries: &mut BTreeMap<String, Entry>, rel: &str, taken: &mut BTreeSet<S
 }
 
 /// The directories between the app dir (`""`, included) and `rel` (excluded).
-fn parents_of(rel: &str) -> Vec<String> {
-    let mut parents = vec![String::new()];
-    let mut end = 0;
-    while let Some(slash) = rel[end..].find('/') {
-        end += slash;
-        parents.push(rel[..end].to_owned());
-        end += 1;
+fn parents_of(rel: &[u8]) -> Vec<Rel> {
+    let mut parents = vec![Rel::new()];
+    for (end, _) in rel.iter().enumerate().filter(|(_, byte)| **byte == b'/') {
+        parents.push(rel[..end].to_vec());
     }
     parents
 }
 
-fn depth(rel: &str) -> usize {
+fn depth(rel: &[u8]) -> usize {
     if rel.is_empty() {
         0
     } else {
-        rel.matches('/').count() + 1
+        rel.split(|byte| *byte == b'/').count()
     }
 }
 

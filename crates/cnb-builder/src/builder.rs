@@ -5,7 +5,6 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
-use cnb_api::check_buildpack_api;
 use cnb_buildpack::{BuildInputs, RunTarget, Store, build};
 use cnb_env::Env;
 use cnb_files::TomlFile;
@@ -49,12 +48,7 @@ impl Builder {
         let config = &self.config;
         let group = Group::read(&config.group_path).map_err(|e| Error::ReadGroup(Box::new(e)))?;
         let plan = Plan::read(&config.plan_path).map_err(|e| Error::ReadPlan(Box::new(e)))?;
-        for element in &group.group {
-            check_buildpack_api(
-                &element.display_name(),
-                element.api.as_deref().unwrap_or_default(),
-            )?;
-        }
+        group.check_buildpack_apis()?;
         let analyzed = Analyzed::read_optional(&config.analyzed_path)
             .map_err(|e| Error::ReadAnalyzed(Box::new(e)))?;
         if analyzed.is_none() {

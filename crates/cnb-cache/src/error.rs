@@ -20,6 +20,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// `-cache-dir` names something that is not a directory.
+    #[error("{} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
     /// A layer's contents do not hash to the diffID it is stored under.
     #[error("layer {diff_id} has diffID {actual}")]
     DiffIdMismatch {

@@ -27,17 +27,29 @@ pub struct ImageCache<'a> {
 }
 
 impl<'a> ImageCache<'a> {
-    /// Opens the cache image `reference`. A missing image reads as empty; an unreadable image
-    /// or label is warned about and reads as empty too.
-    pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Self {
+    /// Opens the cache image `reference`. A missing image reads as empty, and so do one the
+    /// registry refuses to show us (warned about: Go's imgutil takes a 401 for "not found")
+    /// and an index without an image for this platform (warned about: imgutil reads it as an
+    /// empty image); any other failure to read it is an error (Go fails the phase with 1). An
+    /// unreadable label is warned about and reads as empty.
+    pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, Error> {
         let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
-            Err(error) => {
+            Err(
+                error @ (cnb_image::StoreError::Unauthorized { .. }
+                | cnb_image::StoreError::NoMatchingPlatform { .. }),
+            ) => {
                 tracing::warn!(
                     "ignoring cache image {reference}: {}",
                     cnb_api::one_line(&error)
                 );
                 None
+            }
+            Err(source) => {
+                return Err(Error::Store {
+                    reference: reference.to_string(),
+                    source,
+                });
             }
         };
         let label = image
@@ -51,12 +63,22 @@ impl<'a> ImageCache<'a> {
             }
             None => CacheMetadata::default(),
         };
-        Self {
+        Ok(Self {
             store,
             reference,
             image,
             metadata,
-        }
+        })
+    }
+
+    /// The store the cache image is read from.
+    pub fn store(&self) -> &'a dyn ImageStore {
+        self.store
+    }
+
+    /// The cache image.
+    pub fn reference(&self) -> &ImageRef {
+        &self.reference
     }
 
     /// The blob holding the layer `diff_id`.

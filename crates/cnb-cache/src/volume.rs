@@ -30,9 +30,13 @@ pub struct VolumeCache {
 }
 
 impl VolumeCache {
-    /// Opens the cache in `dir`. A missing cache reads as empty; unreadable metadata is
+    /// Opens the cache in `dir`, which must be a directory (Go fails a phase whose
+    /// `-cache-dir` does not exist). An empty cache reads as empty; unreadable metadata is
     /// warned about and reads as empty too (the cache is only an optimisation).
-    pub fn open(dir: &Path) -> Self {
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        if !fs::metadata(dir).map_err(Error::io(dir))?.is_dir() {
+            return Err(Error::NotADirectory(dir.to_owned()));
+        }
         let committed = [COMMITTED, BACKUP]
             .iter()
             .map(|name| dir.join(name))
@@ -55,11 +59,11 @@ impl VolumeCache {
                 (true, CacheMetadata::default())
             }
         };
-        Self {
+        Ok(Self {
             committed,
             exists,
             metadata,
-        }
+        })
     }
 }
 

@@ -5,83 +5,33 @@
 //! restoring `store.toml`, as Go does, through the restorer's skip-layers mode).
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use cnb_analyzer::{Analyzer, AnalyzerConfig};
 use cnb_api::ExitKind;
-use cnb_cache::{Cache, ImageCache, VolumeCache};
-use cnb_exporter::Exporter;
 use cnb_files::TomlFile;
 use cnb_files::group::Group;
-use cnb_image::{Digest, ImageRef, select_run_image};
 use cnb_platform::Inputs;
-use cnb_restorer::{Restorer, RestorerConfig};
 
-use crate::stores::{Stores, own_platform, registry_name};
-use crate::{Failure, export, phases, privileges};
+use crate::analyze::{self, AnalyzeTargets};
+use crate::export::{self, ExportTargets};
+use crate::restore::{self, RestoreTargets};
+use crate::stores::Stores;
+use crate::{Failure, phases, privileges};
 
-/// Runs the creator.
+/// Runs the creator: every phase through the same wiring as its own command, with one set
+/// of stores and one privilege drop.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
-    let destinations = export::destinations(inputs)?;
-    let parse = |text: &str| {
-        ImageRef::parse(text).map_err(|error| {
-            Failure::message(
-                ExitKind::InvalidArgs,
-                format!("failed to resolve inputs: {error}"),
-            )
-        })
-    };
-    let previous_image = inputs.previous_image.as_deref().map(parse).transpose()?;
-    let cache_image = inputs.cache_image.as_deref().map(parse).transpose()?;
-    let candidates = crate::analyze::run_image_candidates(inputs).map_err(|message| {
-        Failure::message(
-            ExitKind::InvalidArgs,
-            format!("failed to resolve inputs: {message}"),
-        )
-    })?;
-    let mut images = inputs.destination_images();
-    images.extend(inputs.previous_image.iter().cloned());
-    images.extend(inputs.cache_image.iter().cloned());
-    images.extend(candidates.iter().cloned());
-    let stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
+    let analyze_targets = AnalyzeTargets::resolve(inputs)?;
+    let restore_targets = RestoreTargets::resolve(inputs)?;
+    let export_targets = ExportTargets::resolve(inputs)?;
+    let mut images = analyze_targets.images();
+    images.extend(restore_targets.images());
+    let stores = Stores::connect(inputs, &images, ExitKind::AnalyzeError)?;
     privileges::prepare(inputs)?;
     let inputs = &with_user_environment(inputs, Path::new(PASSWD));
 
     tracing::info!("===> ANALYZING");
-    let output_image = destinations[0].clone();
-    let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let layout = stores.layout.is_some();
-    let chosen = select_run_image(&refs, output_image.registry(), |reference| {
-        layout
-            || matches!(
-                stores.images().read_manifest_raw(reference, None),
-                Ok(Some(_))
-            )
-    })
-    .ok_or_else(|| {
-        Failure::message(
-            ExitKind::InvalidArgs,
-            "failed to resolve inputs: failed to find accessible run image",
-        )
-    })?;
-    let config = AnalyzerConfig {
-        platform_api: inputs.platform_api,
-        analyzed_path: inputs.analyzed_path.clone(),
-        additional_tags: destinations[1..].to_vec(),
-        output_image,
-        previous_image,
-        run_image_name: chosen.to_owned(),
-        run_image: parse(chosen)?,
-        cache_image: cache_image.clone(),
-        skip_layers: inputs.skip_layers,
-        check_access: !layout,
-        platform: own_platform(),
-        sbom_root: PathBuf::from("/"),
-    };
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
-    let analyzed = Analyzer::new(config, stores.images(), &name_image)
-        .run()
-        .map_err(|error| Failure::new(error.kind(), Some("analyze"), &error))?;
+    let analyzed = analyze::analyze(inputs, &analyze_targets, &stores)?;
 
     tracing::info!("===> DETECTING");
     phases::detect(inputs)?;
@@ -96,41 +46,14 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
 
     if !inputs.skip_layers || inputs.platform_api.restores_store_when_skipping() {
         tracing::info!("===> RESTORING");
-        restore(inputs, &stores, cache_image)?;
+        restore::restore(inputs, &restore_targets, &stores)?;
     }
 
     tracing::info!("===> BUILDING");
     phases::build(inputs)?;
 
     tracing::info!("===> EXPORTING");
-    let (config, cache) = export::configure(inputs, destinations, &analyzed)?;
-    let exporter = Exporter::new(config, stores.images(), &name_image);
-    export::export(&exporter, &stores, cache.as_ref(), inputs.parallel_export)
-}
-
-/// The restore step: the cache image or dir, the layer metadata and `store.toml`.
-fn restore(inputs: &Inputs, stores: &Stores, cache_image: Option<ImageRef>) -> Result<(), Failure> {
-    let cache: Option<Box<dyn Cache + '_>> = match (cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(Box::new(ImageCache::open(&stores.registry, reference))),
-        (None, Some(dir)) => Some(Box::new(VolumeCache::open(dir))),
-        (None, None) => None,
-    };
-    let config = RestorerConfig {
-        platform_api: inputs.platform_api,
-        layers_dir: inputs.layers_dir.clone(),
-        analyzed_path: inputs.analyzed_path.clone(),
-        group_path: inputs.group_path.clone(),
-        run_path: inputs.run_path.clone(),
-        skip_layers: inputs.skip_layers,
-        build_image: None,
-        check_run_image: false,
-        platform: own_platform(),
-        extract_root: PathBuf::from("/"),
-    };
-    let name_image = |reference: &ImageRef, digest: &Digest| registry_name(reference, digest);
-    Restorer::new(config, &stores.registry, cache.as_deref(), &name_image)
-        .run()
-        .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
+    export::export(inputs, &export_targets, &analyzed, &stores)
 }
 
 /// Where users are looked up.

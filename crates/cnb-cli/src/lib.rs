@@ -16,6 +16,7 @@ mod output;
 mod phases;
 mod privileges;
 mod rebase;
+mod references;
 mod restore;
 mod stores;
 mod usage;

@@ -14,7 +14,7 @@ use cnb_rebaser::{
     write_fleet_report,
 };
 
-use crate::stores::{Stores, own_platform};
+use crate::stores::Stores;
 use crate::{Failure, privileges};
 
 /// Runs the rebaser; it drops privileges itself, after opening its store.
@@ -23,7 +23,7 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         platform_api: inputs.platform_api,
         run_image: inputs.run_image.clone(),
         force: inputs.force_rebase,
-        platform: own_platform(),
+        platform: cnb_image::Platform::own(),
         parallelism: FLEET_PARALLELISM,
     };
     match &inputs.images_from {

@@ -1,40 +1,74 @@
-//! The restorer's wiring: the cache (`-cache-image` in a registry, else `-cache-dir`) and the
-//! stores connected before privileges drop, then the phase (42).
+//! The restorer's wiring, one for the `restorer` command and the creator: the cache image and
+//! build image validated (3) before anything is connected; then, with the stores open and
+//! privileges dropped, the cache (`-cache-image` in a registry, else `-cache-dir`) and the
+//! phase (42).
 
 use std::path::PathBuf;
 
-use cnb_api::ExitKind;
+use cnb_api::{ExitKind, Phase};
 use cnb_cache::{Cache, ImageCache, VolumeCache};
-use cnb_image::{Digest, ImageRef};
+use cnb_image::{Digest, ImageRef, Platform};
 use cnb_platform::Inputs;
 use cnb_restorer::{Restorer, RestorerConfig};
 
-use crate::stores::{Stores, own_platform, registry_name};
+use crate::references::parse_optional;
+use crate::stores::{Stores, registry_name};
 use crate::{Failure, privileges};
 
 /// Runs the restorer.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
-    let invalid = |message: String| {
-        Failure::message(
-            ExitKind::InvalidArgs,
-            format!("failed to resolve inputs: {message}"),
-        )
-    };
-    let parse = |text: &str| ImageRef::parse(text).map_err(|error| invalid(error.to_string()));
-    let cache_image = inputs.cache_image.as_deref().map(parse).transpose()?;
-    let build_image = inputs.build_image.as_deref().map(parse).transpose()?;
-    let images: Vec<String> = inputs
-        .cache_image
-        .iter()
-        .chain(&inputs.build_image)
-        .cloned()
-        .collect();
-    let stores = Stores::connect(inputs, &images, ExitKind::RestoreError)?;
+    let targets = RestoreTargets::resolve(inputs)?;
+    let stores = Stores::connect(inputs, &targets.images(), ExitKind::RestoreError)?;
     privileges::prepare(inputs)?;
+    restore(inputs, &targets, &stores)
+}
 
-    let cache: Option<Box<dyn Cache + '_>> = match (cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => Some(Box::new(ImageCache::open(&stores.registry, reference))),
-        (None, Some(dir)) => Some(Box::new(VolumeCache::open(dir))),
+/// The images the restorer reads, validated.
+pub(crate) struct RestoreTargets {
+    cache_image: Option<ImageRef>,
+    build_image: Option<ImageRef>,
+    /// Every image named, for the keychain.
+    names: Vec<String>,
+}
+
+impl RestoreTargets {
+    /// Validates `-cache-image` and `-build-image` (3 for a bad one).
+    pub(crate) fn resolve(inputs: &Inputs) -> Result<Self, Failure> {
+        Ok(Self {
+            cache_image: parse_optional(inputs.cache_image.as_deref())?,
+            build_image: parse_optional(inputs.build_image.as_deref())?,
+            names: inputs
+                .cache_image
+                .iter()
+                .chain(&inputs.build_image)
+                .filter(|name| !name.is_empty())
+                .cloned()
+                .collect(),
+        })
+    }
+
+    /// Every image named, for the keychain.
+    pub(crate) fn images(&self) -> Vec<String> {
+        self.names.clone()
+    }
+}
+
+/// Restores the layer metadata, the cached layers and `store.toml`.
+pub(crate) fn restore(
+    inputs: &Inputs,
+    targets: &RestoreTargets,
+    stores: &Stores,
+) -> Result<(), Failure> {
+    // A cache that cannot be opened fails the phase (1), as in Go.
+    let cache: Option<Box<dyn Cache + '_>> = match (&targets.cache_image, &inputs.cache_dir) {
+        (Some(reference), _) => Some(Box::new(
+            ImageCache::open(&stores.registry, reference.clone()).map_err(|error| {
+                Failure::new(ExitKind::Failed, Some("create image cache"), &error)
+            })?,
+        )),
+        (None, Some(dir)) => Some(Box::new(VolumeCache::open(dir).map_err(|error| {
+            Failure::new(ExitKind::Failed, Some("create volume cache"), &error)
+        })?)),
         (None, None) => None,
     };
     let config = RestorerConfig {
@@ -44,9 +78,11 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         group_path: inputs.group_path.clone(),
         run_path: inputs.run_path.clone(),
         skip_layers: inputs.skip_layers,
-        build_image,
-        check_run_image: stores.layout.is_none(),
-        platform: own_platform(),
+        build_image: targets.build_image.clone(),
+        // The restorer re-checks the run image (Platform API 0.14); Go's creator does not,
+        // and nothing is checked in a layout.
+        check_run_image: inputs.phase == Phase::Restorer && stores.layout.is_none(),
+        platform: Platform::own(),
         extract_root: PathBuf::from("/"),
     };
     let name_image = |reference: &ImageRef, digest: &Digest| registry_name(reference, digest);

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
-use cnb_image::{Digest, ImageRef, ImageStore, Platform};
+use cnb_image::{Digest, ImageRef, ImageStore};
 use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore};
@@ -107,18 +107,4 @@ fn layout_dir_required() -> Failure {
 /// `<repository>@<digest>`, as go-containerregistry prints a digest reference.
 pub(crate) fn registry_name(reference: &ImageRef, digest: &Digest) -> String {
     format!("{}@{digest}", reference.context())
-}
-
-/// The platform images are read for: this process's.
-pub(crate) fn own_platform() -> Platform {
-    let architecture = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    Platform {
-        architecture: architecture.to_owned(),
-        os: std::env::consts::OS.to_owned(),
-        variant: None,
-    }
 }

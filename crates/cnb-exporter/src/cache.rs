@@ -19,13 +19,25 @@ use cnb_layers::BuildpackLayers;
 use crate::exporter::Exporter;
 use crate::{Error, Result};
 
-/// Where the cache goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheTarget {
-    /// `-cache-dir`.
-    Volume(PathBuf),
-    /// `-cache-image`, in the given store.
-    Image(ImageRef),
+/// Where the cache goes, opened before the export (as Go does: a `-cache-dir` that does not
+/// exist or a cache image that cannot be read fails the phase before any export work).
+pub enum CacheTarget<'a> {
+    /// `-cache-dir`, and what it held.
+    Volume(PathBuf, VolumeCache),
+    /// `-cache-image`, and what it held.
+    Image(Box<ImageCache<'a>>),
+}
+
+impl<'a> CacheTarget<'a> {
+    /// Opens the volume cache in `dir`.
+    pub fn volume(dir: &Path) -> Result<Self, cnb_cache::Error> {
+        Ok(Self::Volume(dir.to_owned(), VolumeCache::open(dir)?))
+    }
+
+    /// Opens the cache image `reference` in `store`.
+    pub fn image(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, cnb_cache::Error> {
+        Ok(Self::Image(Box::new(ImageCache::open(store, reference)?)))
+    }
 }
 
 enum Writer<'a> {
@@ -57,28 +69,27 @@ impl Writer<'_> {
 }
 
 impl Exporter<'_> {
-    /// Writes the cache to `target`; image caches go through `store`.
-    pub fn cache(&self, target: &CacheTarget, store: &dyn ImageStore) -> Result<()> {
+    /// Writes the cache to `target`.
+    pub fn cache(&self, target: CacheTarget<'_>) -> Result<()> {
         let config = self.config();
         let group =
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
         let (previous, mut writer): (CacheMetadata, Writer<'_>) = match target {
-            CacheTarget::Volume(dir) => {
-                let cache = VolumeCache::open(dir);
+            CacheTarget::Volume(dir, cache) => {
                 if !cache.exists() {
                     tracing::info!("Layer cache not found");
                 }
                 let writer =
-                    VolumeCacheWriter::new(dir).map_err(|error| Error::Cache(Box::new(error)))?;
+                    VolumeCacheWriter::new(&dir).map_err(|error| Error::Cache(Box::new(error)))?;
                 (cache.metadata().clone(), Writer::Volume(writer))
             }
-            CacheTarget::Image(reference) => {
-                let cache = ImageCache::open(store, reference.clone());
+            CacheTarget::Image(cache) => {
                 if !cache.exists() {
                     tracing::info!("Layer cache not found");
                 }
                 let metadata = cache.metadata().clone();
-                let writer = ImageCacheWriter::new(store, reference.clone(), Some(cache));
+                let writer =
+                    ImageCacheWriter::new(cache.store(), cache.reference().clone(), Some(*cache));
                 (metadata, Writer::Image(Box::new(writer)))
             }
         };

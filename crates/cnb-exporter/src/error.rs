@@ -1,5 +1,7 @@
 //! What the exporter failed at. Everything is an export error (62) except unreadable inputs
-//! the platform wrote (group, analyzed metadata), which are generic failures (1), as in Go.
+//! the platform wrote (group, analyzed and project metadata), which are generic failures (1),
+//! and an unsupported Buildpack API in the group (12), as in Go; all of those are found
+//! before any export work.
 
 use std::path::PathBuf;
 
@@ -10,12 +12,18 @@ use cnb_image::{Digest, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// group.toml could not be read.
-    #[error("reading group")]
-    ReadGroup(#[source] Box<cnb_files::Error>),
+    #[error(transparent)]
+    ReadGroup(Box<cnb_files::Error>),
+    /// A group buildpack declares a Buildpack API this lifecycle does not support.
+    #[error(transparent)]
+    BuildpackApi(#[from] cnb_api::UnsupportedApi),
     /// analyzed.toml could not be read.
     #[error("reading analyzed metadata")]
     ReadAnalyzed(#[source] Box<cnb_files::Error>),
-    /// `<layers>/config/metadata.toml` or project-metadata.toml could not be read.
+    /// project-metadata.toml could not be read (a missing file is fine).
+    #[error(transparent)]
+    ReadProjectMetadata(Box<cnb_files::Error>),
+    /// `<layers>/config/metadata.toml` or a buildpack's build.toml could not be read.
     #[error("read build metadata")]
     ReadMetadata(#[source] Box<cnb_files::Error>),
     /// The run image could not be read.
@@ -128,14 +136,22 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) | Self::ReadAnalyzed(_) => ExitKind::Failed,
+            Self::ReadGroup(_) | Self::ReadAnalyzed(_) | Self::ReadProjectMetadata(_) => {
+                ExitKind::Failed
+            }
+            Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::ExportError,
         }
     }
 
     /// What Go says it failed to do (`failed to <action>: …`).
     pub fn action(&self) -> &'static str {
-        "export"
+        match self {
+            Self::ReadGroup(_) => "read group file",
+            Self::BuildpackApi(_) => "verify buildpack API",
+            Self::ReadProjectMetadata(_) => "read project metadata file",
+            _ => "export",
+        }
     }
 }
 

@@ -61,12 +61,13 @@ impl<'a> Exporter<'a> {
         let api = config.platform_api;
         let group =
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
+        group.check_buildpack_apis()?;
         let analyzed = Analyzed::read(&config.analyzed_path)
             .map_err(|error| Error::ReadAnalyzed(Box::new(error)))?;
         let build = BuildMetadata::read(&config.layers_dir.join("config").join("metadata.toml"))
             .map_err(|error| Error::ReadMetadata(Box::new(error)))?;
         let project = ProjectMetadata::read_optional(&config.project_metadata_path)
-            .map_err(|error| Error::ReadMetadata(Box::new(error)))?
+            .map_err(|error| Error::ReadProjectMetadata(Box::new(error)))?
             .unwrap_or_default();
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;

@@ -18,6 +18,7 @@ mod config;
 mod error;
 mod exporter;
 mod image;
+mod run_image;
 mod sbom;
 mod settings;
 
@@ -25,4 +26,5 @@ pub use cache::CacheTarget;
 pub use config::ExporterConfig;
 pub use error::{Error, Result};
 pub use exporter::{Exporter, NameImage};
-pub use settings::{DEFAULT_CREATED, EXEC_ENV_LABEL};
+pub use run_image::{RunImageSources, run_image_for_export};
+pub use settings::{DEFAULT_CREATED, EXEC_ENV_LABEL, source_date_epoch};

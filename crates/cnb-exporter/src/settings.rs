@@ -138,6 +138,21 @@ fn set_env(config: &mut ImageConfig, key: &str, value: &str) {
     }
 }
 
+/// The image's `created` time from `SOURCE_DATE_EPOCH` (Platform API 0.9 and later): seconds
+/// since the epoch; unset or empty means the 1980 constant, an invalid value is ignored with
+/// a warning (as Go does).
+pub fn source_date_epoch(api: PlatformApi, value: Option<&str>) -> Option<i64> {
+    if !api.honours_source_date_epoch() {
+        return None;
+    }
+    let value = value.filter(|value| !value.is_empty())?;
+    let seconds = value.parse().ok();
+    if seconds.is_none() {
+        tracing::warn!("Ignoring invalid SOURCE_DATE_EPOCH");
+    }
+    seconds
+}
+
 /// `seconds` since the epoch as RFC 3339 in UTC, or the 1980 constant.
 pub(crate) fn created(seconds: Option<i64>) -> String {
     let Some(seconds) = seconds else {
@@ -178,6 +193,19 @@ mod tests {
         assert_eq!(created(Some(1_641_359_105)), "2022-01-05T05:05:05Z");
         assert_eq!(created(Some(0)), "1970-01-01T00:00:00Z");
         assert_eq!(created(Some(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn source_date_epoch_counts_from_platform_api_0_9_and_ignores_invalid_values() {
+        let api = |version| cnb_api::check_platform_api(Some(version)).unwrap();
+        assert_eq!(
+            source_date_epoch(api("0.9"), Some("1641359105")),
+            Some(1_641_359_105)
+        );
+        assert_eq!(source_date_epoch(api("0.8"), Some("1641359105")), None);
+        assert_eq!(source_date_epoch(api("0.15"), Some("")), None);
+        assert_eq!(source_date_epoch(api("0.15"), None), None);
+        assert_eq!(source_date_epoch(api("0.15"), Some("yesterday")), None);
     }
 
     #[test]

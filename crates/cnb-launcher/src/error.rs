@@ -93,7 +93,18 @@ impl Error {
     pub fn kind(&self) -> ExitKind {
         match self {
             Self::UnsupportedApi(unsupported) => unsupported.kind(),
+            // Go fails to read metadata.toml before launching: a plain failure (1).
+            Self::ReadMetadata(_) => ExitKind::Failed,
             _ => ExitKind::LaunchError,
+        }
+    }
+
+    /// What the launcher failed to do, for `failed to <action>: …` (Go's words).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::UnsupportedApi(_) => "verify buildpack API",
+            Self::ReadMetadata(_) => "read metadata",
+            _ => "launch",
         }
     }
 }

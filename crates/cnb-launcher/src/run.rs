@@ -7,15 +7,19 @@ use crate::{Error, Launcher, Settings};
 
 /// Runs the launcher for `args` (`argv`, `argv[0]` included) in the container environment
 /// `environ`. On success this process has become the app and never returns; what it returns
-/// is an exit status: the app's own in init mode, otherwise the failure's (11, 12 or 82),
-/// after printing `ERROR: failed to launch: …` on stderr.
+/// is an exit status: the app's own in init mode, otherwise the failure's (1, 11, 12 or 82),
+/// after printing `ERROR: failed to <action>: …` on stderr.
 pub fn main(args: &[OsString], environ: Vec<(OsString, OsString)>) -> u8 {
     let settings = Settings::from_environ(&environ);
     let output = Output::new(settings.no_color);
     match launch(&settings, args, environ, output) {
         Ok(code) => code,
         Err(error) => {
-            output.error(&format!("failed to launch: {}", cnb_api::one_line(&error)));
+            output.error(&format!(
+                "failed to {}: {}",
+                error.action(),
+                cnb_api::one_line(&error)
+            ));
             error.kind().code()
         }
     }

@@ -36,6 +36,14 @@ pub enum Error {
     /// An experimental feature was requested while `CNB_EXPERIMENTAL_MODE` forbids it.
     #[error("experimental features are disabled by CNB_EXPERIMENTAL_MODE=error (requested: {0})")]
     ExperimentalDisabled(&'static str),
+    /// `-uid`/`-gid` or `CNB_USER_ID`/`CNB_GROUP_ID` is not a user or group ID.
+    #[error("{name} must be a user or group ID, not {value:?}")]
+    InvalidId {
+        /// The flag or variable.
+        name: String,
+        /// What it held.
+        value: String,
+    },
     /// The current directory, needed to resolve relative paths, cannot be read.
     #[error("cannot read the current directory to resolve relative paths")]
     CurrentDir,
@@ -53,6 +61,7 @@ impl Error {
             | Self::RunImageUnsupported
             | Self::ImageUnsupported
             | Self::OneRunImageOnly
+            | Self::InvalidId { .. }
             | Self::CurrentDir => Some("resolve inputs"),
             Self::LogLevel(_) | Self::ExperimentalDisabled(_) => None,
         }

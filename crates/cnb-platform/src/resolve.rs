@@ -270,13 +270,20 @@ impl Resolver<'_> {
     }
 
     /// Flag > env (`Atoi`, anything else is 0) > 0. Negative ids are not ids: they become 0.
-    fn id(&self, flag: &str, env: &str) -> u32 {
-        let from_flag = self.flags.last(flag).and_then(parse_int);
-        let value =
-            from_flag.or_else(|| self.env.var(env).and_then(|text| text.parse::<i64>().ok()));
-        value
+    /// `-uid`/`-gid`, else its variable, else 0. A value that is not a user or group ID (a
+    /// negative number, or garbage in the variable) is an invalid input: Go takes such a
+    /// variable for 0 and would run as root.
+    fn id(&self, flag: &str, env: &str) -> Result<u32, Error> {
+        let (name, text) = match self.flags.last(flag) {
+            Some(text) => (format!("-{flag}"), text.to_owned()),
+            None => match self.env.non_empty(env) {
+                Some(text) => (env.to_owned(), text),
+                None => return Ok(0),
+            },
+        };
+        parse_int(&text)
             .and_then(|value| u32::try_from(value).ok())
-            .unwrap_or(0)
+            .ok_or(Error::InvalidId { name, value: text })
     }
 
     fn list(&self, flag: &str, env: Option<&str>) -> Vec<String> {
@@ -398,8 +405,8 @@ pub fn resolve(
         kaniko_cache_ttl: kaniko_cache_ttl(&r),
         force_rebase: r.bool("force", &[env::FORCE_REBASE]),
         images_from,
-        uid: r.id("uid", env::USER_ID),
-        gid: r.id("gid", env::GROUP_ID),
+        uid: r.id("uid", env::USER_ID)?,
+        gid: r.id("gid", env::GROUP_ID)?,
         exec_env: env_source
             .non_empty(env::EXEC_ENV)
             .unwrap_or_else(|| "production".to_owned()),

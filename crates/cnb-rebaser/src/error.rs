@@ -208,7 +208,9 @@ impl Error {
     /// rebase errors (72).
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::NoRunImageMetadata => ExitKind::InvalidArgs,
+            // Go wraps the missing metadata in "set app image" (72) and fails to open the
+            // new run image with a bare failure (1).
+            Self::ReadRunImage { .. } | Self::RunImageNotFound { .. } => ExitKind::Failed,
             _ => ExitKind::RebaseError,
         }
     }
@@ -216,8 +218,8 @@ impl Error {
     /// What the lifecycle was doing, for `failed to <action>: …` (Go's wording).
     pub fn action(&self) -> &'static str {
         match self {
-            Self::NoRunImageMetadata => "parse arguments",
-            Self::ReadAppImage { .. }
+            Self::NoRunImageMetadata
+            | Self::ReadAppImage { .. }
             | Self::AppImageNotFound { .. }
             | Self::ParseMetadata { .. }
             | Self::NoAccessibleRunImage { .. } => "set app image",

@@ -138,7 +138,7 @@ fn at_platform_0_11_an_unlisted_run_image_is_fine_and_the_names_stay() {
 }
 
 #[test]
-fn no_run_image_anywhere_is_a_bad_input() {
+fn no_run_image_anywhere_fails_to_set_the_app_image() {
     let dir = tempfile::tempdir().unwrap();
     let store = LayoutStore::new(dir.path());
     put(&store, "registry.test/app:latest", &[b"x"], &[], &[]);
@@ -148,6 +148,7 @@ fn no_run_image_anywhere_is_a_bad_input() {
             "registry.test/app:latest",
         )))
         .unwrap_err();
-    assert_eq!(err.kind(), cnb_api::ExitKind::InvalidArgs);
-    assert_eq!(err.action(), "parse arguments");
+    // Go wraps it in "set app image" and exits 72 (exit-codes.md §7.1).
+    assert_eq!(err.kind(), cnb_api::ExitKind::RebaseError);
+    assert_eq!(err.action(), "set app image");
 }

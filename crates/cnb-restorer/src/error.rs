@@ -8,8 +8,11 @@ use cnb_api::ExitKind;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// group.toml could not be read.
-    #[error("read buildpack group")]
-    ReadGroup(#[source] Box<cnb_files::Error>),
+    #[error(transparent)]
+    ReadGroup(Box<cnb_files::Error>),
+    /// run.toml could not be read (Platform API 0.14 and later re-check the run image).
+    #[error(transparent)]
+    ReadRun(Box<cnb_files::Error>),
     /// A group buildpack declares an unsupported Buildpack API.
     #[error(transparent)]
     BuildpackApi(#[from] cnb_api::UnsupportedApi),
@@ -52,11 +55,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// The exit code class: 12 for an unsupported Buildpack API, 1 for an unreadable group,
-    /// a restore error (42) otherwise.
+    /// The exit code class: 12 for an unsupported Buildpack API; 1 for an unreadable group
+    /// or run.toml and a run image that is no longer readable (Go fails those outside the
+    /// restore itself); a restore error (42) otherwise.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) => ExitKind::Failed,
+            Self::ReadGroup(_) | Self::ReadRun(_) | Self::RunImageNotAccessible { .. } => {
+                ExitKind::Failed
+            }
             Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::RestoreError,
         }
@@ -65,7 +71,10 @@ impl Error {
     /// What was being done, for `failed to <action>: …`.
     pub fn action(&self) -> &'static str {
         match self {
-            Self::ReadGroup(_) | Self::BuildpackApi(_) => "read buildpack group",
+            Self::ReadGroup(_) => "read group file",
+            Self::BuildpackApi(_) => "verify buildpack API",
+            Self::ReadRun(_) => "read run file",
+            Self::RunImageNotAccessible { .. } => "resolve run image",
             _ => "restore",
         }
     }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cnb_api::{PlatformApi, check_buildpack_api};
+use cnb_api::PlatformApi;
 use cnb_cache::Cache;
 use cnb_files::TomlFile;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier};
@@ -70,12 +70,7 @@ impl<'a> Restorer<'a> {
         let config = &self.config;
         let group =
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
-        for buildpack in &group.group {
-            check_buildpack_api(
-                &buildpack.display_name(),
-                buildpack.api.as_deref().unwrap_or_default(),
-            )?;
-        }
+        group.check_buildpack_apis()?;
         let analyzed = match Analyzed::read(&config.analyzed_path) {
             Ok(analyzed) => Some(self.update_analyzed(analyzed)?),
             Err(error) => {
@@ -164,7 +159,7 @@ impl<'a> Restorer<'a> {
             return Ok(());
         };
         let run = Run::read_optional(&self.config.run_path)
-            .map_err(Error::file(&self.config.run_path))?
+            .map_err(|error| Error::ReadRun(Box::new(error)))?
             .unwrap_or_default();
         let listed = run.images.iter().any(|entry| {
             entry.image_name() == name || entry.mirror_names().iter().any(|mirror| mirror == name)

@@ -103,7 +103,7 @@ impl Fixture {
             extract_root: PathBuf::from("/"),
         };
         let store = LayoutStore::new(self.dir.path().join("images"));
-        let cache = VolumeCache::open(cache_dir);
+        let cache = VolumeCache::open(cache_dir).unwrap();
         let name = |reference: &ImageRef, digest: &Digest| format!("{reference}@{digest}");
         Restorer::new(config, &store, Some(&cache), &name)
             .run()

@@ -8,6 +8,7 @@ mod failures;
 mod fixture;
 mod labels;
 mod layout;
+mod odd_trees;
 mod reuse;
 
 use cnb_testkit::Finished;

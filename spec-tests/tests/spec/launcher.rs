@@ -179,7 +179,7 @@ fn from_platform_api_0_15_only_processes_eligible_for_the_exec_env_run() {
 }
 
 #[test]
-fn unsupported_buildpack_apis_exit_12_and_unreadable_metadata_exits_82() {
+fn unsupported_buildpack_apis_exit_12_and_unreadable_metadata_exits_1() {
     let fixture = Fixture::new();
     fixture.metadata("[[buildpacks]]\nid = \"old/bp\"\nversion = \"1\"\napi = \"0.3\"\n");
     let old = fixture.run("launcher", &["--", "true"], &[]);
@@ -187,8 +187,13 @@ fn unsupported_buildpack_apis_exit_12_and_unreadable_metadata_exits_82() {
     assert!(old.stderr.contains("old/bp@1"), "{old}");
     fs::remove_file(fixture.layers().join("config/metadata.toml")).unwrap();
     let missing = fixture.run("launcher", &["--", "true"], &[]);
-    assert_eq!(missing.code, Some(82), "{missing}");
-    assert!(missing.stderr.contains("metadata.toml"), "{missing}");
+    // Go: `failed to read metadata: …`, exit 1 (cmd/launcher/cli/launcher.go).
+    assert_eq!(missing.code, Some(1), "{missing}");
+    assert!(
+        missing.stderr.contains("ERROR: failed to read metadata: ")
+            && missing.stderr.contains("metadata.toml"),
+        "{missing}"
+    );
     assert_eq!(missing.stderr.lines().count(), 1, "{missing}");
 }
 

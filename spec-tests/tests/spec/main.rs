@@ -11,6 +11,7 @@ mod demo;
 mod detector;
 mod exporter;
 mod image_support;
+mod input_files;
 mod install;
 mod launcher;
 mod layout_store;

@@ -171,14 +171,19 @@ fn a_previous_image_is_the_source_and_the_tags_the_destination() {
 }
 
 #[test]
-fn no_run_image_anywhere_is_exit_3() {
+fn no_run_image_anywhere_is_exit_72() {
     let world = World::start();
     let app = world.app(&App {
         metadata: false,
         ..App::new("test/app:latest", &world.v1)
     });
     let finished = World::run(World::rebaser("0.12").arg(&app));
-    assert_eq!(finished.code, Some(3), "{finished}");
+    // Go: 72, "failed to set app image: …" (exit-codes.md §7.1).
+    assert_eq!(finished.code, Some(72), "{finished}");
+    assert!(
+        finished.stderr.contains("failed to set app image"),
+        "{finished}"
+    );
     assert!(
         finished
             .stderr
@@ -188,7 +193,7 @@ fn no_run_image_anywhere_is_exit_3() {
 }
 
 #[test]
-fn a_missing_app_image_or_run_image_is_exit_72() {
+fn a_missing_app_image_is_exit_72_and_a_missing_run_image_exit_1() {
     let world = World::start();
     let missing = world.name("test/none:latest");
     let finished = World::run(World::rebaser("0.12").args(["-run-image", &world.v2, &missing]));
@@ -199,7 +204,7 @@ fn a_missing_app_image_or_run_image_is_exit_72() {
     );
     let app = world.app(&world.on_v1("test/app:latest"));
     let finished = World::run(World::rebaser("0.12").args(["-run-image", &missing, &app]));
-    assert_eq!(finished.code, Some(72), "{finished}");
+    assert_eq!(finished.code, Some(1), "{finished}");
     assert!(
         finished.stderr.contains("failed to access run image"),
         "{finished}"

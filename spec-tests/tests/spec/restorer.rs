@@ -107,16 +107,17 @@ fn launch_cache_layers_missing_from_the_app_image_come_back_from_platform_0_14()
 }
 
 #[test]
-fn missing_analyzed_toml_and_missing_cache_only_warn() {
+fn missing_analyzed_toml_and_an_empty_cache_only_warn_and_a_missing_cache_dir_fails() {
     let build = Build::new();
     build.write(
         "layers/group.toml",
         "[[group]]\nid = \"some/bp\"\nversion = \"1.0\"\napi = \"0.12\"\n",
     );
+    fs::create_dir_all(build.path("empty-cache")).expect("cache dir");
     let finished = run(build
         .command("restorer", API)
         .arg("-cache-dir")
-        .arg(build.path("no-cache")));
+        .arg(build.path("empty-cache")));
     assert_eq!(finished.code, Some(0), "{finished}");
     assert!(
         finished.stderr.contains("Warning: Not using analyzed data"),
@@ -125,6 +126,18 @@ fn missing_analyzed_toml_and_missing_cache_only_warn() {
     assert!(
         finished.stdout.contains("Layer cache not found"),
         "{finished}"
+    );
+    // Go: `failed to create volume cache: …`, exit 1.
+    let missing = run(build
+        .command("restorer", API)
+        .arg("-cache-dir")
+        .arg(build.path("no-cache")));
+    assert_eq!(missing.code, Some(1), "{missing}");
+    assert!(
+        missing
+            .stderr
+            .contains("ERROR: failed to create volume cache: "),
+        "{missing}"
     );
 }
 
@@ -175,7 +188,8 @@ fn the_analyzed_run_image_is_rechecked_and_the_build_image_recorded() {
     );
 
     let (_, finished) = restore(&missing);
-    assert_eq!(finished.code, Some(42), "{finished}");
+    // Go: a raw failure (1), outside the restore itself (exit-codes.md, restorer).
+    assert_eq!(finished.code, Some(1), "{finished}");
     assert!(finished.stderr.contains("is not accessible"), "{finished}");
 }
 

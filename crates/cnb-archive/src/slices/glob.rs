@@ -7,12 +7,23 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BadPattern;
 
-/// Whether `name` matches `pattern` in full.
-pub(crate) fn matches(pattern: &str, name: &str) -> Result<bool, BadPattern> {
+/// Whether `name` matches `pattern` in full. `name` is a file name as the file system gave
+/// it: as in Go, each byte that is not part of valid UTF-8 reads as one U+FFFD.
+pub(crate) fn matches(pattern: &str, name: &[u8]) -> Result<bool, BadPattern> {
     let pattern: Vec<char> = pattern.chars().collect();
     validate(&pattern)?;
-    let name: Vec<char> = name.chars().collect();
-    Ok(match_from(&pattern, &name))
+    Ok(match_from(&pattern, &go_runes(name)))
+}
+
+/// `bytes` as Go's `utf8.DecodeRuneInString` steps through them: valid UTF-8 as its
+/// characters, every other byte as one `U+FFFD`.
+fn go_runes(bytes: &[u8]) -> Vec<char> {
+    let mut runes = Vec::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        runes.extend(chunk.valid().chars());
+        runes.extend(chunk.invalid().iter().map(|_| char::REPLACEMENT_CHARACTER));
+    }
+    runes
 }
 
 fn match_from(pattern: &[char], name: &[char]) -> bool {
@@ -147,11 +158,29 @@ mod tests {
     use super::*;
 
     fn yes(pattern: &str, name: &str) {
-        assert_eq!(matches(pattern, name), Ok(true), "{pattern} ~ {name}");
+        assert_eq!(
+            matches(pattern, name.as_bytes()),
+            Ok(true),
+            "{pattern} ~ {name}"
+        );
     }
 
     fn no(pattern: &str, name: &str) {
-        assert_eq!(matches(pattern, name), Ok(false), "{pattern} !~ {name}");
+        assert_eq!(
+            matches(pattern, name.as_bytes()),
+            Ok(false),
+            "{pattern} !~ {name}"
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_read_as_one_replacement_character_each() {
+        assert_eq!(matches("caf?", b"caf\xe9"), Ok(true));
+        assert_eq!(matches("caf?", b"caf\xe2\x82"), Ok(false));
+        assert_eq!(matches("caf??", b"caf\xe2\x82"), Ok(true));
+        assert_eq!(matches("*", b"\xff\xfe"), Ok(true));
+        assert_eq!(matches("caf\u{e9}", b"caf\xc3\xa9"), Ok(true));
+        assert_eq!(matches("caf\u{e9}", b"caf\xe9"), Ok(false));
     }
 
     #[test]
@@ -186,7 +215,7 @@ mod tests {
     #[test]
     fn bad_patterns_are_errors_as_in_go() {
         for pattern in ["[", "[]", "[a-", "\\", "a[", "[-a]", "[^]"] {
-            assert_eq!(matches(pattern, "a"), Err(BadPattern), "{pattern}");
+            assert_eq!(matches(pattern, b"a"), Err(BadPattern), "{pattern}");
         }
     }
 }

@@ -152,3 +152,31 @@ fn patterns_are_cleaned_like_go() {
     assert_eq!(clean("/../x"), "/x");
     assert_eq!(clean(""), ".");
 }
+
+#[test]
+fn names_that_are_not_utf8_are_sliced_and_written_as_their_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let root = app();
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    fs::write(root.path().join("workspace").join(odd), "x").unwrap();
+    fs::write(root.path().join("workspace").join("other\u{e9}"), "y").unwrap();
+    let slices = partition(root.path(), &[&["caf?"]]);
+    let mut tar = TarWriter::new(Vec::new());
+    slices.write(0, &mut tar, OWNER).unwrap();
+    let bytes = tar.finish().unwrap();
+    let mut archive = tar::Archive::new(&bytes[..]);
+    let paths: Vec<Vec<u8>> = archive
+        .entries()
+        .unwrap()
+        .map(|entry| entry.unwrap().path_bytes().into_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![b"/workspace".to_vec(), b"/workspace/caf\xe9".to_vec()]
+    );
+    let rest = names(&slices, 1);
+    assert!(
+        rest.contains(&"/workspace/other\u{e9}".to_owned()),
+        "{rest:?}"
+    );
+}

@@ -41,7 +41,7 @@ fn metadata(key: &str) -> CacheMetadata {
 fn a_missing_cache_image_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let store = LayoutStore::new(dir.path());
-    let cache = ImageCache::open(&store, ImageRef::parse("example.com/cache").unwrap());
+    let cache = ImageCache::open(&store, ImageRef::parse("example.com/cache").unwrap()).unwrap();
     assert!(!cache.exists());
     assert_eq!(cache.metadata(), &CacheMetadata::default());
 }
@@ -58,7 +58,7 @@ fn written_layers_read_back_and_survive_a_second_generation() {
         .unwrap();
     writer.commit(&metadata("bp")).unwrap();
 
-    let cache = ImageCache::open(&store, reference.clone());
+    let cache = ImageCache::open(&store, reference.clone()).unwrap();
     assert!(cache.exists());
     assert_eq!(cache.metadata(), &metadata("bp"));
     restore_layer(&cache, &diff_id, Path::new("/")).unwrap();
@@ -72,7 +72,7 @@ fn written_layers_read_back_and_survive_a_second_generation() {
     assert!(second.reuse_layer(&diff_id).unwrap());
     assert!(!second.reuse_layer("sha256:0000").unwrap());
     second.commit(&metadata("two")).unwrap();
-    let reread = ImageCache::open(&store, target);
+    let reread = ImageCache::open(&store, target).unwrap();
     assert_eq!(reread.metadata(), &metadata("two"));
     assert!(reread.open_layer(&diff_id).is_ok());
 }
@@ -85,7 +85,7 @@ fn an_empty_cache_image_still_has_one_layer() {
     ImageCacheWriter::new(&store, reference.clone(), None)
         .commit(&CacheMetadata::default())
         .unwrap();
-    let cache = ImageCache::open(&store, reference);
+    let cache = ImageCache::open(&store, reference).unwrap();
     assert_eq!(
         cache.image.as_ref().unwrap().manifest.manifest.layers.len(),
         1
@@ -111,7 +111,22 @@ fn an_invalid_label_reads_as_empty() {
             &Manifest::new(MediaType::OciManifest, config, vec![layer]),
         )
         .unwrap();
-    let cache = ImageCache::open(&store, reference);
+    let cache = ImageCache::open(&store, reference).unwrap();
     assert!(cache.exists());
     assert_eq!(cache.metadata(), &CacheMetadata::default());
+}
+
+#[test]
+fn an_unreadable_cache_image_is_an_error_and_a_missing_one_reads_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path());
+    let reference = ImageRef::parse("example.com/cache").unwrap();
+    let missing = ImageCache::open(&store, reference.clone()).unwrap();
+    assert!(!missing.exists());
+    let path = cnb_layout::layout_path(dir.path(), &reference).unwrap();
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(path.join("index.json"), "{not json").unwrap();
+    let error = ImageCache::open(&store, reference).err().unwrap();
+    assert!(error.to_string().contains("example.com/cache"), "{error}");
 }

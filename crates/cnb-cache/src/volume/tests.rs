@@ -35,11 +35,18 @@ fn metadata(key: &str) -> CacheMetadata {
 }
 
 #[test]
-fn a_missing_cache_reads_as_empty() {
+fn an_empty_cache_reads_as_empty_and_a_missing_or_non_dir_cache_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = VolumeCache::open(&dir.path().join("nothing"));
+    let cache = VolumeCache::open(dir.path()).unwrap();
     assert!(!cache.exists());
     assert_eq!(cache.metadata(), &CacheMetadata::default());
+    let missing = VolumeCache::open(&dir.path().join("nothing"))
+        .err()
+        .unwrap();
+    assert!(missing.to_string().contains("nothing"), "{missing}");
+    fs::write(dir.path().join("file"), "").unwrap();
+    let file = VolumeCache::open(&dir.path().join("file")).err().unwrap();
+    assert!(file.to_string().contains("is not a directory"), "{file}");
 }
 
 #[test]
@@ -59,7 +66,7 @@ fn committed_layers_and_metadata_read_back_and_restore() {
             .is_file()
     );
     assert!(!dir.path().join("staging").exists());
-    let cache = VolumeCache::open(dir.path());
+    let cache = VolumeCache::open(dir.path()).unwrap();
     assert!(cache.exists());
     assert_eq!(cache.metadata(), &metadata("bp"));
     restore_layer(&cache, &diff_id, Path::new("/")).unwrap();
@@ -91,7 +98,10 @@ fn a_new_generation_reuses_by_hard_link_and_drops_the_rest() {
     assert!(committed.join(format!("{kept}.tar")).is_file());
     assert!(!committed.join(format!("{dropped}.tar")).exists());
     assert!(!dir.path().join("committed-backup").exists());
-    assert_eq!(VolumeCache::open(dir.path()).metadata(), &metadata("two"));
+    assert_eq!(
+        VolumeCache::open(dir.path()).unwrap().metadata(),
+        &metadata("two")
+    );
 }
 
 #[test]
@@ -107,7 +117,10 @@ fn an_uncommitted_generation_leaves_the_previous_cache_readable() {
         .add_layer(&layer_tar(root.path(), "two")[..])
         .unwrap();
     drop(abandoned);
-    assert_eq!(VolumeCache::open(dir.path()).metadata(), &metadata("one"));
+    assert_eq!(
+        VolumeCache::open(dir.path()).unwrap().metadata(),
+        &metadata("one")
+    );
 
     // A crash between the two renames of a commit: only the backup is left.
     fs::rename(
@@ -115,7 +128,10 @@ fn an_uncommitted_generation_leaves_the_previous_cache_readable() {
         dir.path().join("committed-backup"),
     )
     .unwrap();
-    assert_eq!(VolumeCache::open(dir.path()).metadata(), &metadata("one"));
+    assert_eq!(
+        VolumeCache::open(dir.path()).unwrap().metadata(),
+        &metadata("one")
+    );
 }
 
 #[test]
@@ -128,7 +144,7 @@ fn a_truncated_or_altered_entry_is_an_error_not_a_panic() {
         .unwrap();
     writer.commit(&metadata("bp")).unwrap();
     let path = dir.path().join("committed").join(format!("{diff_id}.tar"));
-    let cache = VolumeCache::open(dir.path());
+    let cache = VolumeCache::open(dir.path()).unwrap();
 
     let mut bytes = fs::read(&path).unwrap();
     bytes.truncate(700);
@@ -153,7 +169,7 @@ fn unreadable_metadata_reads_as_empty() {
         "{not json",
     )
     .unwrap();
-    let cache = VolumeCache::open(dir.path());
+    let cache = VolumeCache::open(dir.path()).unwrap();
     assert!(cache.exists());
     assert_eq!(cache.metadata(), &CacheMetadata::default());
 }

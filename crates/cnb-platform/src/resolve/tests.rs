@@ -653,7 +653,7 @@ fn layout_is_experimental_outside_the_restorer() {
 }
 
 #[test]
-fn invalid_log_level_fails_and_invalid_numbers_in_env_read_as_zero() {
+fn invalid_log_level_and_ids_fail_and_an_invalid_ttl_reads_as_the_default() {
     let cwd = tempfile::tempdir().unwrap();
     assert_eq!(
         resolve_in(Phase::Builder, 15, &["-log-level=loud"], &[], cwd.path()),
@@ -663,10 +663,49 @@ fn invalid_log_level_fails_and_invalid_numbers_in_env_read_as_zero() {
         Phase::Restorer,
         15,
         &[],
-        &[("CNB_USER_ID", "abc"), ("CNB_KANIKO_CACHE_TTL", "soon")],
+        &[("CNB_KANIKO_CACHE_TTL", "soon")],
         cwd.path(),
     )
     .unwrap();
-    assert_eq!(inputs.uid, 0);
     assert_eq!(inputs.kaniko_cache_ttl, Duration::from_hours(14 * 24));
+    // Go reads a garbage CNB_USER_ID as 0, which would run as root: refused here (3).
+    let garbage = resolve_in(
+        Phase::Restorer,
+        15,
+        &[],
+        &[("CNB_USER_ID", "abc")],
+        cwd.path(),
+    );
+    assert_eq!(
+        garbage,
+        Err(Error::InvalidId {
+            name: "CNB_USER_ID".into(),
+            value: "abc".into()
+        })
+    );
+    assert_eq!(garbage.unwrap_err().kind(), cnb_api::ExitKind::InvalidArgs);
+    let negative = resolve_in(Phase::Exporter, 15, &["-gid=-5", "app"], &[], cwd.path());
+    assert!(
+        matches!(negative, Err(Error::InvalidId { .. })),
+        "{negative:?}"
+    );
+    let large = resolve_in(
+        Phase::Exporter,
+        15,
+        &["-uid=4294967296", "app"],
+        &[],
+        cwd.path(),
+    );
+    assert!(matches!(large, Err(Error::InvalidId { .. })), "{large:?}");
+    let fine = resolve_in(
+        Phase::Exporter,
+        15,
+        &["-uid=0x10", "app"],
+        &[("CNB_GROUP_ID", "1000")],
+        cwd.path(),
+    )
+    .unwrap();
+    assert_eq!((fine.uid, fine.gid), (16, 1000));
+    let empty = resolve_in(Phase::Restorer, 15, &[], &[("CNB_USER_ID", "")], cwd.path());
+    assert_eq!(empty.unwrap().uid, 0);
 }

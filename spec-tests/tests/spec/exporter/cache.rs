@@ -1,10 +1,11 @@
 //! The cache half of the export (spec-matrix.md §13): `cache=true` layers with contents go
 //! to the volume or image cache in Go's formats, unchanged ones are reused, and a cache that
-//! cannot be written is a warning, never a failed export.
+//! cannot be written is a warning, never a failed export; a cache that cannot be opened fails
+//! the phase before the export, as in Go.
 
 use std::fs;
 
-use cnb_testkit::Finished;
+use cnb_testkit::{Fault, FaultKind, Finished, RegistryProxy};
 use serde_json::Value;
 
 use super::fixture::World;
@@ -90,7 +91,7 @@ fn with_parallel_the_image_and_the_cache_image_are_both_pushed() {
 }
 
 #[test]
-fn a_cache_that_cannot_be_written_is_only_a_warning() {
+fn a_cache_dir_that_is_not_a_directory_fails_before_any_export_work() {
     let world = World::start();
     let app = world.name("test/app:latest");
     let cache = world.dir.path().join("cache-file");
@@ -100,11 +101,42 @@ fn a_cache_that_cannot_be_written_is_only_a_warning() {
             .exporter("0.15")
             .args([&format!("-cache-dir={}", cache.display()), &app]),
     );
+    // Go: `failed to create volume cache: …`, exit 1, before the export.
+    assert_eq!(finished.code, Some(1), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("ERROR: failed to create volume cache: "),
+        "{finished}"
+    );
+    assert!(!finished.stdout.contains("Adding layer"), "{finished}");
+    assert!(!world.exists(&app));
+    assert!(!world.layers().join("report.toml").exists());
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_is_only_a_warning() {
+    let world = World::start();
+    let app = world.name("test/app:latest");
+    let proxy = RegistryProxy::start(&world.registry.host()).expect("proxy");
+    let cache = format!("{}/test/cache:latest", proxy.host());
+    proxy.inject(Fault {
+        method: "PUT".to_owned(),
+        path_contains: "/test/cache/manifests/".to_owned(),
+        kind: FaultKind::Status(500),
+        times: 1000,
+    });
+    let finished = Finished::run(
+        world
+            .exporter("0.15")
+            .args([&format!("-cache-image={cache}"), &app]),
+    );
     assert_eq!(finished.code, Some(0), "{finished}");
     assert!(
         finished.stderr.contains("Failed to export cache"),
         "{finished}"
     );
     assert!(world.exists(&app));
+    assert!(!world.exists(&world.name("test/cache:latest")));
     assert!(world.layers().join("report.toml").is_file());
 }

@@ -109,3 +109,69 @@ fn analyzed_metadata_without_a_run_image_is_an_input_error() {
     );
     assert!(!world.exists(&app));
 }
+
+/// Exactly one `ERROR:` line.
+fn assert_one_error_line(finished: &Finished) {
+    let errors = finished
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("ERROR: "))
+        .count();
+    assert_eq!(errors, 1, "{finished}");
+}
+
+#[test]
+fn a_malformed_analyzed_toml_is_an_input_error_before_any_export_work() {
+    let world = World::start();
+    fs::write(world.layers().join("analyzed.toml"), "[run-image\n").expect("garbage");
+    let app = world.name("test/app:latest");
+    let finished = Finished::run(world.exporter("0.15").arg(&app));
+    assert_eq!(finished.code, Some(3), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("failed to resolve inputs: failed to read analyzed file: "),
+        "{finished}"
+    );
+    assert_one_error_line(&finished);
+    assert!(!finished.stdout.contains("Adding layer"), "{finished}");
+    assert!(!world.exists(&app));
+}
+
+#[test]
+fn an_unsupported_buildpack_api_in_group_toml_is_12_before_any_export_work() {
+    let world = World::start();
+    let group = world.layers().join("group.toml");
+    let text = fs::read_to_string(&group).expect("group.toml");
+    assert!(text.contains("api = \"0.12\""), "{text}");
+    fs::write(&group, text.replacen("api = \"0.12\"", "api = \"0.2\"", 1)).expect("write");
+    let app = world.name("test/app:latest");
+    let finished = Finished::run(world.exporter("0.15").arg(&app));
+    assert_eq!(finished.code, Some(12), "{finished}");
+    assert!(
+        finished.stderr.contains("buildpack API version '0.2'"),
+        "{finished}"
+    );
+    assert_one_error_line(&finished);
+    assert!(!finished.stdout.contains("Adding layer"), "{finished}");
+    assert!(!world.exists(&app));
+    assert!(!world.layers().join("report.toml").exists());
+}
+
+#[test]
+fn a_malformed_project_metadata_toml_is_a_plain_failure_before_any_export_work() {
+    let world = World::start();
+    fs::write(world.layers().join("project-metadata.toml"), "[source\n").expect("garbage");
+    let app = world.name("test/app:latest");
+    let finished = Finished::run(world.exporter("0.15").arg(&app));
+    assert_eq!(finished.code, Some(1), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("failed to read project metadata file: parsing "),
+        "{finished}"
+    );
+    assert_one_error_line(&finished);
+    assert!(!finished.stdout.contains("Adding layer"), "{finished}");
+    assert!(!world.exists(&app));
+}
