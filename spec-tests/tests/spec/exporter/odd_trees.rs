@@ -72,7 +72,7 @@ fn layer_entries(world: &World, image: &str, diff_id: &str, stop_at: &[u8]) -> V
         let path = entry.path_bytes().into_owned();
         let kind = header.entry_type().as_byte();
         let size = entry.size();
-        let link = entry.link_name_bytes().map(|link| link.into_owned());
+        let link = entry.link_name_bytes().map(std::borrow::Cow::into_owned);
         let stop = path.ends_with(stop_at);
         let mut data = Vec::new();
         if !stop {

@@ -8,9 +8,9 @@ use std::io::Read;
 use cnb_image::{Image, ImageStore};
 use cnb_package::ReleasePlatform;
 use cnb_registry::Environment;
-use cnb_testkit::{Arch, Finished, Lifecycle, PushedIndex};
+use cnb_testkit::{Arch, Finished, PushedIndex};
 
-use super::fixture::{create_on_index, install_probe, order, read};
+use super::fixture::{create_on_index, creator, install_probe, order, read};
 use crate::container_support::{can_run_containers, run_pulled};
 use crate::creator::Create;
 use crate::image_support::{reference, registry_store};
@@ -19,8 +19,7 @@ use crate::image_support::{reference, registry_store};
 fn build(create: &Create, arch: Arch, tag: &str) -> (Image, toml::Table, Finished) {
     create.fresh_layers();
     let app = create.registry.reference(tag);
-    let lifecycle = Lifecycle::installed_for(arch);
-    let out = Finished::run(create.as_root_of(&lifecycle).arg(&app));
+    let out = Finished::run(&mut creator(create, arch, &app));
     assert_eq!(out.code, Some(0), "{arch:?}: {out}");
     let analyzed = fs::read_to_string(create.layers().join("analyzed.toml")).expect("analyzed");
     let analyzed: toml::Table = toml::from_str(&analyzed).expect("analyzed.toml parses");

@@ -7,8 +7,10 @@ use std::path::Path;
 
 use cnb_image::{Image, ImageStore, Platform};
 use cnb_registry::Environment;
+use std::process::Command;
+
 use cnb_testkit::{
-    Arch, IndexKind, OciLayoutImage, PushedIndex, RegistryFixture, RunImage, push_index,
+    Arch, IndexKind, Lifecycle, OciLayoutImage, PushedIndex, RegistryFixture, RunImage, push_index,
 };
 
 use crate::creator::Create;
@@ -19,12 +21,16 @@ pub(crate) fn platform(arch: Arch) -> Platform {
     Platform::new("linux", arch.name())
 }
 
-/// The run images: an amd64 and an arm64 busybox image (the same labels), built as layouts.
-pub(crate) fn run_image_layouts(distro_version: &str) -> [OciLayoutImage; 2] {
+/// Label `io.buildpacks.base.metadata`, which tells the releases of the run images apart.
+pub(crate) const RELEASE_LABEL: &str = "io.buildpacks.base.metadata";
+
+/// The run images: an amd64 and an arm64 busybox image (the same labels; `release` in
+/// [`RELEASE_LABEL`]), built as layouts.
+pub(crate) fn run_image_layouts(release: &str) -> [OciLayoutImage; 2] {
     [Arch::Amd64, Arch::Arm64].map(|arch| {
         RunImage::default()
             .arch(arch)
-            .label(cnb_testkit::LABEL_DISTRO_VERSION, distro_version)
+            .label(RELEASE_LABEL, release)
             .build_layout()
             .expect("run image layout")
     })
@@ -46,13 +52,28 @@ pub(crate) fn push_run_index(
     .expect("run image index")
 }
 
-/// A creator fixture building on a fresh run image index `test/run:multi`.
+/// A creator fixture building on a fresh run image index `test/run:multi`, which its
+/// `run.toml` lists (so that the app's label names it for the rebaser).
 pub(crate) fn create_on_index() -> (Create, PushedIndex) {
     let registry = RegistryFixture::start().expect("registry");
-    let layouts = run_image_layouts("1.35.0");
+    let layouts = run_image_layouts("release 1");
     let index = push_run_index(&registry, "test/run:multi", &layouts);
     let create = Create::on(registry, index.reference.clone());
+    fs::write(
+        create.dir.join("run.toml"),
+        format!("[[images]]\n  image = \"{}\"\n", index.reference),
+    )
+    .expect("run.toml");
     (create, index)
+}
+
+/// The creator of `arch` building `app` in `create`, with its `run.toml`.
+pub(crate) fn creator(create: &Create, arch: Arch, app: &str) -> Command {
+    let mut command = create.as_root_of(&Lifecycle::installed_for(arch));
+    command
+        .arg(format!("-run={}", create.dir.join("run.toml").display()))
+        .arg(app);
+    command
 }
 
 /// The image `name` as the lifecycle of `arch` reads it.

@@ -1,11 +1,13 @@
 //! The aarch64 rebaser: an update of the run image index gives the arm64 app the new arm64
-//! image; an amd64-only run image is refused (Go's message, exit 70) unless `-force`, and an
+//! image; an amd64-only run image is refused (Go's message, exit 72) unless `-force`, and an
 //! index without an arm64 image is refused naming what it offers.
 
 use cnb_testkit::{Arch, Finished, IndexKind, Lifecycle, push_index};
 use serde_json::Value;
 
-use super::fixture::{create_on_index, order, push_run_index, read, run_image_layouts};
+use super::fixture::{
+    RELEASE_LABEL, create_on_index, creator, order, push_run_index, read, run_image_layouts,
+};
 
 #[test]
 fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_amd64_only_one_unless_forced()
@@ -14,7 +16,7 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
     order(&create, &[]);
     let lifecycle = Lifecycle::installed_for(Arch::Arm64);
     let app = create.registry.reference("test/app:arm64");
-    let built = Finished::run(create.as_root_of(&lifecycle).arg(&app));
+    let built = Finished::run(&mut creator(&create, Arch::Arm64, &app));
     assert_eq!(built.code, Some(0), "{built}");
     let rebaser = || {
         let mut command = lifecycle.command("rebaser");
@@ -23,7 +25,7 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
     };
 
     // A new version of the run images under the same tag.
-    let layouts = run_image_layouts("1.36.0");
+    let layouts = run_image_layouts("release 2");
     let update = push_run_index(&create.registry, "test/run:multi", &layouts);
     let out = Finished::run(rebaser().arg(&app));
     assert_eq!(out.code, Some(0), "{out}");
@@ -43,10 +45,7 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
         &after_update.manifest.manifest.layers[..base.len()],
         base.as_slice()
     );
-    assert_eq!(
-        after_update.label("io.buildpacks.base.distro.version"),
-        Some("1.36.0")
-    );
+    assert_eq!(after_update.label(RELEASE_LABEL), Some("release 2"));
     let label: Value = serde_json::from_str(
         after_update
             .label("io.buildpacks.lifecycle.metadata")
@@ -64,13 +63,19 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
         .expect("push")
         .reference;
     let out = Finished::run(rebaser().arg(format!("-run-image={amd64_only}")).arg(&app));
-    assert_eq!(out.code, Some(70), "{out}");
-    let error = out.stderr.lines().last().unwrap_or_default();
-    assert!(
-        error.starts_with(
-            r#"ERROR: failed to rebase: unable to satisfy target os/arch constraints; new run image: {"os":"linux","arch":"amd64""#
-        ) && error.contains(r#"old run image: {"os":"linux","arch":"arm64","arch-variant":"v8""#)
-            && error.ends_with("; please provide -force to override"),
+    assert_eq!(out.code, Some(72), "{out}");
+    let target = |arch: &str, variant: &str| {
+        format!(
+            r#"{{"id":"io.test.busybox","os":"linux","arch":"{arch}",{variant}"distro":{{"name":"busybox","version":"1.35.0"}}}}"#
+        )
+    };
+    assert_eq!(
+        out.stderr.lines().last().unwrap_or_default(),
+        format!(
+            "ERROR: failed to rebase: unable to satisfy target os/arch constraints; new run image: {}, old run image: {}; please provide -force to override",
+            target("amd64", ""),
+            target("arm64", r#""arch-variant":"v8","#)
+        ),
         "{out}"
     );
     assert_eq!(
@@ -92,7 +97,7 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
             .args(["-force", &format!("-run-image={}", amd64_index.reference)])
             .arg(&app),
     );
-    assert_eq!(out.code, Some(70), "{out}");
+    assert_eq!(out.code, Some(72), "{out}");
     assert!(
         out.stderr
             .contains("has no image for platform linux/arm64/v8 (it offers linux/amd64)"),
