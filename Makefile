@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-# The static binaries are built for TARGET_ARCH (x86_64, aarch64 or powerpc64le; `make static
+# The static binaries are built for TARGET_ARCH (x86_64 or aarch64, both tested; `make static
 # TARGET_ARCH=aarch64`), with one recipe for every architecture (.ci/install-deps installs its
 # parts): Rust's <arch>-unknown-linux-musl target links its own musl CRT and libc through
 # Debian's <arch>-linux-gnu-gcc, and C dependencies (ring, zstd, ISA-L, any later one) are
