@@ -18,6 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-files", &["cnb-api"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
     ("cnb-image", &[]),
+    ("cnb-dockerfile", &[]),
     // services
     ("cnb-platform", &["cnb-api", "cnb-files", "cnb-image"]),
     ("cnb-archive", &["cnb-sys", "cnb-image"]),
@@ -29,6 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cnb-cache",
         &[
+            "cnb-api",
             "cnb-layers",
             "cnb-image",
             "cnb-archive",
@@ -46,6 +48,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-restorer", CONNECTED),
     ("cnb-exporter", CONNECTED),
     ("cnb-rebaser", CONNECTED),
+    // applies Dockerfiles to its own root; reads and writes OCI layout directories itself
+    (
+        "cnb-extender",
+        &[
+            "cnb-api",
+            "cnb-sys",
+            "cnb-files",
+            "cnb-image",
+            "cnb-archive",
+            "cnb-buildpack",
+            "cnb-layout",
+            "cnb-dockerfile",
+        ],
+    ),
     (
         "cnb-launcher",
         &["cnb-api", "cnb-env", "cnb-files", "cnb-sys"],
@@ -59,6 +75,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-files",
             "cnb-env",
             "cnb-image",
+            "cnb-dockerfile",
             "cnb-platform",
             "cnb-archive",
             "cnb-buildpack",
@@ -71,6 +88,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-analyzer",
             "cnb-restorer",
             "cnb-exporter",
+            "cnb-extender",
             "cnb-rebaser",
         ],
     ),
@@ -108,6 +126,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 const HERMETIC: &[&str] = &[
     "cnb-api",
+    "cnb-dockerfile",
     "cnb-sys",
     "cnb-files",
     "cnb-env",
@@ -116,6 +135,7 @@ const HERMETIC: &[&str] = &[
 ];
 const CONNECTED: &[&str] = &[
     "cnb-api",
+    "cnb-dockerfile",
     "cnb-sys",
     "cnb-files",
     "cnb-env",

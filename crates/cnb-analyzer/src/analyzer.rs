@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 
 use cnb_api::PlatformApi;
-use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage};
+use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage, TargetMetadata};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
 use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform, StoreError};
 
+use crate::Error;
 use crate::access::{check_read, check_write, is_denied};
-use crate::{Error, target_metadata};
 
 /// How `analyzed.toml` names an image found in the store: `<repository>@<digest>` for a
 /// registry, `<layout path>@<digest>` for an OCI layout.
@@ -243,7 +243,13 @@ impl<'a> Analyzer<'a> {
             let image = image.ok_or_else(|| Error::RunImageNotFound {
                 reference: reference.to_string(),
             })?;
-            let target = target_metadata(&image.config);
+            let base = &image.config;
+            let target = TargetMetadata::of_image(
+                &base.os,
+                &base.architecture,
+                base.variant.as_deref(),
+                |key| base.label(key),
+            );
             if target.os.is_empty() {
                 return Err(Error::RunImageWithoutOs {
                     reference: reference.to_string(),

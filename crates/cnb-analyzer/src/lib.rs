@@ -11,9 +11,7 @@
 mod access;
 mod analyzer;
 mod error;
-mod target;
 
 pub use access::{check_read, check_write};
 pub use analyzer::{Analyzer, AnalyzerConfig, NameImage};
 pub use error::Error;
-pub use target::target_metadata;

@@ -95,6 +95,9 @@ names! {
     EXEC_ENV = "CNB_EXEC_ENV";
     /// Opt-in init mode of the launcher when it is PID 1 (a boolean; ours, not the spec's).
     LAUNCHER_INIT = "CNB_LAUNCHER_INIT";
+    /// Where the restorer keeps base images for the extender and the extender its cache
+    /// (default `/kaniko`, which the spec fixes; ours, for tests and unusual platforms).
+    KANIKO_DIR = "CNB_KANIKO_DIR";
     /// Registry credentials as JSON `{"<registry>": "<Authorization header>"}`.
     REGISTRY_AUTH = "CNB_REGISTRY_AUTH";
     /// Deprecated stack id of build images.

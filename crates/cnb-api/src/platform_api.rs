@@ -42,6 +42,12 @@ since! {
     copies_lifecycle_sboms => (0, 11);
     /// P0.12: the exporter keeps the image history, one `created_by` entry per layer.
     records_layer_history => (0, 12);
+    /// P0.10: image extensions: the detector runs `[[order-extensions]]` and their
+    /// `bin/generate`, the restorer saves `-build-image` for the extender.
+    has_image_extensions => (0, 10);
+    /// P0.12: extensions may extend the run image: the restorer saves it for the extender and
+    /// the exporter puts the extended layers (`-extended`) on top of it.
+    extends_run_image => (0, 12);
     /// P0.10: the creator still restores `store.toml` under `-skip-restore`.
     restores_store_when_skipping => (0, 10);
     /// P0.12: the run image comes from `run.toml` (`-run`), not `stack.toml` (`-stack`), and
@@ -58,6 +64,10 @@ since! {
     rebase_tracks_run_image_name => (0, 12);
     /// P0.13: image extensions are no longer experimental.
     extensions_are_stable => (0, 13);
+    /// P0.13: `<generated>/<extension>/{build,run}.Dockerfile` with `extend-config.toml` and
+    /// the build contexts beside them (before: `<generated>/<kind>/<extension>/Dockerfile`,
+    /// built in the app directory).
+    keeps_generated_per_extension => (0, 13);
     /// P0.14: the restorer re-checks that the analyzed run image is readable.
     restorer_checks_run_image => (0, 14);
     /// P0.14: the restorer brings back launch=true cache=true layer metadata from the cache
@@ -114,6 +124,12 @@ mod tests {
         assert!(!api("0.8").moves_legacy_bom_to_sbom());
         assert!(api("0.9").moves_legacy_bom_to_sbom());
         assert!(api("0.10").has_command_arrays());
+        assert!(!api("0.9").has_image_extensions());
+        assert!(api("0.10").has_image_extensions());
+        assert!(!api("0.11").extends_run_image());
+        assert!(api("0.12").extends_run_image());
+        assert!(!api("0.12").extensions_are_stable());
+        assert!(api("0.13").extensions_are_stable());
         assert!(!api("0.14").has_exec_env());
         assert!(api("0.15").has_exec_env());
     }

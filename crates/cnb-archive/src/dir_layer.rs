@@ -85,6 +85,13 @@ pub fn add_dir(sink: &mut dyn EntrySink, root: &Path, dir: &Path, owner: Owner) 
     add_tree(sink, dir.host(), &dir.name(), owner)
 }
 
+/// Appends the one file at `host` as `name` with its own owner and mode (a directory's
+/// children are not added; symlinks are stored, never followed; sockets are skipped).
+pub fn add_entry(sink: &mut dyn EntrySink, host: &Path, name: &[u8]) -> Result<()> {
+    let meta = lstat(host)?;
+    append_path(sink, host, name.to_vec(), &meta, None)
+}
+
 /// Appends `host` as `name` and, if it is a directory, everything under it in walk order.
 pub fn add_tree(sink: &mut dyn EntrySink, host: &Path, name: &[u8], owner: Owner) -> Result<()> {
     let meta = lstat(host)?;

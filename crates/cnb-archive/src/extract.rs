@@ -10,7 +10,9 @@
 //! written, new directories theirs at the end (deepest first), and parents that the archive
 //! does not list are created 0777 minus the process umask. Ownership from the archive is
 //! applied when running as root (Go never applies it). Tolerated, as umoci writes them:
-//! members named `/` or `./`, and missing parent directories.
+//! members named `/` or `./`, and missing parent directories. Optionally, OCI whiteouts
+//! (`.wh.<name>`, `.wh..wh..opq`) remove what they name instead of being written, as when a
+//! layer is applied on top of the file system it was taken from.
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
@@ -30,7 +32,13 @@ use crate::{Error, Result};
 pub struct Extractor {
     target: PathBuf,
     chown: bool,
+    whiteouts: bool,
 }
+
+/// The name prefix of an OCI whiteout entry.
+const WHITEOUT_PREFIX: &[u8] = b".wh.";
+/// The name of an OCI opaque-directory marker.
+const OPAQUE_MARKER: &[u8] = b".wh..wh..opq";
 
 /// Unpacks the layer `blob` (plain, gzip or zstd) into `target`, which is created if needed.
 pub fn extract(blob: impl Read, target: &Path) -> Result<()> {
@@ -43,7 +51,16 @@ impl Extractor {
         Self {
             target: target.to_owned(),
             chown: cnb_sys::is_root(),
+            whiteouts: false,
         }
+    }
+
+    /// Whether whiteout entries remove what they name (from the target as it was before
+    /// this layer) instead of being written as files.
+    #[must_use]
+    pub fn apply_whiteouts(mut self, apply: bool) -> Self {
+        self.whiteouts = apply;
+        self
     }
 
     /// Whether to give extracted entries the archive's owners (needs root).
@@ -115,6 +132,9 @@ impl Run<'_> {
         let (uid, gid) = owner(&mut entry)?;
         self.ensure_parents(&relative, &display)?;
         let path = self.extractor.target.join(&relative);
+        if self.extractor.whiteouts && whiteout(&path)? {
+            return Ok(());
+        }
         match kind {
             EntryType::Directory => self.directory(&relative, &path, mode, &display)?,
             EntryType::Regular => {
@@ -260,8 +280,67 @@ impl Run<'_> {
     }
 }
 
+/// Applies `path` if it is a whiteout entry: `.wh..wh..opq` empties its directory,
+/// `.wh.<name>` removes `<name>` beside it. Returns whether it was one.
+fn whiteout(path: &Path) -> Result<bool> {
+    let (Some(name), Some(dir)) = (path.file_name(), path.parent()) else {
+        return Ok(false);
+    };
+    let name = name.as_bytes();
+    if name == OPAQUE_MARKER {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(true),
+            Err(source) => {
+                return Err(Error::Inspect {
+                    path: dir.to_owned(),
+                    source,
+                });
+            }
+        };
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Inspect {
+                path: dir.to_owned(),
+                source,
+            })?;
+            remove_any(&entry.path())?;
+        }
+        return Ok(true);
+    }
+    let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) else {
+        return Ok(false);
+    };
+    if matches!(hidden, b"" | b"." | b"..") {
+        return Err(Error::UnsafeEntry {
+            name: path.display().to_string(),
+            reason: "it is a whiteout of no name, '.' or '..'",
+        });
+    }
+    remove_any(&dir.join(std::ffi::OsStr::from_bytes(hidden)))?;
+    Ok(true)
+}
+
+/// Removes whatever is at `path` (a directory with all it holds); nothing there is fine.
+fn remove_any(path: &Path) -> Result<()> {
+    let removed = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(source) => {
+            return Err(Error::Inspect {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    removed.map_err(|source| Error::Create {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// The entry's owner: the header's, or the PAX `uid`/`gid` records when present.
-fn owner<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(u32, u32)> {
+pub(crate) fn owner<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(u32, u32)> {
     let read = |source| Error::ReadArchive { source };
     let header = entry.header();
     let mut uid = header.uid().map_err(read)?;

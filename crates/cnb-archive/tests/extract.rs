@@ -301,3 +301,49 @@ fn a_truncated_archive_is_an_error() {
     let err = extract(&bytes[..1500], &sandbox.target()).unwrap_err();
     assert!(matches!(err, Error::ReadArchive { .. }), "{err}");
 }
+
+#[test]
+fn whiteouts_remove_what_they_name_when_asked_and_are_plain_files_otherwise() {
+    let sandbox = Sandbox::new();
+    let target = sandbox.target();
+    fs::create_dir_all(target.join("etc/old.d")).unwrap();
+    fs::write(target.join("etc/old.d/conf"), b"x").unwrap();
+    fs::write(target.join("etc/gone"), b"x").unwrap();
+    fs::create_dir_all(target.join("opt/full")).unwrap();
+    fs::write(target.join("opt/full/a"), b"x").unwrap();
+    let layer = tar(&[
+        Header::directory("etc", 0o755),
+        file("etc/.wh.gone"),
+        file("etc/.wh.old.d"),
+        Header::directory("opt/full", 0o755),
+        file("opt/full/.wh..wh..opq"),
+        file("opt/full/b"),
+    ]);
+    Extractor::new(&target)
+        .apply_whiteouts(true)
+        .extract(layer.as_slice())
+        .unwrap();
+    assert!(!target.join("etc/gone").exists());
+    assert!(!target.join("etc/old.d").exists());
+    assert!(!target.join("etc/.wh.gone").exists());
+    assert!(!target.join("opt/full/a").exists());
+    assert!(target.join("opt/full/b").is_file());
+    sandbox.assert_nothing_outside();
+
+    let plain = Sandbox::new();
+    extract(layer.as_slice(), &plain.target()).unwrap();
+    assert!(plain.target().join("etc/.wh.gone").is_file());
+}
+
+#[test]
+fn a_whiteout_of_dot_dot_is_refused() {
+    let sandbox = Sandbox::new();
+    fs::create_dir(sandbox.target().join("dir")).unwrap();
+    let err = Extractor::new(&sandbox.target())
+        .apply_whiteouts(true)
+        .extract(tar(&[file("dir/.wh...")]).as_slice())
+        .unwrap_err();
+    assert!(err.to_string().contains(".wh..."), "{err}");
+    assert!(sandbox.target().join("dir").is_dir());
+    sandbox.assert_nothing_outside();
+}

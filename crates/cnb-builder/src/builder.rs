@@ -2,10 +2,7 @@
 //! `bin/build` in group order with the environment the earlier build layers made, settles its
 //! layers, reads its outputs, and finally writes the SBOM files and `metadata.toml`.
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::ExitStatus;
-
-use cnb_buildpack::{BuildInputs, RunTarget, Store, build};
+use cnb_buildpack::{BuildInputs, RunTarget, Store, build, describe_exit};
 use cnb_env::Env;
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
@@ -15,7 +12,6 @@ use cnb_files::metadata::BuildMetadata;
 use cnb_files::plan::Plan;
 
 use crate::layers::SettledLayers;
-use crate::plan::{plan_for, without_met};
 use crate::processes::Processes;
 use crate::sbom::{self, SbomFile};
 use crate::{BuilderConfig, Error, outputs};
@@ -142,7 +138,7 @@ impl Builder {
                 buildpack: buildpack.clone(),
                 source: Box::new(source),
             })?;
-        let bp_plan = plan_for(&plan, &element.id);
+        let bp_plan = plan.for_module(&element.id, false);
         let run = build(&module, &bp_plan, env, inputs).map_err(|source| Error::Run {
             buildpack: buildpack.clone(),
             source: Box::new(source),
@@ -150,7 +146,7 @@ impl Builder {
         if !run.status.success() {
             return Err(Error::BuildpackFailed {
                 buildpack,
-                status: describe(run.status),
+                status: describe_exit(run.status),
             });
         }
         let layers = SettledLayers::settle(&self.config.layers_dir, &element.id, &buildpack)?;
@@ -166,15 +162,6 @@ impl Builder {
         collected.slices.extend(outputs.slices);
         collected.processes.add(outputs.processes);
         tracing::debug!("Finished running build for buildpack {buildpack}");
-        Ok(without_met(plan, &outputs.met))
-    }
-}
-
-/// `exit status <code>` or `signal <number>`, as Go describes a failed command.
-fn describe(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (None, Some(signal)) => format!("signal {signal}"),
-        (None, None) => status.to_string(),
+        Ok(plan.without_met(&outputs.met))
     }
 }

@@ -1,29 +1,11 @@
-//! The Buildpack Plan each buildpack gets (buildpack.md › Phase #5: Build; Go `Plan.Find` and
-//! `Plan.Filter`): the requirements of every plan entry it provides, and afterwards the plan
-//! without the entries it met, so that later buildpacks only see what was left unmet.
+//! Which plan entries a buildpack met (buildpack.md › Phase #5: Build): all of its Buildpack
+//! Plan but those in its `[[unmet]]`; `Plan::without_met` then removes them for later
+//! buildpacks.
 
 use cnb_files::build::Unmet;
 use cnb_files::buildpack_plan::BuildpackPlan;
-use cnb_files::plan::Plan;
 
 use crate::Error;
-
-/// The requirements of every entry `id` provides as a buildpack (not as an extension), in plan
-/// order. Providers match by ID alone, as in Go.
-pub(crate) fn plan_for(plan: &Plan, id: &str) -> BuildpackPlan {
-    let entries = plan
-        .entries
-        .iter()
-        .filter(|entry| {
-            entry
-                .providers
-                .iter()
-                .any(|provider| provider.id == id && !provider.is_extension())
-        })
-        .flat_map(|entry| entry.requires.iter().cloned())
-        .collect();
-    BuildpackPlan { entries }
-}
 
 /// The names in `bp_plan` the buildpack met: all but those in its `[[unmet]]`, each of which
 /// must name an entry of its plan.
@@ -53,21 +35,12 @@ pub(crate) fn met_names(
         .collect())
 }
 
-/// `plan` without the entries that require any of the `met` names.
-pub(crate) fn without_met(plan: Plan, met: &[String]) -> Plan {
-    let entries = plan
-        .entries
-        .into_iter()
-        .filter(|entry| !entry.requires.iter().any(|req| met.contains(&req.name)))
-        .collect();
-    Plan { entries }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
     use cnb_files::TomlFile;
+    use cnb_files::plan::Plan;
     use pretty_assertions::assert_eq;
 
     use super::*;
@@ -89,34 +62,29 @@ requires = [{ name = "ext-dep" }]
     }
 
     #[test]
-    fn each_buildpack_gets_the_requirements_it_provides() {
-        let plan = Plan::parse(PLAN, Path::new("plan.toml")).unwrap();
-        assert_eq!(names(&plan_for(&plan, "A")), ["dep1", "dep1"]);
-        assert_eq!(names(&plan_for(&plan, "B")), ["dep1", "dep1", "dep2"]);
-        assert!(plan_for(&plan, "C").entries.is_empty());
-    }
-
-    #[test]
     fn met_entries_are_removed_for_later_buildpacks() {
         let plan = Plan::parse(PLAN, Path::new("plan.toml")).unwrap();
-        let a_plan = plan_for(&plan, "A");
+        let a_plan = plan.for_module("A", false);
         let met = met_names("A@1", &a_plan, &[]).unwrap();
-        let after_a = without_met(plan.clone(), &met);
-        assert_eq!(names(&plan_for(&after_a, "B")), ["dep2"]);
+        let after_a = plan.clone().without_met(&met);
+        assert_eq!(names(&after_a.for_module("B", false)), ["dep2"]);
 
         let unmet = [Unmet {
             name: "dep1".into(),
         }];
         let met = met_names("A@1", &a_plan, &unmet).unwrap();
         assert!(met.is_empty());
-        let after_a = without_met(plan, &met);
-        assert_eq!(names(&plan_for(&after_a, "B")), ["dep1", "dep1", "dep2"]);
+        let after_a = plan.without_met(&met);
+        assert_eq!(
+            names(&after_a.for_module("B", false)),
+            ["dep1", "dep1", "dep2"]
+        );
     }
 
     #[test]
     fn unmet_names_must_be_in_the_buildpacks_plan() {
         let plan = Plan::parse(PLAN, Path::new("plan.toml")).unwrap();
-        let a_plan = plan_for(&plan, "A");
+        let a_plan = plan.for_module("A", false);
         let err = met_names(
             "A@1",
             &a_plan,

@@ -5,16 +5,15 @@
 //! stream to the lifecycle's stdout, as the Go lifecycle streams them. What the buildpack leaves
 //! in its layers directory is the caller's to read.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
-use cnb_api::env as names;
 use cnb_env::Env;
 use cnb_files::TomlFile;
 use cnb_files::buildpack_plan::BuildpackPlan;
 
-use crate::{Error, Invocation, Module, RunTarget, escape_id, module_env};
+use crate::contract::{Step, Surroundings, contract_env};
+use crate::{Error, Invocation, Module, RunTarget, escape_id};
 
 /// What every `bin/build` of a build shares.
 #[derive(Debug, Clone, Copy)]
@@ -72,28 +71,17 @@ pub fn build(
         source: Box::new(source),
     })?;
 
-    let mut env = module_env(module, env, inputs.platform_dir, inputs.build_config_dir)?;
-    let api = module.api();
-    let mut set = |name: &str, value: OsString| {
-        env.retain(|(existing, _)| existing != name);
-        env.push((name.into(), value));
+    let around = Surroundings {
+        platform_dir: inputs.platform_dir,
+        build_config_dir: inputs.build_config_dir,
+        target: inputs.target,
+        exec_env: inputs.exec_env,
     };
-    if api.gets_path_env() {
-        set(names::PLATFORM_DIR, inputs.platform_dir.into());
-        set(names::BP_PLAN_PATH, plan_path.clone().into());
-        set(names::LAYERS_DIR, bp_layers_dir.clone().into());
-    }
-    if api.gets_target_env() {
-        for (name, value) in inputs.target.env() {
-            set(name, value.into());
-        }
-    }
-    if let Some(exec_env) = inputs
-        .exec_env
-        .filter(|value| api.gets_exec_env() && !value.is_empty())
-    {
-        set(names::EXEC_ENV, exec_env.into());
-    }
+    let step = Step::Build {
+        plan: &plan_path,
+        layers: &bp_layers_dir,
+    };
+    let env = contract_env(module, env, &around, step)?;
     let invocation = Invocation {
         program: module.executable("build"),
         args: vec![

@@ -1,19 +1,21 @@
 //! One `bin/detect` run (buildpack.md › Detection): cwd `<app>`, arguments `<platform> <plan>`,
 //! the module's environment plus `CNB_PLATFORM_DIR`, `CNB_BUILD_PLAN_PATH` (an empty file made
 //! beforehand), `CNB_TARGET_*` and `CNB_EXEC_ENV` as its Buildpack API asks. Exit 0 passes, 100
-//! fails, anything else is an error; the plan it wrote is read only when it passed.
+//! fails, anything else is an error; the plan it wrote is read only when it passed. An image
+//! extension gets `CNB_EXTENSION_DIR` instead of `CNB_BUILDPACK_DIR`, may have no `bin/detect`
+//! (it then passes with `<ext>/detect/plan.toml`, if any, as its plan), and may not require
+//! anything.
 
-use std::ffi::OsString;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 
-use cnb_api::env as names;
 use cnb_env::Env;
 use cnb_files::TomlFile;
 use cnb_files::build_plan::BuildPlan;
 
-use crate::{Error, Invocation, Module, ModuleKind, RunTarget, module_env};
+use crate::contract::{Step, Surroundings, contract_env};
+use crate::{Error, Invocation, Module, ModuleKind, RunTarget};
 
 /// The exit status `bin/detect` uses to opt out.
 const FAIL: i32 = 100;
@@ -84,6 +86,9 @@ pub fn detect(module: &Module, inputs: &DetectInputs<'_>) -> DetectRun {
 fn run(module: &Module, inputs: &DetectInputs<'_>) -> Result<DetectRun, Error> {
     let program = module.executable("detect");
     if std::fs::metadata(&program).is_err() {
+        if module.kind() == ModuleKind::Extension {
+            return Ok(prepopulated(module));
+        }
         return Err(Error::NoExecutable {
             module: module.display_name(),
             path: program,
@@ -101,32 +106,18 @@ fn run(module: &Module, inputs: &DetectInputs<'_>) -> Result<DetectRun, Error> {
         .open(&plan_path)
         .map_err(|source| plan_error(module, source))?;
 
-    let mut env = module_env(
+    let around = Surroundings {
+        platform_dir: inputs.platform_dir,
+        build_config_dir: inputs.build_config_dir,
+        target: inputs.target,
+        exec_env: inputs.exec_env,
+    };
+    let env = contract_env(
         module,
         inputs.base_env,
-        inputs.platform_dir,
-        inputs.build_config_dir,
+        &around,
+        Step::Detect { plan: &plan_path },
     )?;
-    let api = module.api();
-    let mut set = |name: &str, value: OsString| {
-        env.retain(|(existing, _)| existing != name);
-        env.push((name.into(), value));
-    };
-    if api.gets_path_env() {
-        set(names::PLATFORM_DIR, inputs.platform_dir.into());
-        set(names::BUILD_PLAN_PATH, plan_path.clone().into());
-    }
-    if api.gets_target_env() {
-        for (name, value) in inputs.target.env() {
-            set(name, value.into());
-        }
-    }
-    if let Some(exec_env) = inputs
-        .exec_env
-        .filter(|value| api.gets_exec_env() && !value.is_empty())
-    {
-        set(names::EXEC_ENV, exec_env.into());
-    }
     let invocation = Invocation {
         program,
         args: vec![inputs.platform_dir.into(), plan_path.clone().into()],
@@ -159,6 +150,29 @@ fn run(module: &Module, inputs: &DetectInputs<'_>) -> Result<DetectRun, Error> {
         plan,
         error: None,
     })
+}
+
+/// An extension without `bin/detect` passes, with `<ext>/detect/plan.toml` (when present) as
+/// its build plan (`image_extension.md` › Detection).
+fn prepopulated(module: &Module) -> DetectRun {
+    let path = module.dir().join("detect").join("plan.toml");
+    if !path.exists() {
+        return DetectRun {
+            code: DetectCode::Pass,
+            output: Vec::new(),
+            plan: BuildPlan::default(),
+            error: None,
+        };
+    }
+    match read_plan(module, &path) {
+        Ok(plan) => DetectRun {
+            code: DetectCode::Pass,
+            output: Vec::new(),
+            plan,
+            error: None,
+        },
+        Err(error) => DetectRun::failed(error, Vec::new()),
+    }
 }
 
 /// Reads and checks the plan `bin/detect` wrote: an empty file is an empty plan; a top-level

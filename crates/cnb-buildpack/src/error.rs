@@ -89,6 +89,26 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// An extension's `<output>` directory could not be created.
+    #[error("creating the output directory {} of {module}", path.display())]
+    CreateOutputDir {
+        /// `id@version`.
+        module: String,
+        /// `<parent>/<escaped id>`.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// An extension's pre-populated `generate/` directory could not be copied to its output.
+    #[error("copying {} of {module}", from.display())]
+    CopyOutput {
+        /// `id@version`.
+        module: String,
+        /// `<ext>/generate`.
+        from: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// The build plan written by `bin/detect` is unreadable or not a build plan.
     #[error("reading the build plan of {module}")]
     ReadPlan {

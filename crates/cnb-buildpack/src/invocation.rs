@@ -31,6 +31,16 @@ pub struct Captured {
     pub output: Vec<u8>,
 }
 
+/// `exit status <code>` or `signal <number>`, as Go describes a failed command.
+pub fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("signal {signal}"),
+        (None, None) => status.to_string(),
+    }
+}
+
 impl Invocation {
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);

@@ -1,12 +1,10 @@
 //! One installed buildpack or image extension: its descriptor, checked API, inferred targets,
 //! and the environment its executables run with.
 
-use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use cnb_api::{BuildpackApi, check_buildpack_api, env as names};
-use cnb_env::Env;
 use cnb_files::TomlFile;
 use cnb_files::buildpack::{BuildpackDescriptor, ModuleInfo, Target, TargetDistro};
 use cnb_files::extension::ExtensionDescriptor;
@@ -246,28 +244,6 @@ impl Module {
         }
         Ok(targets)
     }
-}
-
-/// The environment a module's executable runs with (buildpack.md › Environment; Go
-/// `Env.WithOverrides`): `base` (the allow-listed lifecycle env, plus build layers during
-/// build), then the user's `<platform>/env` unless the module sets `clear-env`, then the
-/// operator's `<build-config>/env`, then the module's own directory variable. Callers add the
-/// per-phase `CNB_*` variables.
-pub fn module_env(
-    module: &Module,
-    base: &Env,
-    platform_dir: &Path,
-    build_config_dir: Option<&Path>,
-) -> Result<Vec<(OsString, OsString)>, Error> {
-    let user_env = (!module.info.clears_env()).then_some(platform_dir);
-    let mut env = base
-        .with_overrides(user_env, build_config_dir)
-        .map_err(|source| Error::Env {
-            module: module.display_name(),
-            source,
-        })?;
-    env.set(module.kind.dir_var(), module.dir.as_os_str());
-    Ok(env.into_iter().collect())
 }
 
 /// `os/arch/variant (distro version | …)`, with `*` for fields left open.

@@ -2,19 +2,24 @@
 //! and cache image validated and analyzed.toml read (3) before anything is connected; then,
 //! with the stores open and privileges dropped, the image export (62) and report.toml, then
 //! the cache — a failed cache is a warning, never a failed export. With `-parallel` the cache
-//! is written while the image is.
+//! is written while the image is. From Platform API 0.12 the extended run image the extender
+//! left in `<extended>/run` (one OCI layout) goes on the run image; before 0.13 it is
+//! experimental.
 
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
-use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, RunImageSources};
+use std::path::PathBuf;
+
+use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, ExtendedRunImage, RunImageSources};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
 use cnb_files::labels::{GitMetadata, LauncherMetadata, LauncherSource};
 use cnb_image::{Digest, ImageRef, Platform};
+use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 
 use crate::references::{destinations, invalid, parse, parse_optional};
 use crate::stores::Stores;
-use crate::{Failure, privileges};
+use crate::{Failure, experimental, privileges};
 
 /// Runs the exporter.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
@@ -31,7 +36,47 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     images.retain(|image| !image.is_empty());
     let stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
     privileges::prepare(inputs)?;
+    if !inputs.platform_api.extensions_are_stable() && extended_layout(inputs)?.is_some() {
+        experimental::guard(inputs, experimental::DOCKERFILES)?;
+    }
     export(inputs, &targets, &analyzed, &stores)
+}
+
+/// The layout directory of the extended run image: the one entry of `<extended>/run`
+/// (Platform API 0.12; Go `FromLayoutPath`). `None` when there is no such directory or it is
+/// empty; more than one entry fails (1).
+fn extended_layout(inputs: &Inputs) -> Result<Option<PathBuf>, Failure> {
+    if !inputs.platform_api.extends_run_image() {
+        return Ok(None);
+    }
+    let parent = inputs.extended_dir.join("run");
+    let entries = match std::fs::read_dir(&parent) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(Failure::new(
+                ExitKind::Failed,
+                Some("get extended image config"),
+                &error,
+            ));
+        }
+    };
+    let entries: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
+    match entries.as_slice() {
+        [] => Ok(None),
+        [only] => Ok(Some(only.clone())),
+        several => Err(Failure::message(
+            ExitKind::Failed,
+            format!(
+                "failed to get extended image config: expected directory {:?} to have only 1 item; found {}",
+                parent.display().to_string(),
+                several.len()
+            ),
+        )),
+    }
 }
 
 /// The images the exporter writes, validated.
@@ -74,7 +119,17 @@ pub(crate) fn export(
     let cache = open_cache(inputs, targets, stores)?;
     let parallel = inputs.parallel_export && cache.is_some();
     let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
-    let exporter = Exporter::new(config, stores.images(), &name_image);
+    let extended_store = extended_layout(inputs)?.map(LayoutStore::at);
+    let extended_name = ImageRef::parse("extended/run").map_err(|error| {
+        Failure::new(ExitKind::Failed, Some("get extended image config"), &error)
+    })?;
+    let mut exporter = Exporter::new(config, stores.images(), &name_image);
+    if let Some(store) = &extended_store {
+        exporter = exporter.with_extended_run_image(ExtendedRunImage {
+            store,
+            reference: &extended_name,
+        });
+    }
     let write_cache = || {
         if let Some(target) = cache
             && let Err(error) = exporter.cache(target)

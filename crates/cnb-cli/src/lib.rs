@@ -8,7 +8,9 @@
 mod analyze;
 mod creator;
 mod dispatch;
+mod experimental;
 mod export;
+mod extend;
 mod failure;
 mod goflag;
 mod logging;

@@ -6,9 +6,12 @@ use std::path::PathBuf;
 use cnb_api::{ExitKind, Phase};
 use cnb_builder::{Builder, BuilderConfig};
 use cnb_detector::{DEFAULT_OS_RELEASE, Detector, DetectorConfig};
+use cnb_files::TomlFile;
+use cnb_files::group::Group;
+use cnb_files::order::Order;
 use cnb_platform::Inputs;
 
-use crate::{Failure, privileges};
+use crate::{Failure, experimental, privileges};
 
 /// Runs `inputs.phase`.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
@@ -21,9 +24,13 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
         Phase::Creator => return crate::creator::run(inputs),
         _ => {}
     }
+    if inputs.phase == Phase::Extender {
+        // Runs as root; the build it goes on to drops privileges itself.
+        return crate::extend::run(inputs);
+    }
     privileges::prepare(inputs)?;
     match inputs.phase {
-        Phase::Detector => detect(inputs),
+        Phase::Detector => detect_and_generate(inputs),
         Phase::Builder => build(inputs),
         phase => Err(Failure::message(
             ExitKind::Failed,
@@ -35,8 +42,42 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     }
 }
 
-/// The detector: its config from the inputs, and its error as one line and exit code.
-pub(crate) fn detect(inputs: &Inputs) -> Result<(), Failure> {
+/// The `detector` command: detection, then, when the group has image extensions, their
+/// generate step (which the creator refuses instead). Extensions in the order are experimental
+/// before Platform API 0.13.
+fn detect_and_generate(inputs: &Inputs) -> Result<(), Failure> {
+    let has_extensions = Order::read_optional(&inputs.order_path)
+        .ok()
+        .flatten()
+        .is_some_and(|order| !order.order_extensions.is_empty());
+    if has_extensions && !inputs.platform_api.extensions_are_stable() {
+        experimental::guard(inputs, experimental::DOCKERFILES)?;
+    }
+    let detector = detector(inputs);
+    let detected = detector.run().map_err(|error| failure(&error))?;
+    if !detected.group.group_extensions.is_empty() {
+        detector
+            .generate(&detected)
+            .map_err(|error| failure(&error))?;
+    }
+    Ok(())
+}
+
+/// The detection the `detector` command and the creator share: group.toml and plan.toml
+/// written, the group returned.
+pub(crate) fn detect(inputs: &Inputs) -> Result<Group, Failure> {
+    detector(inputs)
+        .run()
+        .map(|detected| detected.group)
+        .map_err(|error| failure(&error))
+}
+
+fn failure(error: &cnb_detector::Error) -> Failure {
+    Failure::new(error.kind(), Some(error.action()), error)
+}
+
+/// The detector with its config from the inputs.
+fn detector(inputs: &Inputs) -> Detector {
     let config = DetectorConfig {
         platform_api: inputs.platform_api,
         app_dir: inputs.app_dir.clone(),
@@ -44,6 +85,9 @@ pub(crate) fn detect(inputs: &Inputs) -> Result<(), Failure> {
         build_config_dir: inputs.build_config_dir.clone(),
         buildpacks_dir: inputs.buildpacks_dir.clone(),
         extensions_dir: inputs.extensions_dir.clone(),
+        generated_dir: inputs.generated_dir.clone(),
+        run_path: inputs.run_path.clone(),
+        image_name: cnb_image::image_name,
         order_path: inputs.order_path.clone(),
         system_path: inputs.system_path.clone(),
         analyzed_path: inputs.analyzed_path.clone(),
@@ -56,9 +100,6 @@ pub(crate) fn detect(inputs: &Inputs) -> Result<(), Failure> {
         os_release_path: PathBuf::from(DEFAULT_OS_RELEASE),
     };
     Detector::new(config)
-        .run()
-        .map(drop)
-        .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
 }
 
 /// The builder: its config from the inputs, and its error as one line and exit code.

@@ -2,6 +2,7 @@
 //! (spec-matrix.md §0; Go `cmd/lifecycle/*.go` `Privileges`). Registry credentials are to be
 //! resolved before [`prepare`] drops privileges.
 
+use std::ffi::OsString;
 use std::path::Path;
 
 use cnb_api::{ExitKind, Phase};
@@ -47,9 +48,14 @@ pub(crate) fn prepare(inputs: &Inputs) -> Result<(), Failure> {
         .flatten()
         .collect(),
     };
+    drop_to(inputs, &volumes)
+}
+
+/// Gives `volumes` to `-uid`:`-gid` and drops privileges to them.
+fn drop_to(inputs: &Inputs, volumes: &[&Path]) -> Result<(), Failure> {
     let (uid, gid) = (inputs.uid, inputs.gid);
     if cnb_sys::is_root() {
-        cnb_sys::ensure_owner(uid, gid, &volumes)
+        cnb_sys::ensure_owner(uid, gid, volumes)
             .map_err(|error| Failure::new(ExitKind::Failed, Some("chown volumes"), &error))?;
     }
     cnb_sys::run_as(uid, gid).map_err(|error| {
@@ -63,6 +69,44 @@ pub(crate) fn prepare(inputs: &Inputs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The extender's hand-over to the build (Go's extender): `<layers>` to the build user,
+/// privileges dropped to it, and root refused as the builder refuses it.
+pub(crate) fn drop_for_build(inputs: &Inputs) -> Result<(), Failure> {
+    drop_to(inputs, &[inputs.layers_dir.as_path()])?;
+    refuse_root(Phase::Builder)
+}
+
+/// Where users are looked up.
+pub(crate) const PASSWD: &str = "/etc/passwd";
+
+/// The inputs with `HOME` and `USER` of the user the process now runs as (the creator's and
+/// the extender's build), from `passwd`, as
+/// Go sets them for the buildpacks (`USER` is the passwd entry's name field, as Go's
+/// `user.Name`). An unknown user keeps the environment as it is (Go fails instead).
+pub(crate) fn with_user_environment(inputs: &Inputs, passwd: &Path) -> Inputs {
+    let mut inputs = inputs.clone();
+    let Ok(text) = std::fs::read_to_string(passwd) else {
+        return inputs;
+    };
+    let uid = inputs.uid.to_string();
+    let Some(fields) = text
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.len() >= 6 && fields[2] == uid)
+    else {
+        tracing::debug!("No passwd entry for user {uid}");
+        return inputs;
+    };
+    let name = fields[4].split(',').next().unwrap_or_default();
+    for (key, value) in [("HOME", fields[5]), ("USER", name)] {
+        inputs.environ.retain(|(existing, _)| existing != key);
+        inputs
+            .environ
+            .push((OsString::from(key), OsString::from(value)));
+    }
+    inputs
+}
+
 fn refuse_root(phase: Phase) -> Result<(), Failure> {
     if cnb_sys::is_root() {
         return Err(Failure::message(
@@ -71,4 +115,42 @@ fn refuse_root(phase: Phase) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_and_user_come_from_the_passwd_entry_of_the_uid() {
+        let dir = tempfile::tempdir().unwrap();
+        let passwd = dir.path().join("passwd");
+        std::fs::write(
+            &passwd,
+            "root:x:0:0:root:/root:/bin/sh\ncnb:x:1000:1000:CNB User,,,:/home/cnb:/bin/sh\n",
+        )
+        .unwrap();
+        let api = cnb_api::check_platform_api(Some("0.15")).unwrap();
+        let env: &[(&str, &str)] = &[];
+        let mut flags = cnb_platform::FlagValues::default();
+        flags.set_positionals(vec!["registry.test/app".into()]);
+        let mut inputs =
+            cnb_platform::resolve(cnb_api::Phase::Creator, api, &flags, &env, Path::new("/"))
+                .unwrap();
+        inputs.uid = 1000;
+        inputs.environ = vec![("HOME".into(), "/root".into()), ("A".into(), "b".into())];
+        let env = with_user_environment(&inputs, &passwd).environ;
+        assert!(
+            env.contains(&("HOME".into(), "/home/cnb".into())),
+            "{env:?}"
+        );
+        assert!(env.contains(&("USER".into(), "CNB User".into())), "{env:?}");
+        assert!(env.contains(&("A".into(), "b".into())));
+        assert_eq!(env.iter().filter(|(key, _)| key == "HOME").count(), 1);
+        inputs.uid = 4242;
+        assert_eq!(
+            with_user_environment(&inputs, &passwd).environ,
+            inputs.environ
+        );
+    }
 }

@@ -1,18 +1,21 @@
 //! The restorer's wiring, one for the `restorer` command and the creator: the cache image and
 //! build image validated (3) before anything is connected; then, with the stores open and
-//! privileges dropped, the cache (`-cache-image` in a registry, else `-cache-dir`) and the
-//! phase (42).
+//! privileges dropped, the cache (`-cache-image` in a registry, else `-cache-dir`), the base
+//! images saved for the extender under `<kaniko-dir>/cache/base`, and the phase (42).
 
 use std::path::PathBuf;
 
 use cnb_api::{ExitKind, Phase};
 use cnb_cache::{Cache, ImageCache, VolumeCache};
+use cnb_files::TomlFile;
+use cnb_files::analyzed::Analyzed;
 use cnb_image::{Digest, ImageRef, Platform};
+use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
-use cnb_restorer::{Restorer, RestorerConfig};
+use cnb_restorer::{Restorer, RestorerConfig, RestorerStores};
 
 use crate::references::parse_optional;
-use crate::stores::{Stores, registry_name};
+use crate::stores::Stores;
 use crate::{Failure, privileges};
 
 /// Runs the restorer.
@@ -34,6 +37,12 @@ pub(crate) struct RestoreTargets {
 impl RestoreTargets {
     /// Validates `-cache-image` and `-build-image` (3 for a bad one).
     pub(crate) fn resolve(inputs: &Inputs) -> Result<Self, Failure> {
+        // The run image analyzed.toml names may be saved or resolved for image extensions.
+        let run_image = Analyzed::read_optional(&inputs.analyzed_path)
+            .ok()
+            .flatten()
+            .and_then(|analyzed| analyzed.run_image)
+            .and_then(|run_image| run_image.image);
         Ok(Self {
             cache_image: parse_optional(inputs.cache_image.as_deref())?,
             build_image: parse_optional(inputs.build_image.as_deref())?,
@@ -41,6 +50,7 @@ impl RestoreTargets {
                 .cache_image
                 .iter()
                 .chain(&inputs.build_image)
+                .chain(&run_image)
                 .filter(|name| !name.is_empty())
                 .cloned()
                 .collect(),
@@ -82,11 +92,19 @@ pub(crate) fn restore(
         // The restorer re-checks the run image (Platform API 0.14); Go's creator does not,
         // and nothing is checked in a layout.
         check_run_image: inputs.phase == Phase::Restorer && stores.layout.is_none(),
+        use_layout: stores.layout.is_some(),
         platform: Platform::own(),
         extract_root: PathBuf::from("/"),
     };
-    let name_image = |reference: &ImageRef, digest: &Digest| registry_name(reference, digest);
-    Restorer::new(config, &stores.registry, cache.as_deref(), &name_image)
+    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let base_images = LayoutStore::base_images(&inputs.kaniko_dir);
+    let restorer_stores = RestorerStores {
+        registry: &stores.registry,
+        images: stores.images(),
+        name_image: &name_image,
+        base_images: &base_images,
+    };
+    Restorer::new(config, restorer_stores, cache.as_deref())
         .run()
         .map_err(|error| Failure::new(error.kind(), Some(error.action()), &error))
 }

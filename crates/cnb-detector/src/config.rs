@@ -10,7 +10,7 @@ use cnb_api::PlatformApi;
 pub const DEFAULT_OS_RELEASE: &str = "/etc/os-release";
 
 /// The detector's inputs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DetectorConfig {
     /// The Platform API the platform requested.
     pub platform_api: PlatformApi,
@@ -24,6 +24,15 @@ pub struct DetectorConfig {
     pub buildpacks_dir: PathBuf,
     /// `<extensions>`: the extension store.
     pub extensions_dir: PathBuf,
+    /// `<generated>`: where extensions' Dockerfiles go.
+    pub generated_dir: PathBuf,
+    /// `run.toml`: a run image an extension switches to is looked up there (a missing file
+    /// lists nothing).
+    pub run_path: PathBuf,
+    /// How an image reference is named for comparisons (the Go lifecycle's `ParseMaybe`:
+    /// registry defaults filled in, a digest dropped); `cnb-cli` passes `cnb_image::image_name`
+    /// (the detector never sees image crates).
+    pub image_name: fn(&str) -> String,
     /// `order.toml`.
     pub order_path: PathBuf,
     /// `system.toml` (read from Platform API 0.15; a missing file adds nothing).

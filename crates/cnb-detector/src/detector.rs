@@ -1,12 +1,13 @@
-//! The detector: reads the order, verifies every buildpack it names, walks the groups as the
-//! Go lifecycle does (composites expanded in place, an ID already in the group skipped, an
-//! optional composite also tried without), runs each group's pending `bin/detect`s at once,
-//! and stops at the first group that resolves.
+//! The detector: reads the order, verifies every buildpack and extension it names, walks the
+//! groups as the Go lifecycle does (composites expanded in place, the extension groups tried in
+//! front of the rest and then the rest alone, an ID already in the group skipped, an optional
+//! composite also tried without), runs each group's pending `bin/detect`s at once, and stops at
+//! the first group that resolves.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cnb_buildpack::{DetectInputs, DetectRun, Module, RunTarget, Store, detect};
+use cnb_buildpack::{DetectInputs, DetectRun, Module, ModuleKind, RunTarget, Store, detect};
 use cnb_env::Env;
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
@@ -16,27 +17,31 @@ use cnb_files::plan::Plan;
 use cnb_files::system::SystemToml;
 
 use crate::log::Log;
-use crate::order::{Element, Group, groups_of, with_system};
+use crate::order::{Element, Group, Slot, groups_of, modules, with_extensions, with_system};
 use crate::resolve::{Participant, Verdict, resolve};
 use crate::{DetectorConfig, Error};
 
 /// The group and plan detection chose.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detected {
-    /// `group.toml`.
+    /// `group.toml`: `[[group]]` and `[[group-extensions]]`.
     pub group: GroupToml,
     /// `plan.toml`.
     pub plan: Plan,
+    /// `analyzed.toml` as detection read it (empty when missing), for the generate step.
+    pub analyzed: Analyzed,
+    /// The run image's target as modules saw it (`CNB_TARGET_*`).
+    pub target: RunTarget,
 }
 
 /// The detector phase.
 #[derive(Debug)]
 pub struct Detector {
-    config: DetectorConfig,
+    pub(crate) config: DetectorConfig,
 }
 
-/// `(id, version)`: how modules and their runs are remembered across groups.
-type Key = (String, String);
+/// `(kind, id, version)`: how modules and their runs are remembered across groups.
+type Key = (ModuleKind, String, String);
 
 /// An element placed in a group, with its module.
 #[derive(Debug, Clone)]
@@ -47,8 +52,12 @@ struct Placed {
 
 impl Placed {
     fn key(&self) -> Key {
-        (self.element.id.clone(), self.element.version.clone())
+        key_of(&self.element)
     }
+}
+
+fn key_of(element: &Element) -> Key {
+    (element.kind, element.id.clone(), element.version.clone())
 }
 
 /// The state of one detection.
@@ -71,7 +80,8 @@ impl Detector {
 
     /// Detects, then writes `group.toml` and `plan.toml`. When no group passes, the resolver's
     /// log is shown in full and the error says whether a buildpack errored (exit 21) or all
-    /// merely failed (exit 20).
+    /// merely failed (exit 20). When the group has extensions, [`Detector::generate`] comes
+    /// next (the creator refuses them instead).
     pub fn run(&self) -> Result<Detected, Error> {
         let detected = self.detect()?;
         detected
@@ -118,38 +128,38 @@ impl Detector {
         let found = walk.detect_order(&order, &[], &[], false);
         let errored = walk.errored;
         walk.log.flush(found.is_none());
-        let Some(detected) = found else {
+        let Some((group, plan)) = found else {
             tracing::error!("No buildpack groups passed detection.");
             if !errored {
                 tracing::error!("Please check that you are running against the correct path.");
             }
             return Err(Error::NoGroupPassed { errored });
         };
-        Ok(detected)
+        Ok(Detected {
+            group,
+            plan,
+            analyzed,
+            target: walk.target,
+        })
     }
 
-    /// The order's groups, with system buildpacks merged (Platform API 0.15). Image extensions
-    /// are refused rather than ignored.
+    /// The order's groups, with system buildpacks merged (Platform API 0.15), then the
+    /// `[[order-extensions]]` groups in front of each.
     fn read_order(&self) -> Result<Vec<Group>, Error> {
         let config = &self.config;
         let order = Order::read(&config.order_path).map_err(|source| Error::ReadOrder {
             source: Box::new(source),
         })?;
-        if !order.order_extensions.is_empty() {
-            return Err(Error::ExtensionsUnsupported {
-                path: config.order_path.clone(),
-            });
+        let mut groups = groups_of(&order.order);
+        if config.platform_api.has_system_buildpacks() {
+            let system = SystemToml::read_optional(&config.system_path)
+                .map_err(|source| Error::ReadSystem {
+                    source: Box::new(source),
+                })?
+                .unwrap_or_default();
+            groups = with_system(groups, &system.system);
         }
-        let groups = groups_of(&order.order);
-        if !config.platform_api.has_system_buildpacks() {
-            return Ok(groups);
-        }
-        let system = SystemToml::read_optional(&config.system_path)
-            .map_err(|source| Error::ReadSystem {
-                source: Box::new(source),
-            })?
-            .unwrap_or_default();
-        Ok(with_system(groups, &system.system))
+        Ok(with_extensions(groups, &order.order_extensions))
     }
 }
 
@@ -172,8 +182,17 @@ impl Walk<'_> {
     /// runs, so that a missing buildpack or an unsupported API fails the phase up front.
     fn verify(&mut self, order: &[Group]) -> Result<(), Error> {
         let mut verified = BTreeSet::new();
-        for element in order.iter().flatten() {
-            self.verify_element(element, &mut Vec::new(), &mut verified)?;
+        for slot in order.iter().flatten() {
+            match slot {
+                Slot::Module(element) => {
+                    self.verify_element(element, &mut Vec::new(), &mut verified)?;
+                }
+                Slot::Extensions(groups) => {
+                    for element in groups.iter().flat_map(|group| modules(group)) {
+                        self.verify_element(element, &mut Vec::new(), &mut verified)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -184,7 +203,7 @@ impl Walk<'_> {
         path: &mut Vec<Key>,
         verified: &mut BTreeSet<Key>,
     ) -> Result<(), Error> {
-        let key = (element.id.clone(), element.version.clone());
+        let key = key_of(element);
         if verified.contains(&key) {
             return Ok(());
         }
@@ -195,7 +214,10 @@ impl Walk<'_> {
         }
         let module = self.module(element)?;
         path.push(key.clone());
-        for child in groups_of(module.order()).iter().flatten() {
+        for child in groups_of(module.order())
+            .iter()
+            .flat_map(|group| modules(group))
+        {
             self.verify_element(child, path, verified)?;
         }
         path.pop();
@@ -204,13 +226,13 @@ impl Walk<'_> {
     }
 
     fn module(&mut self, element: &Element) -> Result<Arc<Module>, Error> {
-        let key = (element.id.clone(), element.version.clone());
+        let key = key_of(element);
         if let Some(module) = self.modules.get(&key) {
             return Ok(Arc::clone(module));
         }
         let module = Arc::new(
             self.store
-                .buildpack(&element.id, &element.version)
+                .lookup(element.kind, &element.id, &element.version)
                 .map_err(|source| Error::Verify { source })?,
         );
         self.modules.insert(key, Arc::clone(&module));
@@ -222,11 +244,11 @@ impl Walk<'_> {
         &mut self,
         order: &[Group],
         done: &[Placed],
-        next: &[Element],
+        next: &[Slot],
         optional: bool,
-    ) -> Option<Detected> {
+    ) -> Option<(GroupToml, Plan)> {
         for group in order {
-            let candidate: Vec<Element> = group.iter().chain(next).cloned().collect();
+            let candidate: Vec<Slot> = group.iter().chain(next).cloned().collect();
             if let Some(found) = self.detect_group(&candidate, done) {
                 return Some(found);
             }
@@ -237,12 +259,21 @@ impl Walk<'_> {
         None
     }
 
-    /// Places the elements of `group` after `done` (expanding the first composite met), runs
-    /// the detects not run yet, and resolves.
-    fn detect_group(&mut self, group: &[Element], done: &[Placed]) -> Option<Detected> {
+    /// Places the elements of `group` after `done` (expanding the first composite or
+    /// extension slot met), runs the detects not run yet, and resolves.
+    fn detect_group(&mut self, group: &[Slot], done: &[Placed]) -> Option<(GroupToml, Plan)> {
         let mut done = done.to_vec();
-        for (index, element) in group.iter().enumerate() {
-            if done.iter().any(|placed| placed.element.id == element.id) {
+        for (index, slot) in group.iter().enumerate() {
+            let element = match slot {
+                Slot::Module(element) => element,
+                Slot::Extensions(groups) => {
+                    return self.detect_order(groups, &done, &group[index + 1..], true);
+                }
+            };
+            let seen = done.iter().any(|placed| {
+                placed.element.kind == element.kind && placed.element.id == element.id
+            });
+            if seen {
                 continue;
             }
             let Ok(module) = self.module(element) else {
@@ -271,17 +302,22 @@ impl Walk<'_> {
                     homepage: placed.module.info().homepage.clone(),
                 },
                 optional: placed.element.optional,
+                extension: placed.element.kind == ModuleKind::Extension,
                 run: &self.runs[&placed.key()],
             })
             .collect();
         match resolve(&participants, &mut self.log) {
-            Verdict::Pass { group, plan } => Some(Detected {
-                group: GroupToml {
+            Verdict::Pass {
+                group,
+                extensions,
+                plan,
+            } => Some((
+                GroupToml {
                     group,
-                    group_extensions: Vec::new(),
+                    group_extensions: extensions,
                 },
-                plan: Plan { entries: plan },
-            }),
+                Plan { entries: plan },
+            )),
             Verdict::Fail { errored } => {
                 self.errored |= errored;
                 None
@@ -303,7 +339,7 @@ impl Walk<'_> {
                 );
                 return false;
             }
-            let key = (element.id.clone(), element.version.clone());
+            let key = key_of(element);
             let error = module.unsupported_target(&self.target);
             self.runs
                 .entry(key)

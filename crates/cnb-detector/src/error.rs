@@ -1,4 +1,4 @@
-//! The detector's errors, each with the exit code the spec gives it.
+//! The detector's errors (detect and generate), each with the exit code the spec gives it.
 
 use std::path::PathBuf;
 
@@ -24,15 +24,6 @@ pub enum Error {
     ReadAnalyzed {
         /// What reading or parsing said.
         source: Box<cnb_files::Error>,
-    },
-    /// The order has `[[order-extensions]]`, which this lifecycle cannot run yet.
-    #[error(
-        "image extensions are not supported yet by this lifecycle: {} has [[order-extensions]]",
-        path.display()
-    )]
-    ExtensionsUnsupported {
-        /// The order file.
-        path: PathBuf,
     },
     /// A buildpack in the order is missing, malformed or declares an unsupported API.
     #[error("verifying the order")]
@@ -64,6 +55,110 @@ pub enum Error {
         /// What writing said.
         source: Box<cnb_files::Error>,
     },
+    /// `run.toml` is malformed (generate step).
+    #[error("reading run metadata")]
+    ReadRun {
+        /// What reading or parsing said.
+        source: Box<cnb_files::Error>,
+    },
+    /// A directory for extension outputs could not be made.
+    #[error("creating {}", path.display())]
+    CreateOutput {
+        /// The directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// An extension of the group is not in the store any more.
+    #[error("looking up extension")]
+    LookupExtension {
+        /// What loading it said.
+        source: cnb_buildpack::Error,
+    },
+    /// An extension's `bin/generate` could not be started.
+    #[error("running extension {extension}")]
+    RunGenerate {
+        /// `id@version`.
+        extension: String,
+        /// What starting it said.
+        source: Box<cnb_buildpack::Error>,
+    },
+    /// An extension's generate step could not be prepared (plan, output directory, env).
+    #[error("preparing extension {extension}")]
+    PrepareGenerate {
+        /// `id@version`.
+        extension: String,
+        /// What failed.
+        source: Box<cnb_buildpack::Error>,
+    },
+    /// An extension's `bin/generate` exited non-zero or was killed.
+    #[error("extension {extension} failed: {status}")]
+    GenerateFailed {
+        /// `id@version`.
+        extension: String,
+        /// `exit status <code>` or `signal <number>`.
+        status: String,
+    },
+    /// A generated Dockerfile could not be read or does not parse.
+    #[error("reading {file} of extension {extension}")]
+    ReadDockerfile {
+        /// `id@version`.
+        extension: String,
+        /// `build.Dockerfile` or `run.Dockerfile`.
+        file: &'static str,
+        /// What reading or parsing said.
+        source: Box<cnb_dockerfile::Error>,
+    },
+    /// A generated Dockerfile breaks the extension rules.
+    #[error("invalid {file} of extension {extension}")]
+    InvalidDockerfile {
+        /// `id@version`.
+        extension: String,
+        /// `build.Dockerfile` or `run.Dockerfile`.
+        file: &'static str,
+        /// The rule it breaks.
+        source: cnb_dockerfile::Problem,
+    },
+    /// A generated `extend-config.toml` is malformed.
+    #[error("reading extend-config.toml of extension {extension}")]
+    ReadExtendConfig {
+        /// `id@version`.
+        extension: String,
+        /// What reading or parsing said.
+        source: Box<cnb_files::Error>,
+    },
+    /// A generated `extend-config.toml` sets an argument the lifecycle provides.
+    #[error(
+        "invalid extend-config.toml of extension {extension}: arg with name {name:?} is not allowed"
+    )]
+    ReservedExtendArg {
+        /// `id@version`.
+        extension: String,
+        /// `build_id`, `user_id` or `group_id`.
+        name: String,
+    },
+    /// An extension wrote a shared `context` and an image-specific one.
+    #[error(
+        "extension {extension} provides an image-specific context dir together with a shared context"
+    )]
+    MixedContexts {
+        /// `id@version`.
+        extension: String,
+    },
+    /// A Dockerfile could not be copied to `<generated>` or renamed `….ignore`.
+    #[error("placing {}", path.display())]
+    Place {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// `analyzed.toml` could not be written after generate.
+    #[error("writing analyzed metadata")]
+    WriteAnalyzed {
+        /// What writing said.
+        source: Box<cnb_files::Error>,
+    },
 }
 
 impl Error {
@@ -79,10 +174,23 @@ impl Error {
             | Self::Verify { .. }
             | Self::Cycle { .. }
             | Self::WriteGroup { .. }
-            | Self::WritePlan { .. } => ExitKind::Failed,
-            Self::ExtensionsUnsupported { .. } => ExitKind::DetectError,
+            | Self::WritePlan { .. }
+            | Self::ReadRun { .. }
+            | Self::WriteAnalyzed { .. } => ExitKind::Failed,
             Self::NoGroupPassed { errored: true } => ExitKind::FailedDetectWithErrors,
             Self::NoGroupPassed { errored: false } => ExitKind::FailedDetect,
+            Self::RunGenerate { .. } | Self::GenerateFailed { .. } => {
+                ExitKind::FailedGenerateWithErrors
+            }
+            Self::CreateOutput { .. }
+            | Self::LookupExtension { .. }
+            | Self::PrepareGenerate { .. }
+            | Self::ReadDockerfile { .. }
+            | Self::InvalidDockerfile { .. }
+            | Self::ReadExtendConfig { .. }
+            | Self::ReservedExtendArg { .. }
+            | Self::MixedContexts { .. }
+            | Self::Place { .. } => ExitKind::GenerateError,
         }
     }
 
@@ -94,10 +202,23 @@ impl Error {
             | Self::ReadAnalyzed { .. }
             | Self::Verify { .. }
             | Self::Cycle { .. } => "initialize detector",
-            Self::ExtensionsUnsupported { .. }
-            | Self::NoGroupPassed { .. }
-            | Self::WriteGroup { .. }
-            | Self::WritePlan { .. } => "detect",
+            Self::NoGroupPassed { .. } | Self::WriteGroup { .. } | Self::WritePlan { .. } => {
+                "detect"
+            }
+            Self::ReadRun { .. } => "initialize generator",
+            // The Go lifecycle reports generate failures as "failed to build".
+            Self::CreateOutput { .. }
+            | Self::LookupExtension { .. }
+            | Self::RunGenerate { .. }
+            | Self::PrepareGenerate { .. }
+            | Self::GenerateFailed { .. }
+            | Self::ReadDockerfile { .. }
+            | Self::InvalidDockerfile { .. }
+            | Self::ReadExtendConfig { .. }
+            | Self::ReservedExtendArg { .. }
+            | Self::MixedContexts { .. }
+            | Self::Place { .. }
+            | Self::WriteAnalyzed { .. } => "build",
         }
     }
 }

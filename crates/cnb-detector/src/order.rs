@@ -1,11 +1,17 @@
 //! The order as the detector walks it: groups of buildpack references, with Platform API 0.15
-//! system buildpacks merged into every group.
+//! system buildpacks merged into every group and, when `order.toml` has
+//! `[[order-extensions]]`, the extension groups in front of every group as one optional slot
+//! (Go `PrependExtensions`): each extension group is tried with the rest of the group, then the
+//! rest alone.
 
+use std::sync::Arc;
+
+use cnb_buildpack::ModuleKind;
 use cnb_files::order::OrderGroup;
 use cnb_files::system::{System, SystemBuildpack};
 
-/// A buildpack reference in a group: from `order.toml`, a composite's `[[order]]`, or
-/// `system.toml`.
+/// A buildpack or extension reference in a group: from `order.toml`, a composite's
+/// `[[order]]`, or `system.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Element {
     pub(crate) id: String,
@@ -13,6 +19,17 @@ pub(crate) struct Element {
     pub(crate) optional: bool,
     /// The execution environments the reference is limited to (`None`: all).
     pub(crate) exec_env: Option<Vec<String>>,
+    /// Buildpack or image extension (extensions are always optional).
+    pub(crate) kind: ModuleKind,
+}
+
+/// One place in a group: a module, or the extension groups tried in front of the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// A buildpack (component or composite) or an extension.
+    Module(Element),
+    /// `[[order-extensions]]`, as an optional order of its own.
+    Extensions(Arc<[Group]>),
 }
 
 impl Element {
@@ -28,10 +45,10 @@ impl Element {
     }
 }
 
-/// A group: references tried together, left to right.
-pub(crate) type Group = Vec<Element>;
+/// A group: slots tried together, left to right.
+pub(crate) type Group = Vec<Slot>;
 
-/// The groups of an `[[order]]`.
+/// The groups of an `[[order]]` (buildpacks).
 pub(crate) fn groups_of(order: &[OrderGroup]) -> Vec<Group> {
     order
         .iter()
@@ -39,15 +56,58 @@ pub(crate) fn groups_of(order: &[OrderGroup]) -> Vec<Group> {
             group
                 .group
                 .iter()
-                .map(|element| Element {
-                    id: element.id.clone(),
-                    version: element.version.clone(),
-                    optional: element.is_optional(),
-                    exec_env: element.exec_env.clone(),
+                .map(|element| {
+                    Slot::Module(Element {
+                        id: element.id.clone(),
+                        version: element.version.clone(),
+                        optional: element.is_optional(),
+                        exec_env: element.exec_env.clone(),
+                        kind: ModuleKind::Buildpack,
+                    })
                 })
                 .collect()
         })
         .collect()
+}
+
+/// `order` with the groups of `[[order-extensions]]` (each element an optional extension)
+/// as one slot in front of every group; `order` unchanged when there are none.
+pub(crate) fn with_extensions(order: Vec<Group>, extensions: &[OrderGroup]) -> Vec<Group> {
+    if extensions.is_empty() {
+        return order;
+    }
+    let extension_groups: Arc<[Group]> = groups_of(extensions)
+        .into_iter()
+        .map(|group| {
+            group
+                .into_iter()
+                .map(|slot| match slot {
+                    Slot::Module(element) => Slot::Module(Element {
+                        optional: true,
+                        kind: ModuleKind::Extension,
+                        ..element
+                    }),
+                    other @ Slot::Extensions(_) => other,
+                })
+                .collect()
+        })
+        .collect();
+    order
+        .into_iter()
+        .map(|group| {
+            std::iter::once(Slot::Extensions(Arc::clone(&extension_groups)))
+                .chain(group)
+                .collect()
+        })
+        .collect()
+}
+
+/// The modules in `group` (extension slots left out).
+pub(crate) fn modules(group: &[Slot]) -> impl Iterator<Item = &Element> {
+    group.iter().filter_map(|slot| match slot {
+        Slot::Module(element) => Some(element),
+        Slot::Extensions(_) => None,
+    })
 }
 
 /// Every group with the `pre` system buildpacks prepended and the `post` ones appended, each
@@ -60,14 +120,17 @@ pub(crate) fn with_system(order: Vec<Group>, system: &System) -> Vec<Group> {
     order
         .into_iter()
         .map(|group| {
-            let missing = |list: &[SystemBuildpack]| -> Vec<Element> {
+            let missing = |list: &[SystemBuildpack]| -> Vec<Slot> {
                 list.iter()
-                    .filter(|system| !group.iter().any(|element| element.id == system.id))
-                    .map(|system| Element {
-                        id: system.id.clone(),
-                        version: system.version.clone(),
-                        optional: system.optional.unwrap_or(false),
-                        exec_env: None,
+                    .filter(|system| !modules(&group).any(|element| element.id == system.id))
+                    .map(|system| {
+                        Slot::Module(Element {
+                            id: system.id.clone(),
+                            version: system.version.clone(),
+                            optional: system.optional.unwrap_or(false),
+                            exec_env: None,
+                            kind: ModuleKind::Buildpack,
+                        })
                     })
                     .collect()
             };
@@ -96,7 +159,23 @@ mod tests {
             version: "1".into(),
             optional: false,
             exec_env: None,
+            kind: ModuleKind::Buildpack,
         }
+    }
+
+    fn ids(order: &[Group]) -> Vec<Vec<String>> {
+        order
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|slot| match slot {
+                        Slot::Module(element) => element.id.clone(),
+                        Slot::Extensions(groups) => format!("<{} extension groups>", groups.len()),
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     fn system(id: &str, optional: Option<bool>) -> SystemBuildpack {
@@ -117,18 +196,53 @@ mod tests {
                 buildpacks: vec![system("post", Some(true))],
             }),
         };
-        let merged = with_system(vec![vec![element("a")], vec![element("b")]], &system);
-        let ids: Vec<Vec<&str>> = merged
-            .iter()
-            .map(|group| group.iter().map(|e| e.id.as_str()).collect())
-            .collect();
+        let order = vec![
+            vec![Slot::Module(element("a"))],
+            vec![Slot::Module(element("b"))],
+        ];
+        let merged = with_system(order, &system);
         assert_eq!(
-            ids,
+            ids(&merged),
             [vec!["pre", "b", "a", "post"], vec!["pre", "b", "post"]]
         );
-        assert_eq!(merged[1][1].version, "1", "the group's own b stays");
-        assert!(merged[0][3].optional);
-        assert!(!merged[0][0].optional);
+        assert_eq!(
+            modules(&merged[1]).nth(1).unwrap().version,
+            "1",
+            "the group's own b stays"
+        );
+        let elements: Vec<&Element> = modules(&merged[0]).collect();
+        assert!(elements[3].optional);
+        assert!(!elements[0].optional);
+    }
+
+    #[test]
+    fn extension_groups_go_in_front_of_every_group_as_optional_extensions() {
+        use cnb_files::order::OrderElement;
+        let order = vec![
+            vec![Slot::Module(element("a"))],
+            vec![Slot::Module(element("b"))],
+        ];
+        assert_eq!(with_extensions(order.clone(), &[]), order);
+        let extensions = [OrderGroup {
+            group: vec![OrderElement {
+                id: "ext".into(),
+                version: "1".into(),
+                ..OrderElement::default()
+            }],
+        }];
+        let order = with_extensions(order, &extensions);
+        assert_eq!(
+            ids(&order),
+            [
+                vec!["<1 extension groups>", "a"],
+                vec!["<1 extension groups>", "b"]
+            ]
+        );
+        let Slot::Extensions(groups) = &order[0][0] else {
+            panic!("no extension slot");
+        };
+        let ext = modules(&groups[0]).next().unwrap();
+        assert_eq!((ext.kind, ext.optional), (ModuleKind::Extension, true));
     }
 
     #[test]

@@ -15,15 +15,19 @@ use crate::log::{Level, Log};
 pub(crate) struct Participant<'a> {
     pub(crate) element: GroupElement,
     pub(crate) optional: bool,
+    /// An image extension (its pass alone does not make a group pass).
+    pub(crate) extension: bool,
     pub(crate) run: &'a DetectRun,
 }
 
 /// The outcome of one group.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Verdict {
-    /// The group passed: its elements (only those that participate) and the plan.
+    /// The group passed: its buildpacks and extensions (only those that participate) and the
+    /// plan.
     Pass {
         group: Vec<GroupElement>,
+        extensions: Vec<GroupElement>,
         plan: Vec<PlanEntry>,
     },
     /// The group failed; `errored` when any element's detect errored.
@@ -45,7 +49,7 @@ pub(crate) fn resolve(participants: &[Participant<'_>], log: &mut Log) -> Verdic
         match participant.run.code {
             DetectCode::Pass => {
                 log.debug(format!("pass: {name}"));
-                any_buildpack = true;
+                any_buildpack |= !participant.extension;
                 passed.push(index);
             }
             DetectCode::Fail if participant.optional => log.debug(format!("skip: {name}")),
@@ -94,10 +98,15 @@ pub(crate) fn resolve(participants: &[Participant<'_>], log: &mut Log) -> Verdic
         let element = &participants[option.index].element;
         log.info(format!("{:<width$} {}", element.id, element.version));
     }
-    let group = trial
+    let (extensions, group): (Vec<&TrialOption<'_>>, Vec<&TrialOption<'_>>) = trial
         .iter()
-        .map(|option| participants[option.index].element.clone())
-        .collect();
+        .partition(|option| participants[option.index].extension);
+    let elements = |options: Vec<&TrialOption<'_>>| {
+        options
+            .into_iter()
+            .map(|option| participants[option.index].element.clone())
+            .collect()
+    };
     let plan = deps
         .entries
         .into_iter()
@@ -106,18 +115,22 @@ pub(crate) fn resolve(participants: &[Participant<'_>], log: &mut Log) -> Verdic
                 .providers
                 .iter()
                 .map(|index| {
-                    let element = &participants[*index].element;
+                    let participant = &participants[*index];
                     Provider {
-                        id: element.id.clone(),
-                        version: element.version.clone(),
-                        extension: None,
+                        id: participant.element.id.clone(),
+                        version: participant.element.version.clone(),
+                        extension: participant.extension.then_some(true),
                     }
                 })
                 .collect(),
             requires: entry.requires,
         })
         .collect();
-    Verdict::Pass { group, plan }
+    Verdict::Pass {
+        group: elements(group),
+        extensions: elements(extensions),
+        plan,
+    }
 }
 
 /// Shows a run's output and error: at debug for a pass or fail, at info for an error.

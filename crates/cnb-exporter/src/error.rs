@@ -118,6 +118,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The extended run image in `<extended>/run` could not be read.
+    #[error("reading the extended run image")]
+    ReadExtendedRunImage {
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// `analyzed.toml` says the run image is extended, and `<extended>/run` has no image.
+    #[error("missing extended run image")]
+    MissingExtendedRunImage,
     /// The cache could not be written.
     #[error("exporting cache")]
     Cache(#[source] Box<cnb_cache::Error>),
@@ -136,9 +146,11 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) | Self::ReadAnalyzed(_) | Self::ReadProjectMetadata(_) => {
-                ExitKind::Failed
-            }
+            Self::ReadGroup(_)
+            | Self::ReadAnalyzed(_)
+            | Self::ReadProjectMetadata(_)
+            | Self::ReadExtendedRunImage { .. }
+            | Self::MissingExtendedRunImage => ExitKind::Failed,
             Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::ExportError,
         }
@@ -147,6 +159,9 @@ impl Error {
     /// What Go says it failed to do (`failed to <action>: …`).
     pub fn action(&self) -> &'static str {
         match self {
+            Self::ReadExtendedRunImage { .. } | Self::MissingExtendedRunImage => {
+                "get extended image config"
+            }
             Self::ReadGroup(_) => "read group file",
             Self::BuildpackApi(_) => "verify buildpack API",
             Self::ReadProjectMetadata(_) => "read project metadata file",

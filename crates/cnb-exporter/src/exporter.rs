@@ -21,8 +21,10 @@ use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
 use crate::{Error, ExporterConfig, Result, sbom};
 
+mod extended;
 mod layers;
 
+pub use extended::ExtendedRunImage;
 use layers::sha_of;
 
 /// Names an image by reference and manifest digest, as the label's `runImage.reference`
@@ -34,6 +36,7 @@ pub struct Exporter<'a> {
     config: ExporterConfig,
     store: &'a dyn ImageStore,
     name_image: NameImage<'a>,
+    extended: Option<ExtendedRunImage<'a>>,
 }
 
 impl<'a> Exporter<'a> {
@@ -47,7 +50,17 @@ impl<'a> Exporter<'a> {
             config,
             store,
             name_image,
+            extended: None,
         }
+    }
+
+    /// Puts the extensions' layers of the extended run image on top of the run image, and
+    /// its config in place of the run image's when `analyzed.toml` says the run image is
+    /// extended (Platform API 0.12).
+    #[must_use]
+    pub fn with_extended_run_image(mut self, extended: ExtendedRunImage<'a>) -> Self {
+        self.extended = Some(extended);
+        self
     }
 
     /// The configuration.
@@ -80,15 +93,26 @@ impl<'a> Exporter<'a> {
             reference: run_ref.to_string(),
             source,
         };
-        let run = self
+        let mut run = self
             .store
             .read_image(&run_ref, &config.platform)
             .map_err(|error| read_run(Some(Box::new(error))))?
             .ok_or_else(|| read_run(None))?;
+        let extended = self.read_extended()?;
+        let extend = analyzed
+            .run_image
+            .as_ref()
+            .is_some_and(|run_image| run_image.extend == Some(true));
         let previous = self.previous_image();
         let orig = &analyzed.metadata;
 
+        // The label names the run image as it was, before any extension layer.
         let mut lifecycle = self.run_image_label(&run_ref, &run);
+        if extend && api.extends_run_image() {
+            let extended = extended.as_ref().ok_or(Error::MissingExtendedRunImage)?;
+            tracing::debug!("Using config from extensions...");
+            run.config.config = extended.config.config.clone();
+        }
         let mut image = ImageBuilder::new(
             self.store,
             config.output_image.clone(),
@@ -96,6 +120,9 @@ impl<'a> Exporter<'a> {
             run,
             previous,
         )?;
+        if let Some(extended) = &extended {
+            self.extension_layers(&mut image, extended)?;
+        }
         let owner = Owner::new(config.uid, config.gid);
         for buildpack in &group.group {
             let entry = self.buildpack_layers(&mut image, buildpack, orig, owner)?;

@@ -1,7 +1,9 @@
 //! The exporter phase (platform.md › exporter): turns `<layers>` and `<app>` into the app
 //! image on top of the analyzed run image, and the `cache=true` layers into the cache.
 //!
-//! The image is the run image's layers and config, then each group buildpack's launch layers
+//! The image is the run image's layers and config, then the layers image extensions added to
+//! the run image (the extended run image's config replacing the run image's when
+//! `analyzed.toml` says `extend = true`), then each group buildpack's launch layers
 //! (in group order, names sorted), the SBOM layer, one layer per app slice and one for the
 //! rest of the app, the launcher, the launcher config (`<layers>/config`) and the process
 //! types; labels, environment, working dir and entrypoint as the Go lifecycle sets them
@@ -25,6 +27,6 @@ mod settings;
 pub use cache::CacheTarget;
 pub use config::ExporterConfig;
 pub use error::{Error, Result};
-pub use exporter::{Exporter, NameImage};
+pub use exporter::{Exporter, ExtendedRunImage, NameImage};
 pub use run_image::{RunImageSources, run_image_for_export};
 pub use settings::{DEFAULT_CREATED, EXEC_ENV_LABEL, source_date_epoch};

@@ -22,7 +22,8 @@ pub struct RunImageSources<'a> {
 }
 
 /// The run image as the label records it: `stack.toml`'s before Platform API 0.12; after,
-/// the `run.toml` entry that names the analyzed run image (as its image or a mirror), else
+/// the `run.toml` entry that names the analyzed run image (as its image or a mirror, names
+/// compared as Go's `ParseMaybe` does), else
 /// the analyzed name alone when extensions switched the run image, else the first entry.
 /// A malformed file is an error (Go: a raw failure, exit 1).
 pub fn run_image_for_export(
@@ -44,9 +45,7 @@ pub fn run_image_for_export(
         .as_ref()
         .and_then(|run| run.image.as_deref())
         .unwrap_or_default();
-    if let Some(entry) = run.images.iter().find(|entry| {
-        entry.image_name() == name || entry.mirror_names().iter().any(|mirror| mirror == name)
-    }) {
+    if let Some(entry) = run.find(name, cnb_image::image_name) {
         return Ok(entry.clone());
     }
     let metadata = sources.layers_dir.join("config").join("metadata.toml");

@@ -1,15 +1,19 @@
 //! The exporter over an OCI layout in a temp dir: the image's layer order and history, and
 //! reuse: a layer whose diffID the previous image has is lent by the previous image, never
 //! written again. The previous image here stores that layer uncompressed, a blob the exporter
-//! itself would never write, so the new manifest shows which one it used.
+//! itself would never write, so the new manifest shows which one it used. The extended run
+//! image tests are in `layout/extended.rs`.
 #![expect(clippy::unwrap_used, reason = "test set-up")]
+
+#[path = "layout/extended.rs"]
+mod extended;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use cnb_api::check_platform_api;
 use cnb_archive::{Compression, LayerWriter, Owner, TarWriter, add_dir};
-use cnb_exporter::{Exporter, ExporterConfig};
+use cnb_exporter::{Exporter, ExporterConfig, ExtendedRunImage};
 use cnb_files::labels::LauncherMetadata;
 use cnb_image::{
     Digest, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform, Sha256Writer,
@@ -99,6 +103,15 @@ impl Build {
     }
 
     fn export(&self, output: &str, previous: Option<&str>) -> cnb_image::Image {
+        self.export_with(output, previous, None).unwrap()
+    }
+
+    fn export_with(
+        &self,
+        output: &str,
+        previous: Option<&str>,
+        extended: Option<&LayoutStore>,
+    ) -> Result<cnb_image::Image, cnb_exporter::Error> {
         let layers = self.layers();
         let config = ExporterConfig {
             platform_api: check_platform_api(Some("0.15")).unwrap(),
@@ -126,11 +139,20 @@ impl Build {
         };
         let name =
             |reference: &ImageRef, digest: &Digest| format!("{}@{digest}", reference.context());
-        Exporter::new(config, &self.store, &name).run().unwrap();
-        self.store
+        let any = reference("extended/run");
+        let mut exporter = Exporter::new(config, &self.store, &name);
+        if let Some(store) = extended {
+            exporter = exporter.with_extended_run_image(ExtendedRunImage {
+                store,
+                reference: &any,
+            });
+        }
+        exporter.run()?;
+        Ok(self
+            .store
             .read_image(&reference(output), &platform())
             .unwrap()
-            .unwrap()
+            .unwrap())
     }
 }
 

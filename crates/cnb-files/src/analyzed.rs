@@ -104,6 +104,36 @@ pub struct TargetMetadata {
     pub distro: Option<OsDistro>,
 }
 
+impl TargetMetadata {
+    /// The target a base image describes (platform.md › Target Data; Go
+    /// `GetTargetMetadata`): `os`, `architecture` and `variant` from its config, the target ID
+    /// and distribution from its `io.buildpacks.base.*` labels (`label` looks one up); the
+    /// distro is set when either distro label is.
+    pub fn of_image<'a>(
+        os: &str,
+        arch: &str,
+        variant: Option<&str>,
+        label: impl Fn(&str) -> Option<&'a str>,
+    ) -> Self {
+        use crate::labels::{DISTRO_NAME, DISTRO_VERSION, TARGET_ID};
+        let name = label(DISTRO_NAME);
+        let version = label(DISTRO_VERSION);
+        let distro = (name.is_some() || version.is_some()).then(|| OsDistro {
+            name: name.unwrap_or_default().to_owned(),
+            version: version.unwrap_or_default().to_owned(),
+        });
+        Self {
+            id: label(TARGET_ID).map(str::to_owned),
+            os: os.to_owned(),
+            arch: arch.to_owned(),
+            arch_variant: variant
+                .filter(|variant| !variant.is_empty())
+                .map(str::to_owned),
+            distro,
+        }
+    }
+}
+
 /// `[run-image.target.distro]`: `name`, `version`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OsDistro {
@@ -211,4 +241,36 @@ pub struct LayerMetadata {
     /// `cache`.
     #[serde(default)]
     pub cache: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn a_base_images_target_comes_from_its_config_and_labels() {
+        let labels = BTreeMap::from([
+            ("io.buildpacks.base.distro.name", "ubuntu"),
+            ("io.buildpacks.base.id", "my-target"),
+        ]);
+        let target =
+            TargetMetadata::of_image("linux", "arm64", Some("v8"), |key| labels.get(key).copied());
+        assert_eq!(target.os, "linux");
+        assert_eq!(target.arch, "arm64");
+        assert_eq!(target.arch_variant.as_deref(), Some("v8"));
+        assert_eq!(target.id.as_deref(), Some("my-target"));
+        let distro = target.distro.unwrap();
+        assert_eq!(
+            (distro.name.as_str(), distro.version.as_str()),
+            ("ubuntu", "")
+        );
+
+        let bare = TargetMetadata::of_image("linux", "amd64", Some(""), |_| None);
+        assert_eq!(
+            (bare.distro, bare.arch_variant, bare.id),
+            (None, None, None)
+        );
+    }
 }

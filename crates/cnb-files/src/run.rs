@@ -16,6 +16,15 @@ impl TomlFile for Run {
     const FILE: &'static str = "run.toml";
 }
 
+impl Run {
+    /// The entry whose image or mirror is `image` (see [`RunImageForExport::contains`]).
+    pub fn find(&self, image: &str, name: impl Fn(&str) -> String) -> Option<&RunImageForExport> {
+        self.images
+            .iter()
+            .find(|entry| entry.contains(image, &name))
+    }
+}
+
 /// A run image and its mirrors: an `[[images]]` entry of `run.toml`, `[run-image]` of
 /// `stack.toml`, and the `image`/`mirrors` keys of the lifecycle label (same keys in TOML and
 /// JSON).
@@ -38,5 +47,48 @@ impl RunImageForExport {
     /// The mirrors, empty when absent.
     pub fn mirror_names(&self) -> &[String] {
         self.mirrors.as_deref().unwrap_or_default()
+    }
+
+    /// Whether `image` is this image or one of its mirrors, names compared as `name` spells
+    /// them (Go `Contains` compares `ParseMaybe` names: registry defaults, no digest;
+    /// `cnb_image::image_name` does that).
+    pub fn contains(&self, image: &str, name: impl Fn(&str) -> String) -> bool {
+        let wanted = name(image);
+        self.image
+            .iter()
+            .chain(self.mirror_names())
+            .any(|known| name(known) == wanted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_found_by_image_or_mirror_under_the_callers_naming() {
+        let run = Run {
+            images: vec![RunImageForExport {
+                image: Some("reg.test/run".into()),
+                mirrors: Some(vec!["mirror.test/run:v1".into()]),
+            }],
+        };
+        let exact = |text: &str| text.to_owned();
+        let latest = |text: &str| {
+            if text
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':'))
+            {
+                text.to_owned()
+            } else {
+                format!("{text}:latest")
+            }
+        };
+        assert!(run.find("reg.test/run", exact).is_some());
+        assert!(run.find("mirror.test/run:v1", exact).is_some());
+        assert!(run.find("reg.test/run:latest", exact).is_none());
+        assert!(run.find("reg.test/run:latest", latest).is_some());
+        assert!(run.find("other.test/run", latest).is_none());
     }
 }

@@ -25,7 +25,7 @@ pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
 pub use platform::Platform;
 pub use reference::{
-    DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository,
+    DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository, image_name,
 };
 pub use run_image::select_run_image;
 pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest};

@@ -199,6 +199,18 @@ impl ImageRef {
     }
 }
 
+/// How an image is named for comparing names regardless of digests (Go `ParseMaybe`): the
+/// fully qualified tag reference (`index.docker.io/library/busybox:latest`), with a digest
+/// dropped and `latest` assumed; text that does not parse is returned unchanged.
+pub fn image_name(text: &str) -> String {
+    let base = if text.contains("@sha256:") {
+        text.split('@').next().unwrap_or(text)
+    } else {
+        text
+    };
+    ImageRef::parse(base).map_or_else(|_| text.to_owned(), |reference| reference.to_string())
+}
+
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

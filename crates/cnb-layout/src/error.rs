@@ -54,6 +54,12 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A tag reference where only digests name layouts (the base images of the extender).
+    #[error("{reference} is not a digest reference")]
+    NotADigest {
+        /// The reference.
+        reference: String,
+    },
     /// A reference whose path would leave the layout root.
     #[error("{reference} has no layout path (empty, '.' or '..' component)")]
     UnsafeReference {

@@ -18,4 +18,4 @@ mod writer;
 pub use error::Error;
 pub use layout::{Layout, REF_NAME_ANNOTATION};
 pub use path::layout_path;
-pub use store::LayoutStore;
+pub use store::{LayoutStore, base_image_dir};

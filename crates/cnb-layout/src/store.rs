@@ -15,15 +15,61 @@ use crate::{Error, Layout, layout_path};
 pub struct LayoutStore {
     root: PathBuf,
     sparse: bool,
+    naming: Naming,
+}
+
+/// How a reference names a layout directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// The platform spec's mapping ([`layout_path`]).
+    Reference,
+    /// `<root>/<digest>`: digest references only.
+    Digest,
+    /// `root` itself, whatever the reference.
+    Root,
+}
+
+/// Where the restorer keeps base images for the extender, under `<kaniko-dir>`.
+const BASE_IMAGES: &str = "cache/base";
+
+/// The layout directory of base image `digest` under `<kaniko-dir>`:
+/// `<kaniko-dir>/cache/base/<hex of the manifest digest>`. The restorer writes it, the
+/// extender reads it; this is the one place the name is made. (The Go lifecycle names it
+/// `sha256:<hex>`; both ends are ours, and a colon-free name is friendlier to tools.)
+pub fn base_image_dir(kaniko_dir: &Path, digest: &Digest) -> PathBuf {
+    kaniko_dir.join(BASE_IMAGES).join(digest.hex())
 }
 
 impl LayoutStore {
-    /// A store over `root`, which need not exist yet. Writes are strict: every blob a
-    /// manifest references must be present.
+    /// A store over `root`, which need not exist yet, with the platform spec's mapping from
+    /// references to directories ([`layout_path`]). Writes are strict: every blob a manifest
+    /// references must be present.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self {
             root: root.into(),
             sparse: false,
+            naming: Naming::Reference,
+        }
+    }
+
+    /// The one image in the layout directory `dir`, whatever reference names it (the
+    /// extended run image the extender leaves in `<extended>/run/<digest>`).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            root: dir.into(),
+            sparse: false,
+            naming: Naming::Root,
+        }
+    }
+
+    /// The base images the restorer saves for the extender: one layout per image at
+    /// [`base_image_dir`], found by digest alone, whatever the repository. Only digest
+    /// references map to a directory here.
+    pub fn base_images(kaniko_dir: &Path) -> Self {
+        Self {
+            root: kaniko_dir.to_path_buf(),
+            sparse: false,
+            naming: Naming::Digest,
         }
     }
 
@@ -42,7 +88,16 @@ impl LayoutStore {
 
     /// The layout directory of `reference`.
     pub fn layout(&self, reference: &ImageRef) -> Result<Layout, Error> {
-        layout_path(&self.root, reference).map(Layout::new)
+        match self.naming {
+            Naming::Reference => layout_path(&self.root, reference).map(Layout::new),
+            Naming::Root => Ok(Layout::new(&self.root)),
+            Naming::Digest => match reference.digest() {
+                Some(digest) => Ok(Layout::new(base_image_dir(&self.root, digest))),
+                None => Err(Error::NotADigest {
+                    reference: reference.to_string(),
+                }),
+            },
+        }
     }
 
     fn read_layout(&self, reference: &ImageRef) -> Result<Layout, StoreError> {

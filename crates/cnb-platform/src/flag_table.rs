@@ -374,6 +374,20 @@ mod tests {
 
     #[test]
     fn flags_open_and_close_with_the_platform_api() {
+        for flag in ["analyzed", "extensions", "generated"] {
+            assert!(!names(Phase::Detector, 9).contains(&flag), "-{flag}");
+            assert!(names(Phase::Detector, 10).contains(&flag), "-{flag}");
+        }
+        assert!(!names(Phase::Detector, 11).contains(&"run"));
+        assert!(names(Phase::Detector, 12).contains(&"run"));
+        assert!(!names(Phase::Restorer, 9).contains(&"build-image"));
+        assert!(names(Phase::Restorer, 10).contains(&"build-image"));
+        assert!(!names(Phase::Exporter, 11).contains(&"extended"));
+        assert!(names(Phase::Exporter, 12).contains(&"extended"));
+        assert!(
+            !names(Phase::Creator, 15).contains(&"extensions"),
+            "as in Go"
+        );
         assert!(!names(Phase::Detector, 14).contains(&"system"));
         assert!(names(Phase::Detector, 15).contains(&"system"));
         assert!(names(Phase::Analyzer, 11).contains(&"stack"));

@@ -70,7 +70,9 @@ pub struct Inputs {
     pub generated_dir: PathBuf,
     /// `-extended`: extended run image layers.
     pub extended_dir: PathBuf,
-    /// Where kaniko keeps its cache (fixed).
+    /// `<kaniko-dir>`: where the restorer saves base images for the extender
+    /// (`<kaniko-dir>/cache/base/<digest>`) and the extender keeps its cache. `/kaniko`, as
+    /// the spec fixes it, unless `CNB_KANIKO_DIR` (ours) says otherwise.
     pub kaniko_dir: PathBuf,
 
     /// `-analyzed`.

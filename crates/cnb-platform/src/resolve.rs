@@ -138,6 +138,10 @@ const PATHS: &[(&str, Option<&str>, Fallback)] = &[
     ("layout-dir", Some(env::LAYOUT_DIR), Fallback::Unset),
 ];
 
+/// Where the spec puts kaniko's directory (`<kaniko-dir>`, "must be `/kaniko`");
+/// `CNB_KANIKO_DIR`, ours, moves it.
+const KANIKO_DIR: &str = "/kaniko";
+
 /// The order.toml a platform puts in `<layers>` wins over the builder's `/cnb/order.toml`.
 const LAYERS_ORDER: &str = "order.toml";
 const CNB_ORDER: &str = "/cnb/order.toml";
@@ -371,7 +375,7 @@ pub fn resolve(
         build_config_dir: r.path("build-config", &layers_dir, true),
         generated_dir: r.path("generated", &layers_dir, true),
         extended_dir: r.path("extended", &layers_dir, true),
-        kaniko_dir: PathBuf::from("/kaniko"),
+        kaniko_dir: kaniko_dir(&r),
         analyzed_path: r.path("analyzed", &layers_dir, false),
         group_path: r.path("group", &layers_dir, false),
         plan_path: r.path("plan", &layers_dir, false),
@@ -469,6 +473,13 @@ fn skip_layers(r: &Resolver<'_>) -> bool {
         Some(value) => parse_bool(value).unwrap_or(false),
         None => r.env_bool(&[env::SKIP_LAYERS, env::SKIP_RESTORE]),
     }
+}
+
+/// `/kaniko`, unless `CNB_KANIKO_DIR` (ours) moves it.
+fn kaniko_dir(r: &Resolver<'_>) -> PathBuf {
+    r.env
+        .non_empty(env::KANIKO_DIR)
+        .map_or_else(|| PathBuf::from(KANIKO_DIR), |dir| r.absolute(&dir))
 }
 
 fn kaniko_cache_ttl(r: &Resolver<'_>) -> Duration {

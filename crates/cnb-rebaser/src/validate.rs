@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use cnb_api::PlatformApi;
+use cnb_files::labels::{DISTRO_NAME, DISTRO_VERSION, REBASABLE, TARGET_ID};
 use cnb_image::ImageConfig;
 use serde::Serialize;
 
@@ -13,10 +14,6 @@ use crate::{Error, Result};
 
 const STACK_ID: &str = "io.buildpacks.stack.id";
 const MIXINS: &str = "io.buildpacks.stack.mixins";
-const REBASABLE: &str = "io.buildpacks.rebasable";
-const DISTRO_NAME: &str = "io.buildpacks.base.distro.name";
-const DISTRO_VERSION: &str = "io.buildpacks.base.distro.version";
-const TARGET_ID: &str = "io.buildpacks.base.id";
 
 /// Checks `app` against `new_base`. `app_api` is the app image's recorded Platform API
 /// (`None` when it records none). Forced failures are logged as warnings.

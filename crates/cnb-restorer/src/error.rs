@@ -22,14 +22,39 @@ pub enum Error {
         /// The run image.
         reference: String,
     },
-    /// The build image could not be read.
+    /// The build image could not be saved for the extender.
     #[error("pull builder image {reference}")]
-    ReadBuildImage {
+    PullBuildImage {
         /// The build image.
         reference: String,
-        /// The cause.
+        /// The cause (`None`: the registry has no such image).
         #[source]
         source: Option<cnb_image::StoreError>,
+    },
+    /// The run image to extend could not be saved for the extender.
+    #[error("pull run image {reference}")]
+    PullRunImage {
+        /// The run image.
+        reference: String,
+        /// The cause (`None`: the registry has no such image).
+        #[source]
+        source: Option<cnb_image::StoreError>,
+    },
+    /// The run image extensions switched to could not be read.
+    #[error("get run image {reference}")]
+    GetRunImage {
+        /// The run image.
+        reference: String,
+        /// The cause (`None`: there is no such image).
+        #[source]
+        source: Option<cnb_image::StoreError>,
+    },
+    /// analyzed.toml names a run image that is not an image reference.
+    #[error("parsing run image reference")]
+    ParseRunImage {
+        /// The cause.
+        #[source]
+        source: cnb_image::ReferenceError,
     },
     /// A file under `<layers>` could not be written or removed.
     #[error("writing {path}")]
@@ -56,13 +81,18 @@ pub enum Error {
 
 impl Error {
     /// The exit code class: 12 for an unsupported Buildpack API; 1 for an unreadable group
-    /// or run.toml and a run image that is no longer readable (Go fails those outside the
-    /// restore itself); a restore error (42) otherwise.
+    /// or run.toml, a run image that is no longer readable, and an image the extender needs
+    /// that cannot be saved or read (Go fails those outside the restore itself); a restore
+    /// error (42) otherwise.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::ReadGroup(_) | Self::ReadRun(_) | Self::RunImageNotAccessible { .. } => {
-                ExitKind::Failed
-            }
+            Self::ReadGroup(_)
+            | Self::ReadRun(_)
+            | Self::RunImageNotAccessible { .. }
+            | Self::PullBuildImage { .. }
+            | Self::PullRunImage { .. }
+            | Self::GetRunImage { .. }
+            | Self::ParseRunImage { .. } => ExitKind::Failed,
             Self::BuildpackApi(error) => error.kind(),
             _ => ExitKind::RestoreError,
         }

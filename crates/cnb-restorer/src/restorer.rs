@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use cnb_api::PlatformApi;
 use cnb_cache::Cache;
 use cnb_files::TomlFile;
-use cnb_files::analyzed::{Analyzed, ImageIdentifier};
+use cnb_files::analyzed::{Analyzed, ImageIdentifier, RunImage, TargetMetadata};
 use cnb_files::group::Group;
 use cnb_files::labels::CacheMetadata;
 use cnb_files::run::Run;
-use cnb_image::{Digest, ImageRef, ImageStore, Platform};
+use cnb_image::{Digest, ImageConfig, ImageRef, ImageStore, Platform};
 
 use crate::Error;
+use crate::base_image::save_base_image;
 use crate::contents::{restore_contents, restore_sboms};
 use crate::metadata::{restore_layer_metadata, restore_stores};
 
@@ -30,10 +31,14 @@ pub struct RestorerConfig {
     pub run_path: PathBuf,
     /// `-skip-layers`: restore `store.toml` only.
     pub skip_layers: bool,
-    /// `-build-image`: its digest reference is recorded in `analyzed.toml`.
+    /// `-build-image` (Platform API 0.10): saved for the extender, its digest reference
+    /// recorded in `analyzed.toml`.
     pub build_image: Option<ImageRef>,
     /// Whether to check that the analyzed run image is readable (registry mode).
     pub check_run_image: bool,
+    /// `-layout`: the app's images are in an OCI layout, and the run image is never extended
+    /// (as in the Go lifecycle).
+    pub use_layout: bool,
     /// The platform an index is resolved to.
     pub platform: Platform,
     /// Where cached tars are extracted; their entries carry absolute paths, so this is `/`
@@ -41,27 +46,39 @@ pub struct RestorerConfig {
     pub extract_root: PathBuf,
 }
 
+/// The images the restorer reads and writes.
+#[derive(Clone, Copy)]
+pub struct RestorerStores<'a> {
+    /// Registries: `-build-image`, the run image to extend, the run image re-check.
+    pub registry: &'a dyn ImageStore,
+    /// The app's images (the registry, or the OCI layout with `-layout`): a run image that
+    /// extensions switched to is resolved there.
+    pub images: &'a dyn ImageStore,
+    /// How `analyzed.toml` names an image of `images` (`<repository>@<digest>`, or the
+    /// layout path and digest).
+    pub name_image: &'a dyn Fn(&ImageRef, &Digest) -> String,
+    /// Where base images are saved for the extender (`cnb_layout::LayoutStore::base_images`).
+    pub base_images: &'a dyn ImageStore,
+}
+
 /// The restorer phase.
 pub struct Restorer<'a> {
     config: RestorerConfig,
-    store: &'a dyn ImageStore,
+    stores: RestorerStores<'a>,
     cache: Option<&'a dyn Cache>,
-    name_image: &'a dyn Fn(&ImageRef, &Digest) -> String,
 }
 
 impl<'a> Restorer<'a> {
-    /// A restorer reading images through `store` and layers from `cache`.
+    /// A restorer reading images through `stores` and layers from `cache`.
     pub fn new(
         config: RestorerConfig,
-        store: &'a dyn ImageStore,
+        stores: RestorerStores<'a>,
         cache: Option<&'a dyn Cache>,
-        name_image: &'a dyn Fn(&ImageRef, &Digest) -> String,
     ) -> Self {
         Self {
             config,
-            store,
+            stores,
             cache,
-            name_image,
         }
     }
 
@@ -72,7 +89,7 @@ impl<'a> Restorer<'a> {
             Group::read(&config.group_path).map_err(|error| Error::ReadGroup(Box::new(error)))?;
         group.check_buildpack_apis()?;
         let analyzed = match Analyzed::read(&config.analyzed_path) {
-            Ok(analyzed) => Some(self.update_analyzed(analyzed)?),
+            Ok(analyzed) => Some(self.update_analyzed(analyzed, &group)?),
             Err(error) => {
                 tracing::warn!("Not using analyzed data, usable file not found: {error}");
                 None
@@ -123,30 +140,98 @@ impl<'a> Restorer<'a> {
         Ok(())
     }
 
-    /// Re-checks the run image and records the build image, then writes analyzed.toml back.
-    fn update_analyzed(&self, mut analyzed: Analyzed) -> Result<Analyzed, Error> {
+    /// Saves the build image for the extender and records it, re-checks the run image, then
+    /// saves the run image when extensions extend it, or resolves it when they switched it to
+    /// one the analyzer never saw (Go `restoreCmd.Exec`); writes analyzed.toml back.
+    fn update_analyzed(&self, mut analyzed: Analyzed, group: &Group) -> Result<Analyzed, Error> {
         let config = &self.config;
-        if config.check_run_image && config.platform_api.restorer_checks_run_image() {
-            self.check_run_image(&analyzed)?;
-        }
-        if let Some(reference) = &config.build_image {
-            let read_error = |source| Error::ReadBuildImage {
+        let api = config.platform_api;
+        if let Some(reference) = config
+            .build_image
+            .as_ref()
+            .filter(|_| api.has_image_extensions())
+        {
+            tracing::debug!("Pulling builder image metadata for {reference}...");
+            let image = self.save_base(reference, |source| Error::PullBuildImage {
                 reference: reference.to_string(),
                 source,
-            };
-            let image = self
-                .store
-                .read_manifest(reference, &config.platform)
-                .map_err(|error| read_error(Some(error)))?
-                .ok_or_else(|| read_error(None))?;
+            })?;
             analyzed.build_image = Some(ImageIdentifier {
-                reference: (self.name_image)(reference, &image.digest),
+                reference: reference.with_digest(image.digest()).to_string(),
             });
         }
-        analyzed
-            .write(&config.analyzed_path)
-            .map_err(Error::file(&config.analyzed_path))?;
+        if config.check_run_image && api.restorer_checks_run_image() {
+            self.check_run_image(&analyzed)?;
+        }
+        let Some(run_image) = analyzed.run_image.as_mut() else {
+            return self.write(analyzed);
+        };
+        let name = run_image.image.clone().unwrap_or_default();
+        let extend = run_image.extend == Some(true);
+        if api.extends_run_image() && !config.use_layout && extend {
+            tracing::debug!("Pulling run image metadata for {name}...");
+            let reference = parse_run_image(&name)?;
+            let image = self.save_base(&reference, |source| Error::PullRunImage {
+                reference: name.clone(),
+                source,
+            })?;
+            run_image.reference = reference.with_digest(image.digest()).to_string();
+            run_image.target = Some(target_of(&image.config));
+        } else if api.has_image_extensions()
+            && !group.group_extensions.is_empty()
+            && !name.is_empty()
+            && run_image
+                .target
+                .as_ref()
+                .is_none_or(|target| target.os.is_empty())
+        {
+            tracing::debug!("Updating run image info in analyzed metadata...");
+            self.resolve_run_image(&name, run_image)?;
+        }
+        self.write(analyzed)
+    }
+
+    fn write(&self, analyzed: Analyzed) -> Result<Analyzed, Error> {
+        let path = &self.config.analyzed_path;
+        analyzed.write(path).map_err(Error::file(path))?;
         Ok(analyzed)
+    }
+
+    /// Saves the image `reference` names from the registry into the base images.
+    fn save_base(
+        &self,
+        reference: &ImageRef,
+        error: impl Fn(Option<cnb_image::StoreError>) -> Error,
+    ) -> Result<cnb_image::Image, Error> {
+        save_base_image(
+            self.stores.registry,
+            self.stores.base_images,
+            reference,
+            &self.config.platform,
+        )
+        .map_err(|source| error(Some(source)))?
+        .ok_or_else(|| error(None))
+    }
+
+    /// A run image extensions switched to (no target yet): its digest reference, and from
+    /// Platform API 0.12 its target.
+    fn resolve_run_image(&self, name: &str, run_image: &mut RunImage) -> Result<(), Error> {
+        let reference = parse_run_image(name)?;
+        let missing = |source| Error::GetRunImage {
+            reference: name.to_owned(),
+            source,
+        };
+        let image = self
+            .stores
+            .images
+            .read_image(&reference, &self.config.platform)
+            .map_err(|error| missing(Some(error)))?
+            .ok_or_else(|| missing(None))?;
+        run_image.reference = (self.stores.name_image)(&reference, &image.digest());
+        if self.config.platform_api.uses_run_toml() {
+            run_image.target = Some(target_of(&image.config));
+        }
+        Ok(())
     }
 
     /// The analyzed run image, when `run.toml` lists it, must still be readable.
@@ -161,14 +246,14 @@ impl<'a> Restorer<'a> {
         let run = Run::read_optional(&self.config.run_path)
             .map_err(|error| Error::ReadRun(Box::new(error)))?
             .unwrap_or_default();
-        let listed = run.images.iter().any(|entry| {
-            entry.image_name() == name || entry.mirror_names().iter().any(|mirror| mirror == name)
-        });
-        if !listed {
+        if run.find(name, cnb_image::image_name).is_none() {
             return Ok(());
         }
         let readable = ImageRef::parse(name).is_ok_and(|reference| {
-            matches!(self.store.read_manifest_raw(&reference, None), Ok(Some(_)))
+            matches!(
+                self.stores.registry.read_manifest_raw(&reference, None),
+                Ok(Some(_))
+            )
         });
         if readable {
             Ok(())
@@ -178,4 +263,18 @@ impl<'a> Restorer<'a> {
             })
         }
     }
+}
+
+fn parse_run_image(name: &str) -> Result<ImageRef, Error> {
+    ImageRef::parse(name).map_err(|source| Error::ParseRunImage { source })
+}
+
+/// The target a base image's config describes.
+fn target_of(config: &ImageConfig) -> TargetMetadata {
+    TargetMetadata::of_image(
+        &config.os,
+        &config.architecture,
+        config.variant.as_deref(),
+        |key| config.label(key),
+    )
 }

@@ -11,7 +11,7 @@ use cnb_cache::{VolumeCache, VolumeCacheWriter};
 use cnb_files::labels::{BuildpackLayers, CacheMetadata, LabelLayer};
 use cnb_image::{Digest, ImageRef, Platform};
 use cnb_layout::LayoutStore;
-use cnb_restorer::{Restorer, RestorerConfig};
+use cnb_restorer::{Restorer, RestorerConfig, RestorerStores};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -95,6 +95,7 @@ impl Fixture {
             skip_layers,
             build_image: None,
             check_run_image: false,
+            use_layout: false,
             platform: Platform {
                 architecture: "amd64".to_owned(),
                 os: "linux".to_owned(),
@@ -103,11 +104,16 @@ impl Fixture {
             extract_root: PathBuf::from("/"),
         };
         let store = LayoutStore::new(self.dir.path().join("images"));
+        let base_images = LayoutStore::base_images(&self.dir.path().join("kaniko"));
         let cache = VolumeCache::open(cache_dir).unwrap();
         let name = |reference: &ImageRef, digest: &Digest| format!("{reference}@{digest}");
-        Restorer::new(config, &store, Some(&cache), &name)
-            .run()
-            .unwrap();
+        let stores = RestorerStores {
+            registry: &store,
+            images: &store,
+            name_image: &name,
+            base_images: &base_images,
+        };
+        Restorer::new(config, stores, Some(&cache)).run().unwrap();
     }
 }
 

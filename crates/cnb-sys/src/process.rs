@@ -2,8 +2,10 @@
 //! Exec.d): replace this process with another one ([`exec`]), run an exec.d executable with an
 //! extra pipe on fd 3 and collect what it writes there ([`run_exec_d`]), or, as PID 1 of a
 //! container, run a program as a child while forwarding signals and reaping orphans
-//! ([`run_as_init`]).
+//! ([`run_as_init`]); or start a child in another root, directory and user ([`confine`]), as a
+//! Dockerfile's `RUN` runs.
 
+mod confine;
 mod error;
 mod exec;
 mod exec_d;
@@ -13,6 +15,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
+pub use confine::{Confinement, confine};
 pub use error::Error;
 pub use exec::exec;
 pub use exec_d::run_exec_d;

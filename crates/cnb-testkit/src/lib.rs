@@ -38,5 +38,5 @@ pub use registry::{Credentials, RegistryFixture};
 pub use run_image::{
     CNB_GID, CNB_UID, DEFAULT_BASE_ID, DEFAULT_DISTRO_NAME, DEFAULT_DISTRO_VERSION, IMAGE_PATH,
     LABEL_BASE_ID, LABEL_DISTRO_NAME, LABEL_DISTRO_VERSION, LABEL_REBASABLE, LABEL_STACK_ID,
-    LAYOUT_TAG, OciLayoutImage, PushedImage, RunImage, build_run_image,
+    LAYOUT_TAG, OciLayoutImage, PushedImage, RunImage, build_run_image, busybox_rootfs,
 };

@@ -317,6 +317,18 @@ pub(crate) fn split_repo_and_tag(repo_and_tag: &str) -> io::Result<(&str, &str)>
     })
 }
 
+/// Writes the amd64 run image's root file system (busybox-static, `root` and `cnb`
+/// 1000:1000, `/etc/os-release` of busybox 1.35.0) into the new directory `root`: an image
+/// root to apply Dockerfiles to without unpacking an image.
+pub fn busybox_rootfs(root: &Path) -> io::Result<()> {
+    make_rootfs(
+        root,
+        &Arch::Amd64.busybox(),
+        DEFAULT_DISTRO_NAME,
+        DEFAULT_DISTRO_VERSION,
+    )
+}
+
 /// A rootfs of the static `busybox`: applet symlinks (absolute, as `busybox --install -s`
 /// makes them), root and `cnb` (1000:1000) users, `/etc/os-release`, `/tmp` 1777, `/home/cnb`
 /// owned by `cnb`. The applet list comes from that busybox itself (an arm64 one runs through

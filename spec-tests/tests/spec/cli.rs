@@ -239,16 +239,25 @@ fn positional_argument_errors_exit_3_with_the_go_message() {
 }
 
 #[test]
-fn phases_not_built_yet_fail_clearly_instead_of_succeeding() {
-    // The extender (image extensions, kaniko) is the one phase not built yet.
+fn phases_without_their_inputs_fail_clearly_instead_of_succeeding() {
+    // Every phase is built; without its inputs each says what is missing and fails.
     let out = run("extender", Some("0.15"), &[]);
     assert_eq!(out.code, Some(1), "{out}");
-    assert!(out.stderr.contains("not implemented"), "{out}");
+    assert!(
+        out.stderr
+            .contains("ERROR: failed to initialize extender: "),
+        "{out}"
+    );
+    // No metadata.toml: 1, as Go's launcher fails reading it (309e4ae).
     let launcher = run("launcher", Some("0.15"), &[]);
     assert_eq!(
         launcher.code,
-        Some(82),
+        Some(1),
         "a launcher with nothing to launch fails: {launcher}"
+    );
+    assert!(
+        launcher.stderr.contains("failed to read metadata"),
+        "{launcher}"
     );
 }
 

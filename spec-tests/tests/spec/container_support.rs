@@ -56,7 +56,32 @@ pub(crate) struct Run<'a> {
     pub(crate) env: &'a [&'a str],
     /// Run as this uid and gid instead of the image's `User`.
     pub(crate) user: Option<u32>,
+    /// Host directories bound into the container (host path, container path), writable.
+    pub(crate) binds: &'a [(&'a Path, &'a str)],
+    /// Docker's default capabilities (chown, setuid, …) instead of umoci's three: what a
+    /// phase that runs as root in the container (the extender) needs.
+    pub(crate) docker_capabilities: bool,
+    /// Share the host's network (a loopback registry) instead of a namespace of its own.
+    pub(crate) host_network: bool,
 }
+
+/// Docker's default capability set.
+const DOCKER_CAPABILITIES: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
 
 /// An image pulled and unpacked into a runc bundle once, to run many containers from.
 pub(crate) struct PulledImage {
@@ -79,8 +104,19 @@ impl PulledImage {
             &format!("docker://{image}"),
             &format!("oci:{}:app", layout.display()),
         ]);
+        Self::unpack(dir, &layout, "app", name)
+    }
+
+    /// Unpacks the image tagged `tag` in the OCI layout `layout` (a copy of it stays with
+    /// the bundle's temp dir, so the layout may go away).
+    pub(crate) fn from_layout(layout: &Path, tag: &str, name: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::unpack(dir, layout, tag, name)
+    }
+
+    fn unpack(dir: tempfile::TempDir, layout: &Path, tag: &str, name: &str) -> Self {
         let bundle = dir.path().join("bundle");
-        umoci_unpack(&layout, "app", &bundle);
+        umoci_unpack(layout, tag, &bundle);
         let config =
             serde_json::from_slice(&fs::read(bundle.join("config.json")).expect("config.json"))
                 .expect("json");
@@ -113,6 +149,27 @@ impl PulledImage {
         }
         if let Some(id) = run.user {
             config["process"]["user"] = json!({ "uid": id, "gid": id });
+        }
+        if let Some(mounts) = config["mounts"].as_array_mut() {
+            for (host, target) in run.binds {
+                mounts.push(json!({
+                    "destination": target,
+                    "type": "bind",
+                    "source": host,
+                    "options": ["rbind", "rw"],
+                }));
+            }
+        }
+        if run.docker_capabilities {
+            let caps = json!(DOCKER_CAPABILITIES);
+            for set in ["bounding", "effective", "permitted"] {
+                config["process"]["capabilities"][set] = caps.clone();
+            }
+        }
+        if run.host_network
+            && let Some(namespaces) = config["linux"]["namespaces"].as_array_mut()
+        {
+            namespaces.retain(|namespace| namespace["type"] != "network");
         }
         let bundle = self.bundle();
         fs::write(

@@ -294,3 +294,89 @@ fn an_unknown_process_type_fails_the_creator_with_62() {
         "{finished}"
     );
 }
+
+impl Create {
+    /// Installs extension `test/ext@1` whose `bin/detect` exits with `status`, with
+    /// `[[order-extensions]]` naming it in front of the order.
+    fn with_extension(&self, status: u8) -> PathBuf {
+        let extensions = self.dir.join("extensions");
+        let dir = extensions.join("test_ext/1");
+        fs::create_dir_all(dir.join("bin")).expect("mkdir");
+        fs::write(
+            dir.join("extension.toml"),
+            "api = \"0.10\"\n[extension]\nid = \"test/ext\"\nversion = \"1\"\n",
+        )
+        .expect("write extension.toml");
+        fs::write(
+            dir.join("bin/detect"),
+            format!("#!/bin/sh\nexit {status}\n"),
+        )
+        .expect("detect");
+        fs::set_permissions(dir.join("bin/detect"), fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        fs::write(
+            self.layers().join("order.toml"),
+            "[[order]]\n  [[order.group]]\n    id = \"test/hello\"\n    version = \"0.0.1\"\n\
+             [[order-extensions]]\n  [[order-extensions.group]]\n    id = \"test/ext\"\n    version = \"1\"\n",
+        )
+        .expect("write order");
+        extensions
+    }
+}
+
+#[test]
+fn an_order_whose_extensions_none_passes_builds_the_same_image_as_without_them() {
+    let create = Create::new();
+    let without = create.registry.reference("test/app:without-extensions");
+    let finished = Finished::run(create.as_build_user().arg(&without));
+    assert_created(&create, &without, &finished);
+    let group = fs::read_to_string(create.layers().join("group.toml")).expect("group.toml");
+    let plan_toml = fs::read_to_string(create.layers().join("plan.toml")).expect("plan.toml");
+
+    create.fresh_layers();
+    let extensions = create.with_extension(100);
+    let with = create.registry.reference("test/app:with-extensions");
+    let finished = Finished::run(
+        create
+            .as_build_user()
+            .env("CNB_EXTENSIONS_DIR", &extensions)
+            .arg(&with),
+    );
+    assert_created(&create, &with, &finished);
+    assert_eq!(
+        fs::read_to_string(create.layers().join("group.toml")).expect("group.toml"),
+        group
+    );
+    assert_eq!(
+        fs::read_to_string(create.layers().join("plan.toml")).expect("plan.toml"),
+        plan_toml
+    );
+    assert_eq!(
+        Create::image(&with).digest(),
+        Create::image(&without).digest(),
+        "the same image"
+    );
+}
+
+#[test]
+fn a_passing_extension_is_refused_by_the_creator_with_22() {
+    let create = Create::new();
+    let extensions = create.with_extension(0);
+    let app = create.registry.reference("test/app:refused");
+    let finished = Finished::run(
+        create
+            .as_build_user()
+            .env("CNB_EXTENSIONS_DIR", &extensions)
+            .arg(&app),
+    );
+    assert_eq!(finished.code, Some(22), "{finished}");
+    assert!(
+        finished.stderr.contains(
+            "ERROR: failed to detect: detected order contains extensions which is not supported by the creator"
+        ),
+        "{finished}"
+    );
+    let group = fs::read_to_string(create.layers().join("group.toml")).expect("group.toml");
+    assert!(group.contains("[[group-extensions]]"), "{group}");
+    assert!(!finished.stdout.contains("===> RESTORING"), "{finished}");
+}

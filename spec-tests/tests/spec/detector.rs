@@ -3,7 +3,9 @@
 //! through its exit code, its output, `group.toml` and `plan.toml`.
 
 mod contract;
-mod fixture;
+mod extensions;
+pub(crate) mod fixture;
+mod generate;
 mod libcnb;
 
 use fixture::{Fixture, is_root};
@@ -172,23 +174,6 @@ fn a_missing_order_fails_initialization() {
             .contains("ERROR: failed to initialize detector: reading order: reading "),
         "{out}"
     );
-}
-
-#[test]
-fn image_extensions_are_refused_not_ignored() {
-    let fixture = Fixture::new();
-    fixture.buildpack("bp", "1", "0.10", "");
-    fixture.order(
-        "[[order]]\n[[order.group]]\nid = \"bp\"\nversion = \"1\"\n[[order-extensions]]\n[[order-extensions.group]]\nid = \"ext\"\nversion = \"1\"\n",
-    );
-    let out = fixture.run("0.13", &[]);
-    assert_eq!(out.code, Some(22), "{out}");
-    assert!(
-        out.stderr
-            .contains("image extensions are not supported yet"),
-        "{out}"
-    );
-    assert!(fixture.calls().is_empty());
 }
 
 #[test]

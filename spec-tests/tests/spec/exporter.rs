@@ -4,6 +4,7 @@
 
 mod cache;
 mod container;
+mod extended;
 mod failures;
 mod fixture;
 mod labels;

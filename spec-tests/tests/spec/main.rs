@@ -10,6 +10,7 @@ mod creator;
 mod demo;
 mod detector;
 mod exporter;
+mod extender;
 mod image_support;
 mod input_files;
 mod install;

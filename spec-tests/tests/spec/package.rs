@@ -49,9 +49,9 @@ fn descriptor_apis() -> Value {
 }
 
 /// (name, typeflag, mode, uid, gid, link target, contents) of every entry of a gzip tar.
-type Entry = (String, u8, u32, u64, u64, String, Vec<u8>);
+pub(crate) type Entry = (String, u8, u32, u64, u64, String, Vec<u8>);
 
-fn gzip_entries(gzip: impl Read) -> Vec<Entry> {
+pub(crate) fn gzip_entries(gzip: impl Read) -> Vec<Entry> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzip));
     archive
         .entries()

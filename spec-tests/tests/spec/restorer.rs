@@ -4,6 +4,7 @@
 //! registry), checked through `<layers>` afterwards. Every row of the restore matrix is a
 //! layer of `some/bp`, named after its flags (`btf` = build, cache, not launch).
 
+mod extensions;
 mod matrix;
 
 use std::fs;
@@ -169,6 +170,7 @@ fn the_analyzed_run_image_is_rechecked_and_the_build_image_recorded() {
         );
         let finished = run(build
             .command("restorer", API)
+            .env("CNB_KANIKO_DIR", build.path("kaniko"))
             .arg("-run")
             .arg(&run_toml)
             .arg("-build-image")
@@ -182,6 +184,7 @@ fn the_analyzed_run_image_is_rechecked_and_the_build_image_recorded() {
         analyzed["build-image"]["reference"].as_str(),
         Some(build_digest_ref.as_str())
     );
+    extensions::assert_base_image(&build.path("kaniko"), &build_digest_ref);
     assert_eq!(
         analyzed["run-image"]["image"].as_str(),
         Some(run_image.as_str())

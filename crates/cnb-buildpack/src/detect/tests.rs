@@ -1,3 +1,4 @@
+use std::ffi::OsString;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::PathBuf;
@@ -231,4 +232,81 @@ fn a_buildpack_without_bin_detect_is_an_error() {
             module.dir().join("bin/detect").display()
         )
     );
+}
+
+fn extension(fixture: &Fixture, id: &str, script: Option<&str>) -> Module {
+    let dir = fixture
+        .buildpacks
+        .join("..")
+        .join("extensions")
+        .join(id)
+        .join("1");
+    fs::create_dir_all(dir.join("bin")).unwrap();
+    let toml = format!("api = \"0.10\"\n[extension]\nid = \"{id}\"\nversion = \"1\"\n");
+    fs::write(dir.join("extension.toml"), toml).unwrap();
+    if let Some(script) = script {
+        fs::write(dir.join("bin/detect"), script).unwrap();
+        fs::set_permissions(dir.join("bin/detect"), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    Store::new(None, Some(fixture.buildpacks.join("../extensions")))
+        .extension(id, "1")
+        .unwrap()
+}
+
+#[test]
+fn an_extension_gets_its_own_dir_variable_and_may_not_require() {
+    let fixture = Fixture::new();
+    let module = extension(&fixture, "ext", Some(PROBE));
+    let run = fixture.detect(&module, Some("test"));
+    assert_eq!(run.code, DetectCode::Pass, "{:?}", run.error);
+    assert_eq!(
+        fixture.recorded("CNB_EXTENSION_DIR"),
+        Some(module.dir().display().to_string())
+    );
+    assert_eq!(fixture.recorded("CNB_BUILDPACK_DIR"), None);
+    assert!(fixture.recorded("CNB_BUILD_PLAN_PATH").is_some());
+    assert_eq!(fixture.recorded("CNB_TARGET_OS").as_deref(), Some("linux"));
+
+    fs::write(
+        fixture.app.join("plan-text"),
+        "[[provides]]\nname = \"x\"\n[[or]]\n[[or.requires]]\nname = \"y\"\n",
+    )
+    .unwrap();
+    let run = fixture.detect(&module, None);
+    assert_eq!(run.code, DetectCode::Error(None));
+    let error = run.error.unwrap().to_string();
+    assert_eq!(
+        error,
+        "extension ext@1 outputs \"requires\", which is not allowed"
+    );
+}
+
+#[test]
+fn an_extension_without_bin_detect_passes_with_its_detect_plan() {
+    let fixture = Fixture::new();
+    let module = extension(&fixture, "ext", None);
+    let run = fixture.detect(&module, None);
+    assert_eq!(run.code, DetectCode::Pass, "{:?}", run.error);
+    assert_eq!(run.plan, BuildPlan::default());
+    assert!(run.output.is_empty());
+    assert!(!fixture.app.join("record").exists(), "nothing ran");
+
+    fs::create_dir_all(module.dir().join("detect")).unwrap();
+    fs::write(
+        module.dir().join("detect/plan.toml"),
+        "[[provides]]\nname = \"tool\"\n",
+    )
+    .unwrap();
+    let run = fixture.detect(&module, None);
+    assert_eq!(run.code, DetectCode::Pass);
+    assert_eq!(run.plan.provides[0].name, "tool");
+
+    fs::write(
+        module.dir().join("detect/plan.toml"),
+        "[[requires]]\nname = \"tool\"\n",
+    )
+    .unwrap();
+    let run = fixture.detect(&module, None);
+    assert_eq!(run.code, DetectCode::Error(None));
+    assert!(matches!(run.error, Some(Error::ExtensionRequires { .. })));
 }

@@ -1,5 +1,4 @@
 use std::fs;
-use std::os::unix::fs::symlink;
 
 use pretty_assertions::assert_eq;
 
@@ -164,63 +163,6 @@ fn exec_envs_count_only_from_buildpack_api_0_12() {
         Some(vec!["test"])
     );
     assert_eq!(store.buildpack("old", "1").unwrap().exec_envs(), None);
-}
-
-#[test]
-fn module_env_layers_platform_and_build_config_env_and_honours_clear_env() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::new(Some(root.path().join("bps")), None);
-    let platform = root.path().join("platform");
-    let config = root.path().join("config");
-    fs::create_dir_all(platform.join("env")).unwrap();
-    fs::create_dir_all(config.join("env")).unwrap();
-    fs::write(platform.join("env/USER_VAR"), "user").unwrap();
-    fs::write(platform.join("env/PATH"), "/user/bin").unwrap();
-    fs::write(config.join("env/OPERATOR"), "op").unwrap();
-    fs::write(config.join("env/USER_VAR.override"), "operator wins").unwrap();
-    let target = root.path().join("real-detect");
-    fs::write(&target, "").unwrap();
-    let dir = install(
-        &root.path().join("bps"),
-        "a",
-        "1",
-        &descriptor("0.10", "a", ""),
-        &[],
-    );
-    symlink(&target, dir.join("bin/detect")).unwrap();
-    let clear = "clear-env = true\n";
-    install(
-        &root.path().join("bps"),
-        "c",
-        "1",
-        &descriptor("0.10", "c", clear),
-        &[],
-    );
-    let base = Env::for_build([
-        (OsString::from("PATH"), OsString::from("/usr/bin")),
-        (OsString::from("SECRET"), OsString::from("dropped")),
-    ]);
-    let get = |env: &[(OsString, OsString)], name: &str| {
-        env.iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.to_string_lossy().into_owned())
-    };
-
-    let module = store.buildpack("a", "1").unwrap();
-    let env = module_env(&module, &base, &platform, Some(&config)).unwrap();
-    assert_eq!(get(&env, "USER_VAR").as_deref(), Some("operator wins"));
-    assert_eq!(get(&env, "PATH").as_deref(), Some("/user/bin:/usr/bin"));
-    assert_eq!(get(&env, "OPERATOR").as_deref(), Some("op"));
-    assert_eq!(get(&env, "SECRET"), None);
-    assert_eq!(
-        get(&env, "CNB_BUILDPACK_DIR"),
-        Some(dir.display().to_string())
-    );
-
-    let clearing = store.buildpack("c", "1").unwrap();
-    let env = module_env(&clearing, &base, &platform, Some(&config)).unwrap();
-    assert_eq!(get(&env, "USER_VAR").as_deref(), Some("operator wins"));
-    assert_eq!(get(&env, "PATH").as_deref(), Some("/usr/bin"));
 }
 
 #[test]

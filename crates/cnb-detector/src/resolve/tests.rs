@@ -62,6 +62,7 @@ fn participants<'a>(items: &[(&str, bool, &'a DetectRun)]) -> Vec<Participant<'a
         .map(|(id, optional, run)| Participant {
             element: element(id),
             optional: *optional,
+            extension: id.starts_with("ext"),
             run,
         })
         .collect()
@@ -256,4 +257,58 @@ fn an_empty_plan_passes_with_no_entries() {
     let verdict = resolve(&group, &mut Log::default());
     assert_eq!(ids(&verdict), ["A"]);
     assert!(plan_summary(&verdict).is_empty());
+}
+
+#[test]
+fn extensions_join_the_group_apart_and_provide_as_extensions() {
+    let ext = pass(sections(&["tool"], &[]), vec![]);
+    let unused = pass(sections(&["other"], &[]), vec![]);
+    let failing = exited(DetectCode::Fail, "");
+    let bp = pass(sections(&[], &["tool"]), vec![]);
+    let group = participants(&[
+        ("ext-a", true, &ext),
+        ("ext-b", true, &unused),
+        ("ext-c", true, &failing),
+        ("B", false, &bp),
+    ]);
+    let mut log = Log::default();
+    let verdict = resolve(&group, &mut log);
+    let Verdict::Pass {
+        group: buildpacks,
+        extensions,
+        plan,
+    } = verdict
+    else {
+        panic!("the group failed: {}", log_text(&log));
+    };
+    let names = |elements: &[GroupElement]| -> Vec<String> {
+        elements.iter().map(|e| e.id.clone()).collect()
+    };
+    assert_eq!(names(&buildpacks), ["B"]);
+    assert_eq!(names(&extensions), ["ext-a"]);
+    assert_eq!(plan.len(), 1);
+    assert_eq!(plan[0].providers[0].id, "ext-a");
+    assert_eq!(plan[0].providers[0].extension, Some(true));
+    let text = log_text(&log);
+    for line in [
+        "skip: ext-c@v1\n",
+        "skip: ext-b@v1 provides unused other\n",
+        "2 of 4 buildpacks participating\n",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+}
+
+#[test]
+fn extensions_alone_do_not_make_a_group_pass() {
+    let ext = pass(sections(&[], &[]), vec![]);
+    let failing = exited(DetectCode::Fail, "");
+    let group = participants(&[("ext", true, &ext), ("B", true, &failing)]);
+    let mut log = Log::default();
+    assert_eq!(resolve(&group, &mut log), Verdict::Fail { errored: false });
+    assert!(
+        log_text(&log).contains("fail: no viable buildpacks in group"),
+        "{}",
+        log_text(&log)
+    );
 }

@@ -23,6 +23,14 @@ pub const BUILD_METADATA: &str = "io.buildpacks.build.metadata";
 pub const PROJECT_METADATA: &str = "io.buildpacks.project.metadata";
 /// `io.buildpacks.lifecycle.cache.metadata`, also the volume cache's metadata file name.
 pub const CACHE_METADATA: &str = "io.buildpacks.lifecycle.cache.metadata";
+/// `io.buildpacks.base.id`: a base image's target ID.
+pub const TARGET_ID: &str = "io.buildpacks.base.id";
+/// `io.buildpacks.base.distro.name`.
+pub const DISTRO_NAME: &str = "io.buildpacks.base.distro.name";
+/// `io.buildpacks.base.distro.version`.
+pub const DISTRO_VERSION: &str = "io.buildpacks.base.distro.version";
+/// `io.buildpacks.rebasable`: whether an image's layers may move to a new base.
+pub const REBASABLE: &str = "io.buildpacks.rebasable";
 
 /// Go decodes `null` into an empty slice or map; serde would refuse it.
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>

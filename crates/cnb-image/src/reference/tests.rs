@@ -125,3 +125,20 @@ fn builds_references_from_a_repository() {
     assert_eq!(pinned.digest(), Some(&digest));
     assert_eq!(pinned.context(), &repository);
 }
+
+#[test]
+fn image_names_compare_without_digests_as_go_parse_maybe_does() {
+    assert_eq!(
+        image_name("busybox"),
+        "index.docker.io/library/busybox:latest"
+    );
+    assert_eq!(
+        image_name(&format!("127.0.0.1:5000/run:v1@sha256:{HEX}")),
+        "127.0.0.1:5000/run:v1"
+    );
+    assert_eq!(
+        image_name(&format!("127.0.0.1:5000/run@sha256:{HEX}")),
+        "127.0.0.1:5000/run:latest"
+    );
+    assert_eq!(image_name("Not A Reference"), "Not A Reference");
+}

@@ -289,3 +289,74 @@ fn a_docker_manifest_list_in_a_layout_resolves_in_any_order_or_names_what_it_off
         );
     }
 }
+
+#[test]
+fn base_images_are_named_by_manifest_digest_alone() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::base_images(root.path());
+    let layer_bytes = b"layer".as_slice();
+    let config = ImageConfig {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        ..ImageConfig::default()
+    };
+    let config_bytes = config.to_json();
+    let config_desc = Descriptor::new(
+        MediaType::OciConfig,
+        Digest::of(&config_bytes),
+        config_bytes.len() as u64,
+    );
+    let layer_desc = Descriptor::new(
+        MediaType::OciLayerGzip,
+        Digest::of(layer_bytes),
+        layer_bytes.len() as u64,
+    );
+    let manifest = Manifest::new(MediaType::OciManifest, config_desc, vec![layer_desc]);
+    let bytes = manifest.to_json();
+    let digest = Digest::of(&bytes);
+    let target = reference("127.0.0.1:5000/build").with_digest(digest);
+    store
+        .write_blob(&target, MediaType::OciConfig, &config_bytes)
+        .unwrap();
+    store
+        .write_blob(&target, MediaType::OciLayerGzip, layer_bytes)
+        .unwrap();
+    let written = store
+        .write_manifest(
+            std::slice::from_ref(&target),
+            &MediaType::OciManifest,
+            &bytes,
+        )
+        .unwrap();
+    assert_eq!(written, digest);
+    let dir = root.path().join("cache/base").join(digest.hex());
+    assert_eq!(base_image_dir(root.path(), &digest), dir);
+    assert!(dir.join("oci-layout").is_file());
+    assert_eq!(index_json(&dir)["manifests"].as_array().unwrap().len(), 1);
+    let elsewhere = reference("other.registry/x").with_digest(digest);
+    let image = store.read_image(&elsewhere, &amd64()).unwrap().unwrap();
+    assert_eq!(image.digest(), digest);
+    let err = store
+        .layout(&reference("127.0.0.1:5000/build:latest"))
+        .unwrap_err();
+    assert!(err.to_string().contains("not a digest reference"), "{err}");
+}
+
+#[test]
+fn a_store_at_one_layout_finds_its_image_by_any_name() {
+    let root = tempfile::tempdir().unwrap();
+    let named = LayoutStore::new(root.path());
+    let written = reference("127.0.0.1:5000/extended:run");
+    let manifest = write_image(&named, std::slice::from_ref(&written), b"layer");
+    let dir = named.layout(&written).unwrap().dir().to_path_buf();
+    let at = LayoutStore::at(&dir);
+    let image = at
+        .read_image(&reference("anything/else"), &amd64())
+        .unwrap()
+        .unwrap();
+    assert_eq!(image.manifest.manifest, manifest);
+    assert!(
+        at.has_blob(&reference("x"), &manifest.layers[0].digest)
+            .unwrap()
+    );
+}

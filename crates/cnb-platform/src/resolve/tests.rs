@@ -709,3 +709,27 @@ fn invalid_log_level_and_ids_fail_and_an_invalid_ttl_reads_as_the_default() {
     let empty = resolve_in(Phase::Restorer, 15, &[], &[("CNB_USER_ID", "")], cwd.path());
     assert_eq!(empty.unwrap().uid, 0);
 }
+
+#[test]
+fn the_kaniko_dir_is_fixed_unless_our_own_variable_moves_it() {
+    let cwd = tempfile::tempdir().unwrap();
+    let fixed = resolve_in(Phase::Restorer, 15, &[], &[], cwd.path()).unwrap();
+    assert_eq!(fixed.kaniko_dir, Path::new("/kaniko"));
+    let moved = resolve_in(
+        Phase::Restorer,
+        15,
+        &[],
+        &[("CNB_KANIKO_DIR", "kaniko-here")],
+        cwd.path(),
+    )
+    .unwrap();
+    assert_eq!(moved.kaniko_dir, cwd.path().join("kaniko-here"));
+    let empty = resolve_in(
+        Phase::Extender,
+        12,
+        &[],
+        &[("CNB_KANIKO_DIR", "")],
+        cwd.path(),
+    );
+    assert_eq!(empty.unwrap().kaniko_dir, Path::new("/kaniko"));
+}

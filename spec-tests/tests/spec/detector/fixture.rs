@@ -20,6 +20,11 @@ pub(crate) fn probe_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/buildpacks/probe/bin/detect")
 }
 
+/// The test extensions' `bin/generate` (`testdata/extensions/probe`).
+pub(crate) fn generate_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/extensions/probe/bin/generate")
+}
+
 pub(crate) fn is_root() -> bool {
     nix::unistd::getuid().is_root()
 }
@@ -31,6 +36,7 @@ pub(crate) struct Fixture {
     pub(crate) layers: PathBuf,
     pub(crate) platform: PathBuf,
     pub(crate) buildpacks: PathBuf,
+    pub(crate) extensions: PathBuf,
     pub(crate) build_config: PathBuf,
 }
 
@@ -44,6 +50,7 @@ impl Fixture {
             layers: dir.join("layers"),
             platform: dir.join("platform"),
             buildpacks: dir.join("buildpacks"),
+            extensions: dir.join("extensions"),
             build_config: dir.join("build-config"),
             dir,
             _root: root,
@@ -75,6 +82,32 @@ impl Fixture {
         )
         .unwrap();
         fs::copy(probe_script(), dir.join("bin/detect")).unwrap();
+        dir
+    }
+
+    /// Installs extension `id@version` with Buildpack API `api`: the probe as its `bin/detect`
+    /// when `detect`, the generate probe as its `bin/generate` when `generate`.
+    pub(crate) fn extension(
+        &self,
+        id: &str,
+        version: &str,
+        api: &str,
+        detect: bool,
+        generate: bool,
+    ) -> PathBuf {
+        let dir = self.extensions.join(id.replace('/', "_")).join(version);
+        fs::create_dir_all(dir.join("bin")).unwrap();
+        fs::write(
+            dir.join("extension.toml"),
+            format!("api = \"{api}\"\n[extension]\nid = \"{id}\"\nversion = \"{version}\"\n"),
+        )
+        .unwrap();
+        if detect {
+            fs::copy(probe_script(), dir.join("bin/detect")).unwrap();
+        }
+        if generate {
+            fs::copy(generate_script(), dir.join("bin/generate")).unwrap();
+        }
         dir
     }
 
@@ -113,9 +146,12 @@ impl Fixture {
         self.app_file(&format!("detect-status-{key}"), &status.to_string());
     }
 
-    /// Writes `analyzed.toml` into `<layers>`.
+    /// Writes `analyzed.toml` into `<layers>`, owned by the build user as the analyzer leaves
+    /// it (the generate step rewrites it).
     pub(crate) fn analyzed(&self, toml: &str) {
-        fs::write(self.layers.join("analyzed.toml"), toml).unwrap();
+        let path = self.layers.join("analyzed.toml");
+        fs::write(&path, toml).unwrap();
+        hand_to_build_user(&path);
     }
 
     /// The detector command as the build user, with `CNB_PLATFORM_API=api` and the fixture's
@@ -153,6 +189,9 @@ impl Fixture {
             .nth(1)
             .and_then(|minor| minor.parse().ok())
             .unwrap_or(0);
+        if minor >= 10 {
+            command.arg(format!("-extensions={}", self.extensions.display()));
+        }
         if minor >= 11 {
             command.arg(format!("-build-config={}", self.build_config.display()));
         }
@@ -180,6 +219,22 @@ impl Fixture {
 
     pub(crate) fn plan_text(&self) -> String {
         fs::read_to_string(self.layers.join("plan.toml")).unwrap()
+    }
+
+    pub(crate) fn group_text(&self) -> String {
+        fs::read_to_string(self.layers.join("group.toml")).unwrap()
+    }
+
+    /// `<layers>/analyzed.toml`, parsed.
+    pub(crate) fn analyzed_toml(&self) -> toml::Table {
+        read_toml(&self.layers.join("analyzed.toml"))
+    }
+
+    /// Writes `<app>/generate-<key>/<name>`: a file extension `key` generates.
+    pub(crate) fn generates(&self, key: &str, name: &str, contents: &str) {
+        let path = self.app.join(format!("generate-{key}")).join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
     }
 
     /// `(id, version)` of every `[[group]]` entry.

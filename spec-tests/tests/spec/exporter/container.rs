@@ -78,6 +78,7 @@ fn the_exported_image_runs_its_processes_through_the_launcher() {
             args: Some(args),
             env: &["FROM_RUNTIME=kept"],
             user: Some(ARBITRARY_UID),
+            ..Run::default()
         })
     };
     let stdout = |finished: &Finished| {
