@@ -55,9 +55,9 @@ pub enum StoreError {
         /// The index.
         reference: String,
         /// `os/arch[/variant]`.
-        platform: String,
+        platform: Box<str>,
         /// The platforms the index has images for, comma-separated.
-        offered: String,
+        offered: Box<str>,
     },
     /// Reading a blob failed.
     #[error("reading blob {digest} of {reference}")]

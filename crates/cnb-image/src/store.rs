@@ -133,8 +133,8 @@ pub trait ImageStore: Send + Sync {
             .find(platform)
             .ok_or_else(|| StoreError::NoMatchingPlatform {
                 reference: reference.to_string(),
-                platform: platform.to_string(),
-                offered: index.offered_platforms().join(", "),
+                platform: platform.to_string().into(),
+                offered: index.offered_platforms().join(", ").into(),
             })?;
         let pinned = reference.with_digest(entry.digest);
         let (media_type, entry_bytes) = self

@@ -38,7 +38,7 @@ const BASE_LAYER_NAME: &str = "base /tmp /etc/ssl/certs";
 /// Where the CA bundle goes (Debian's path, one of the places the lifecycle looks).
 pub const CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// The lifecycle image [`write`] laid out: the index and each architecture's image.
+/// The lifecycle image [`write()`] laid out: the index and each architecture's image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifecycleImage {
     /// The index's digest, tagged `<tag>`.

@@ -54,7 +54,7 @@ fn the_registry_store_picks_each_platform_of_an_oci_index_or_docker_list_in_any_
             .expect_err("no s390x image");
         let offered: Vec<String> = pushed.manifests.iter().map(|(p, _)| p.clone()).collect();
         assert!(
-            matches!(&err, StoreError::NoMatchingPlatform { offered: listed, .. } if *listed == offered.join(", ")),
+            matches!(&err, StoreError::NoMatchingPlatform { offered: listed, .. } if **listed == *offered.join(", ")),
             "{tag}: {err}"
         );
         assert!(

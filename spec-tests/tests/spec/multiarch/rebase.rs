@@ -65,20 +65,7 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
         .reference;
     let out = Finished::run(rebaser().arg(format!("-run-image={amd64_only}")).arg(&app));
     assert_eq!(out.code, Some(72), "{out}");
-    let target = |arch: &str, variant: &str| {
-        format!(
-            r#"{{"id":"io.test.busybox","os":"linux","arch":"{arch}",{variant}"distro":{{"name":"busybox","version":"1.35.0"}}}}"#
-        )
-    };
-    assert_eq!(
-        out.stderr.lines().last().unwrap_or_default(),
-        format!(
-            "ERROR: failed to rebase: unable to satisfy target os/arch constraints; new run image: {}, old run image: {}; please provide -force to override",
-            target("amd64", ""),
-            target("arm64", r#""arch-variant":"v8","#)
-        ),
-        "{out}"
-    );
+    assert_go_target_refusal(&out);
     assert_eq!(
         read(&app, Arch::Arm64).digest(),
         after_update.digest(),
@@ -120,5 +107,23 @@ fn rebasing_the_arm64_app_takes_the_arm64_image_of_a_new_index_and_refuses_an_am
     assert_eq!(
         forced.config.architecture, "amd64",
         "forced: the new base's platform"
+    );
+}
+
+/// The rebaser's refusal of an amd64 base under the arm64 app, as Go words it.
+fn assert_go_target_refusal(out: &Finished) {
+    let target = |arch: &str, variant: &str| {
+        format!(
+            r#"{{"id":"io.test.busybox","os":"linux","arch":"{arch}",{variant}"distro":{{"name":"busybox","version":"1.35.0"}}}}"#
+        )
+    };
+    assert_eq!(
+        out.stderr.lines().last().unwrap_or_default(),
+        format!(
+            "ERROR: failed to rebase: unable to satisfy target os/arch constraints; new run image: {}, old run image: {}; please provide -force to override",
+            target("amd64", ""),
+            target("arm64", r#""arch-variant":"v8","#)
+        ),
+        "{out}"
     );
 }
