@@ -91,9 +91,13 @@ lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture check
 # static executable (no self-relocation at start-up, no ASLR of its own image), the lifecycle
 # stays static-pie. Only the launcher's own crate gets the flag, so shared dependencies are
 # built once.
+#
+# ISA-L's build (isal-sys) runs make itself: DESTDIR and MAKEFLAGS are unset so that it does not
+# inherit this make's (its DESTDIR would send its install elsewhere; MAKEFLAGS would carry
+# TARGET_ARCH, which make's implicit rules pass to the compiler).
 static: kernel-headers ## Stripped static musl release binaries in $(TARGET_DIR)/<TARGET_ARCH>-unknown-linux-musl/release
-	$(CROSS_ENV) $(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle
-	$(CROSS_ENV) $(CARGO) rustc --release --locked --target $(MUSL_TARGET) -p launcher --bin launcher -- -C relocation-model=static
+	env -u DESTDIR -u MAKEFLAGS -u MFLAGS $(CROSS_ENV) $(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle
+	env -u DESTDIR -u MAKEFLAGS -u MFLAGS $(CROSS_ENV) $(CARGO) rustc --release --locked --target $(MUSL_TARGET) -p launcher --bin launcher -- -C relocation-model=static
 	@for bin in lifecycle launcher; do \
 	  file $(STATIC_DIR)/$$bin | grep -Eq 'static-pie linked|statically linked' || { echo "$$bin is not statically linked" >&2; exit 1; }; \
 	done
@@ -124,7 +128,7 @@ bench-detector: ## Detector over 20 groups x 5 buildpacks, as a ratio to a seque
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	testdata/buildpacks/bench-detector.sh $(SPEC_INSTALL)/cnb/lifecycle
 
-bench: bench-archive bench-detector bench-launcher bench-rebaser ## Every benchmark; prints figures and ratios, never fails on them
+bench: bench-archive bench-creator bench-detector bench-launcher bench-rebaser bench-daemon ## Every benchmark; prints figures and ratios, never fails on them
 
 bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd; hashed, and pushed to a loopback registry) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
 	$(CARGO) build --release --locked -p cnb-registry --example push_layer
@@ -144,6 +148,11 @@ test-buildpacks-builder: ## The builder's libcnb test buildpack (its own Cargo p
 	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR))/libcnb-probe $(CARGO) build --locked \
 	  --manifest-path testdata/buildpacks/builder/libcnb-layers/Cargo.toml
 	install -D -m 0755 $(abspath $(TARGET_DIR))/libcnb-probe/debug/libcnb-layers $(TEST_BUILDPACKS)/libcnb-layers
+
+.PHONY: bench-creator
+bench-creator: ## Creator gzip export of a 1.3 GB tree of real files (zlib-rs and ISA-L) and its no-op rebuilds vs umoci+skopeo, tar|pigz -1 -p 2, tar|sha256sum (root; pigz)
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	$(CARGO) test --release --locked -p spec-tests --test spec creator_bench -- --ignored --nocapture --test-threads=1
 
 .PHONY: bench-rebaser
 bench-rebaser: ## Rebaser: a fleet of 50 images in one run vs 50 single runs, and a 1 MiB vs a 1 GiB app (loopback registry)
@@ -176,3 +185,10 @@ package: ## Release artifacts in $(PACKAGE_DIR): a lifecycle tgz per architectur
 	  $(foreach bp,$(sort $(dir $(wildcard $(SAMPLES)/*/buildpack.toml))),--buildpack $(bp)) \
 	  --order $(SAMPLES)/order.toml --run-image $(PACKAGE_RUN_IMAGE) \
 	  --layout $(PACKAGE_DIR)/builder $(if $(PACKAGE_BUILDER_PUBLISH),--publish $(PACKAGE_BUILDER_PUBLISH))
+
+.PHONY: bench-daemon
+bench-daemon: ## Exporter -daemon of a 1 GiB layer into a private dockerd vs docker load of the same image as a tarball, and a rebuild (needs root)
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
+	# What is timed is the installed static lifecycle, dockerd and the docker CLI: the test
+	# harness itself need not be a release build.
+	$(CARGO) test --locked -p spec-tests --test spec daemon::bench -- --ignored --nocapture --test-threads=1

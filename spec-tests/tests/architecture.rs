@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // base
     ("cnb-api", &[]),
     ("cnb-sys", &[]),
+    ("cnb-igzip", &[]),
     // model
     ("cnb-files", &["cnb-api"]),
     ("cnb-env", &["cnb-api", "cnb-sys"]),
@@ -21,7 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-dockerfile", &[]),
     // services
     ("cnb-platform", &["cnb-api", "cnb-files", "cnb-image"]),
-    ("cnb-archive", &["cnb-sys", "cnb-image"]),
+    ("cnb-archive", &["cnb-sys", "cnb-image", "cnb-igzip"]),
     (
         "cnb-buildpack",
         &["cnb-api", "cnb-files", "cnb-env", "cnb-sys"],
@@ -41,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // adapters
     ("cnb-registry", &["cnb-image", "cnb-sys"]),
     ("cnb-layout", &["cnb-image", "cnb-sys"]),
+    ("cnb-daemon", &["cnb-image", "cnb-cache", "cnb-archive"]),
     // phases: hermetic ones never see images; connected ones get an ImageStore injected
     ("cnb-detector", HERMETIC),
     ("cnb-builder", HERMETIC),
@@ -83,6 +85,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-cache",
             "cnb-registry",
             "cnb-layout",
+            "cnb-daemon",
             "cnb-detector",
             "cnb-builder",
             "cnb-analyzer",

@@ -6,14 +6,17 @@ use cnb_api::PlatformApi;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage, TargetMetadata};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Action, Digest, Image, ImageRef, ImageStore, Platform, StoreError};
+use cnb_image::{Action, Image, ImageIdentity, ImageRef, ImageStore, Platform, StoreError};
 
 use crate::Error;
 use crate::access::{check_read, check_write, is_denied};
 
 /// How `analyzed.toml` names an image found in the store: `<repository>@<digest>` for a
-/// registry, `<layout path>@<digest>` for an OCI layout.
-pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &Digest) -> String;
+/// registry, `<layout path>@<digest>` for an OCI layout, the image ID for a daemon.
+pub type NameImage<'a> = &'a dyn Fn(&ImageRef, &ImageIdentity) -> String;
+
+/// The previous image's layers metadata, its name as analyzed.toml records it, and the image.
+type PreviousImage = (LayersMetadata, String, Option<(ImageRef, Image)>);
 
 /// What the analyzer needs, resolved by the caller.
 #[derive(Debug, Clone)]
@@ -80,7 +83,7 @@ impl<'a> Analyzer<'a> {
     /// Runs the phase and writes `analyzed.toml`; returns what it wrote.
     pub fn run(&self) -> Result<Analyzed, Error> {
         self.check_access()?;
-        let (metadata, previous_reference, previous) = self.previous_image();
+        let (metadata, previous_reference, previous) = self.previous_image()?;
         let restores_sbom =
             self.config.platform_api.restores_sbom_layer() && !self.config.skip_layers;
         if let Some(previous) = previous.as_ref().filter(|_| restores_sbom) {
@@ -140,9 +143,10 @@ impl<'a> Analyzer<'a> {
     }
 
     /// The previous image's layers metadata and reference; an unreadable image or label is
-    /// ignored with a warning.
-    fn previous_image(&self) -> (LayersMetadata, String, Option<(ImageRef, Image)>) {
-        let none = || (LayersMetadata::default(), String::new(), None);
+    /// ignored with a warning, but a store that cannot answer at all fails the phase (Go fails
+    /// to open the previous image then).
+    fn previous_image(&self) -> Result<PreviousImage, Error> {
+        let none = || Ok((LayersMetadata::default(), String::new(), None));
         let Some(reference) = &self.config.previous_image else {
             return none();
         };
@@ -157,6 +161,12 @@ impl<'a> Analyzer<'a> {
             Err(error @ StoreError::NoMatchingPlatform { .. }) => {
                 tracing::warn!("Ignoring image \"{reference}\": {error}");
                 return none();
+            }
+            Err(source @ StoreError::Unavailable(_)) => {
+                return Err(Error::ReadPreviousImage {
+                    reference: reference.to_string(),
+                    source,
+                });
             }
             Err(error) => {
                 tracing::warn!(
@@ -176,9 +186,9 @@ impl<'a> Analyzer<'a> {
                 }
             },
         };
-        let name = (self.name_image)(reference, &image.digest());
+        let name = (self.name_image)(reference, &image.identity());
         tracing::debug!("Found image with identifier \"{name}\"");
-        (metadata, name, Some((reference.clone(), image)))
+        Ok((metadata, name, Some((reference.clone(), image))))
     }
 
     /// Extracts the previous image's SBOM layer, when its metadata names one.
@@ -235,7 +245,7 @@ impl<'a> Analyzer<'a> {
             })?;
         let mut run_image = RunImage::default();
         if let Some(image) = &image {
-            run_image.reference = (self.name_image)(reference, &image.digest());
+            run_image.reference = (self.name_image)(reference, &image.identity());
         } else {
             tracing::info!("Image with name \"{reference}\" not found");
         }

@@ -29,6 +29,15 @@ pub enum Error {
         #[source]
         source: cnb_image::StoreError,
     },
+    /// The store could not answer for the previous image (a daemon that is not there).
+    #[error("getting previous image")]
+    ReadPreviousImage {
+        /// The previous image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: cnb_image::StoreError,
+    },
     /// Reading the run image failed.
     #[error("identifying run image {reference}")]
     ReadRunImage {
@@ -81,7 +90,9 @@ impl Error {
     /// What was being done, for `failed to <action>: …` (Go's wording).
     pub fn action(&self) -> &'static str {
         match self {
-            Self::WriteAccess { .. } | Self::ReadAccess { .. } => "initialize analyzer",
+            Self::WriteAccess { .. } | Self::ReadAccess { .. } | Self::ReadPreviousImage { .. } => {
+                "initialize analyzer"
+            }
             _ => "analyze",
         }
     }

@@ -9,7 +9,9 @@ use cnb_analyzer::{Analyzer, AnalyzerConfig, Error};
 use cnb_api::check_platform_api;
 use cnb_files::JsonLabel;
 use cnb_files::labels::LifecycleMetadata;
-use cnb_image::{Digest, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform};
+use cnb_image::{
+    Digest, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest, MediaType, Platform,
+};
 use cnb_layout::LayoutStore;
 
 fn platform() -> Platform {
@@ -31,7 +33,7 @@ fn write_image(store: &LayoutStore, name: &str, config: &ImageConfig) -> Digest 
         .write_config(&reference, MediaType::OciConfig, &config)
         .unwrap();
     let manifest = Manifest::new(MediaType::OciManifest, config, vec![layer]);
-    store.write_image(&[reference], &manifest).unwrap()
+    *store.write_image(&[reference], &manifest).unwrap().digest()
 }
 
 fn run_config() -> ImageConfig {
@@ -62,8 +64,8 @@ fn config(dir: &Path, api: &str) -> AnalyzerConfig {
     }
 }
 
-fn name(reference: &ImageRef, digest: &Digest) -> String {
-    format!("{}@{digest}", reference.context())
+fn name(reference: &ImageRef, identity: &ImageIdentity) -> String {
+    identity.name(reference)
 }
 
 #[test]

@@ -79,6 +79,10 @@ names! {
     INSECURE_REGISTRIES = "CNB_INSECURE_REGISTRIES";
     /// `-parallel`.
     PARALLEL_EXPORT = "CNB_PARALLEL_EXPORT";
+    /// This lifecycle's own (not in the spec): the gzip implementation for exported layers,
+    /// `zlib-rs` (default; the same bytes on every machine) or `isal` (faster; the same bytes
+    /// only within one CPU architecture). See docs/performance.md.
+    GZIP_ENGINE = "CNB_GZIP_ENGINE";
     /// `-process-type`.
     PROCESS_TYPE = "CNB_PROCESS_TYPE";
     /// `-kind`.

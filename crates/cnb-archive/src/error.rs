@@ -44,6 +44,12 @@ pub enum Error {
         /// Why not.
         reason: &'static str,
     },
+    /// The gzip engine asked for would not give the same bytes on this CPU as elsewhere.
+    #[error("the gzip engine cannot run here")]
+    GzipEngine {
+        /// Why.
+        source: cnb_igzip::Error,
+    },
     /// Writing to the layer's sink (or compressing into it) failed.
     #[error("writing the layer")]
     WriteLayer {

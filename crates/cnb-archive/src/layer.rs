@@ -1,6 +1,7 @@
 //! One pass from entries to a pushed blob: tar → SHA-256 of the tar (the diffID) → compress
 //! → SHA-256 and size of the blob (the digest) → sink, streaming. Nothing is staged: memory
-//! stays at the compressor's blocks in flight, whatever the layer's size.
+//! stays at the compressor's blocks in flight, whatever the layer's size. An uncompressed
+//! layer is hashed once: its blob is its tar, so its digest is its diffID.
 
 use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
@@ -33,7 +34,47 @@ impl LayerDigests {
 /// The stream a layer's tar is written into: it hashes the tar, compresses it and hashes the
 /// compressed bytes on their way to the sink.
 pub struct LayerStream<W: Write> {
-    inner: Sha256Writer<Encoder<Sha256Writer<W>>>,
+    inner: Sha256Writer<Encoder<BlobSink<W>>>,
+}
+
+/// The sink end of a layer stream: hashing the compressed bytes, or only counting them when
+/// they are the tar itself (already hashed as the diffID).
+enum BlobSink<W: Write> {
+    Hashed(Sha256Writer<W>),
+    Counted(W, u64),
+}
+
+impl<W: Write> BlobSink<W> {
+    /// The sink, the blob's digest (`None` when only counted) and its size.
+    fn finish(self) -> (W, Option<Digest>, u64) {
+        match self {
+            Self::Hashed(hasher) => {
+                let (sink, digest, size) = hasher.finish();
+                (sink, Some(digest), size)
+            }
+            Self::Counted(sink, size) => (sink, None, size),
+        }
+    }
+}
+
+impl<W: Write> Write for BlobSink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Hashed(hasher) => hasher.write(buf),
+            Self::Counted(sink, size) => {
+                let written = sink.write(buf)?;
+                *size += written as u64;
+                Ok(written)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Hashed(hasher) => hasher.flush(),
+            Self::Counted(sink, _) => sink.flush(),
+        }
+    }
 }
 
 impl<W: Write> Write for LayerStream<W> {
@@ -63,7 +104,12 @@ impl<W: Write> LayerWriter<W> {
     /// A layer compressed with `compression` on at most `threads` threads. The bytes written
     /// do not depend on `threads`.
     pub fn with_threads(sink: W, compression: Compression, threads: usize) -> Result<Self> {
-        let blob = Sha256Writer::new(sink);
+        compression.check_cpu()?;
+        let blob = if compression == Compression::None {
+            BlobSink::Counted(sink, 0)
+        } else {
+            BlobSink::Hashed(Sha256Writer::new(sink))
+        };
         let encoder = Encoder::new(blob, compression, threads).map_err(Error::write)?;
         let stream = LayerStream {
             inner: Sha256Writer::new(encoder),
@@ -80,6 +126,7 @@ impl<W: Write> LayerWriter<W> {
         let (encoder, diff_id, _) = stream.inner.finish();
         let blob = encoder.finish().map_err(Error::write)?;
         let (sink, digest, size) = blob.finish();
+        let digest = digest.unwrap_or(diff_id);
         let digests = LayerDigests {
             diff_id,
             digest,

@@ -28,7 +28,7 @@ mod retar;
 mod slices;
 mod writer;
 
-pub use compress::Compression;
+pub use compress::{Compression, GzipEngine};
 pub use decompress::decompress;
 pub use dir_layer::{ImagePath, add_dir, add_entry, add_parents, add_tree};
 pub use error::{Error, Result};
@@ -39,4 +39,4 @@ pub use layer::{LayerDigests, LayerStream, LayerWriter};
 pub use lifecycle_layers::{LAUNCHER_PATH, add_launcher, add_process_types};
 pub use retar::add_layer_entries;
 pub use slices::AppSlices;
-pub use writer::{EntrySink, TarWriter};
+pub use writer::{EntrySink, TarSize, TarWriter};

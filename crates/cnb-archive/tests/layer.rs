@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use cnb_archive::{Compression, LayerDigests, LayerWriter, Owner, add_dir};
+use cnb_archive::{Compression, GzipEngine, LayerDigests, LayerWriter, Owner, TarSize, add_dir};
 use cnb_image::{Digest, MediaType};
 
 /// A tree with `files` files of `size` bytes, half text-like and half noise.
@@ -101,10 +101,40 @@ fn an_uncompressed_layer_s_digest_is_its_diff_id() {
 }
 
 #[test]
+fn a_layer_s_size_is_known_before_its_bytes() {
+    let root = tempfile::tempdir().unwrap();
+    tree(root.path(), 7, 1500);
+    let mut size = TarSize::new();
+    add_dir(
+        &mut size,
+        root.path(),
+        Path::new("/layers/bp/layer"),
+        Owner::new(1000, 1000),
+    )
+    .unwrap();
+    let (tar, _) = layer(root.path(), Compression::None, 1);
+    assert_eq!(size.total(), tar.len() as u64);
+}
+
+#[test]
 fn gzip_layers_are_deterministic_and_valid() {
     // 5 MiB of contents: several 1 MiB gzip blocks
     check(Compression::gzip(), "gzip", 40, 128 * 1024);
-    check(Compression::Gzip { level: 6 }, "gzip", 5, 300 * 1024);
+    check(
+        Compression::Gzip {
+            level: 6,
+            engine: GzipEngine::ZlibRs,
+        },
+        "gzip",
+        5,
+        300 * 1024,
+    );
+    check(
+        Compression::gzip_by(GzipEngine::Isal),
+        "gzip",
+        40,
+        128 * 1024,
+    );
 }
 
 #[test]

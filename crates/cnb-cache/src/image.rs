@@ -213,6 +213,7 @@ impl<'a> ImageCacheWriter<'a> {
         let manifest = Manifest::new(MediaType::OciManifest, config, layers);
         self.store
             .write_image(std::slice::from_ref(&self.target), &manifest)
+            .map(|identity| *identity.digest())
             .map_err(self.store_error())
     }
 }

@@ -8,11 +8,16 @@
 //! a layer from its tar stream or reuse one by diffID, then commit. A commit is atomic: until
 //! it completes, readers see the previous cache.
 //!
+//! The [`LaunchCache`] (daemon exports only) keeps the layer tars of the last image exported
+//! to a Docker daemon in the volume cache's layout, so that a rebuild sends unchanged layers
+//! from there instead of exporting them from the daemon.
+//!
 //! Layer 2 (services): depends on cnb-image, cnb-archive and cnb-files; images are reached
 //! only through an injected [`ImageStore`](cnb_image::ImageStore).
 
 mod error;
 mod image;
+mod launch;
 mod restore;
 mod volume;
 
@@ -22,8 +27,9 @@ use cnb_files::labels::CacheMetadata;
 
 pub use error::Error;
 pub use image::{ImageCache, ImageCacheWriter};
+pub use launch::LaunchCache;
 pub use restore::restore_layer;
-pub use volume::{METADATA_FILE, VolumeCache, VolumeCacheWriter};
+pub use volume::{METADATA_FILE, StagedLayer, VolumeCache, VolumeCacheWriter};
 
 /// A cache as the restorer reads it.
 pub trait Cache {

@@ -17,9 +17,9 @@ use crate::{Cache, Error};
 
 /// The metadata file's name inside `committed/`.
 pub const METADATA_FILE: &str = "io.buildpacks.lifecycle.cache.metadata";
-const COMMITTED: &str = "committed";
-const STAGING: &str = "staging";
-const BACKUP: &str = "committed-backup";
+pub(crate) const COMMITTED: &str = "committed";
+pub(crate) const STAGING: &str = "staging";
+pub(crate) const BACKUP: &str = "committed-backup";
 
 /// A volume cache opened for reading.
 #[derive(Debug)]
@@ -109,35 +109,17 @@ impl VolumeCacheWriter {
 
     /// Adds a layer from its uncompressed tar stream; returns its diffID.
     pub fn add_layer(&mut self, mut tar: impl Read) -> Result<String, Error> {
-        let partial = self.staging.join(".partial.tar");
-        let file = File::create(&partial).map_err(Error::io(&partial))?;
-        let mut writer = Sha256Writer::new(io::BufWriter::new(file));
-        io::copy(&mut tar, &mut writer).map_err(Error::io(&partial))?;
-        let (buffered, digest, _) = writer.finish();
-        let file = buffered
-            .into_inner()
-            .map_err(|error| Error::io(&partial)(error.into_error()))?;
-        file.sync_all().map_err(Error::io(&partial))?;
-        let diff_id = digest.to_string();
-        let path = self.staging.join(format!("{diff_id}.tar"));
-        fs::rename(&partial, &path).map_err(Error::io(&path))?;
-        Ok(diff_id)
+        let mut writer = Sha256Writer::new(StagedLayer::new(&self.staging)?);
+        io::copy(&mut tar, &mut writer).map_err(Error::io(&self.staging))?;
+        let (staged, digest, _) = writer.finish();
+        staged.finish(&digest, true)?;
+        Ok(digest.to_string())
     }
 
     /// Carries the layer `diff_id` over from the committed cache, by hard link. Returns
     /// whether the committed cache had it.
     pub fn reuse_layer(&mut self, diff_id: &str) -> Result<bool, Error> {
-        let name = format!("{diff_id}.tar");
-        let from = self.dir.join(COMMITTED).join(&name);
-        let to = self.staging.join(&name);
-        if to.exists() {
-            return Ok(true);
-        }
-        match fs::hard_link(&from, &to) {
-            Ok(()) => Ok(true),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(source) => Err(Error::Io { path: from, source }),
-        }
+        link_committed(&self.dir, diff_id)
     }
 
     /// Writes `metadata` and makes the staged generation the committed one.
@@ -148,25 +130,110 @@ impl VolumeCacheWriter {
         file.write_all(json.as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(Error::io(&path))?;
-        let committed = self.dir.join(COMMITTED);
-        let backup = self.dir.join(BACKUP);
-        remove_dir(&backup)?;
-        if committed.exists() {
-            fs::rename(&committed, &backup).map_err(Error::io(&committed))?;
-        }
-        if let Err(source) = fs::rename(&self.staging, &committed) {
-            // Put the previous generation back; the staged one is lost.
-            let _ = fs::rename(&backup, &committed);
-            return Err(Error::Io {
-                path: committed,
-                source,
-            });
-        }
-        remove_dir(&backup)
+        promote_staging(&self.dir)
     }
 }
 
-fn remove_dir(path: &Path) -> Result<(), Error> {
+/// Hard-links `committed/<diff_id>.tar` into `staging/`; false when it is not committed.
+pub(crate) fn link_committed(dir: &Path, diff_id: &str) -> Result<bool, Error> {
+    let name = format!("{diff_id}.tar");
+    let from = dir.join(COMMITTED).join(&name);
+    let to = dir.join(STAGING).join(&name);
+    if to.exists() {
+        return Ok(true);
+    }
+    match fs::hard_link(&from, &to) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(Error::Io { path: from, source }),
+    }
+}
+
+/// Makes `<dir>/staging` the committed generation: `committed` becomes `committed-backup`,
+/// `staging` becomes `committed`, and the backup goes (it is put back if the second rename
+/// fails).
+pub(crate) fn promote_staging(dir: &Path) -> Result<(), Error> {
+    let staging = dir.join(STAGING);
+    let committed = dir.join(COMMITTED);
+    let backup = dir.join(BACKUP);
+    remove_dir(&backup)?;
+    if committed.exists() {
+        fs::rename(&committed, &backup).map_err(Error::io(&committed))?;
+    }
+    if let Err(source) = fs::rename(&staging, &committed) {
+        // Put the previous generation back; the staged one is lost.
+        let _ = fs::rename(&backup, &committed);
+        return Err(Error::Io {
+            path: committed,
+            source,
+        });
+    }
+    remove_dir(&backup)
+}
+
+/// A layer tar being written into `staging/` under a temporary name; [`finish`](Self::finish)
+/// names it after its diffID. Dropping it unfinished removes the file.
+#[derive(Debug)]
+pub struct StagedLayer {
+    file: io::BufWriter<File>,
+    partial: PathBuf,
+    done: bool,
+}
+
+impl StagedLayer {
+    pub(crate) fn new(staging: &Path) -> Result<Self, Error> {
+        let partial = staging.join(format!(
+            ".partial-{}-{}.tar",
+            std::process::id(),
+            PARTIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let file = File::create(&partial).map_err(Error::io(&partial))?;
+        Ok(Self {
+            file: io::BufWriter::with_capacity(1 << 20, file),
+            partial,
+            done: false,
+        })
+    }
+
+    /// Names the file `<diff_id>.tar` (flushed to disk first with `sync`) and returns its
+    /// path. The caller vouches for the diffID.
+    pub fn finish(mut self, diff_id: &cnb_image::Digest, sync: bool) -> Result<PathBuf, Error> {
+        self.file.flush().map_err(Error::io(&self.partial))?;
+        if sync {
+            self.file
+                .get_ref()
+                .sync_all()
+                .map_err(Error::io(&self.partial))?;
+        }
+        let path = self.partial.with_file_name(format!("{diff_id}.tar"));
+        fs::rename(&self.partial, &path).map_err(Error::io(&path))?;
+        self.done = true;
+        Ok(path)
+    }
+}
+
+impl Write for StagedLayer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for StagedLayer {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Tells concurrent partial files apart.
+static PARTIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub(crate) fn remove_dir(path: &Path) -> Result<(), Error> {
     match fs::remove_dir_all(path) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => Err(Error::Io {
             path: path.to_owned(),

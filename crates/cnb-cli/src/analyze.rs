@@ -11,7 +11,7 @@ use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
 use cnb_files::run::{Run, RunImageForExport};
 use cnb_files::stack::Stack;
-use cnb_image::{Digest, ImageRef, Platform, select_run_image};
+use cnb_image::{ImageIdentity, ImageRef, Platform, select_run_image};
 use cnb_platform::Inputs;
 
 use crate::references::{destinations, invalid, parse, parse_optional};
@@ -21,9 +21,20 @@ use crate::{Failure, privileges};
 /// Runs the analyzer.
 pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     let targets = AnalyzeTargets::resolve(inputs)?;
-    let stores = Stores::connect(inputs, &targets.images(), ExitKind::AnalyzeError)?;
+    let mut stores = Stores::connect(inputs, &targets.images(), ExitKind::AnalyzeError)?;
     privileges::prepare(inputs)?;
+    open_launch_cache(inputs, &mut stores)?;
     analyze(inputs, &targets, &stores).map(drop)
+}
+
+/// The launch cache, for the previous image's SBOM layer (Go opens it with the previous
+/// image: a failure is the analyzer's, 32).
+pub(crate) fn open_launch_cache(inputs: &Inputs, stores: &mut Stores) -> Result<(), Failure> {
+    stores.open_launch_cache(
+        inputs,
+        ExitKind::AnalyzeError,
+        "initialize analyzer: creating launch cache",
+    )
 }
 
 /// The images the analyzer reads and checks, validated.
@@ -80,11 +91,11 @@ pub(crate) fn analyze(
 ) -> Result<Analyzed, Failure> {
     let output_image = targets.destinations[0].clone();
     let candidates: Vec<&str> = targets.run_images.iter().map(String::as_str).collect();
-    // In a layout, as in Go, no candidate is checked.
-    let layout = stores.layout.is_some();
+    // In a layout or a daemon, as in Go, no candidate is checked.
+    let local = stores.local_images();
     let chosen = select_run_image(&candidates, output_image.registry(), |reference| {
         targets.explicit_run_image
-            || layout
+            || local
             || matches!(
                 stores.images().read_manifest_raw(reference, None),
                 Ok(Some(_))
@@ -101,11 +112,12 @@ pub(crate) fn analyze(
         run_image: parse(chosen)?,
         cache_image: targets.cache_image.clone(),
         skip_layers: inputs.skip_layers,
-        check_access: !layout,
+        check_access: !local,
         platform: Platform::own(),
         sbom_root: PathBuf::from("/"),
     };
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let name_image =
+        |reference: &ImageRef, identity: &ImageIdentity| stores.name_image(reference, identity);
     Analyzer::new(config, stores.images(), &name_image)
         .with_cache_store(&stores.registry)
         .run()

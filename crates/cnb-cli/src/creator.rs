@@ -23,8 +23,9 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     let export_targets = ExportTargets::resolve(inputs)?;
     let mut images = analyze_targets.images();
     images.extend(restore_targets.images());
-    let stores = Stores::connect(inputs, &images, ExitKind::AnalyzeError)?;
+    let mut stores = Stores::connect(inputs, &images, ExitKind::AnalyzeError)?;
     privileges::prepare(inputs)?;
+    analyze::open_launch_cache(inputs, &mut stores)?;
     let inputs = &privileges::with_user_environment(inputs, Path::new(privileges::PASSWD));
 
     tracing::info!("===> ANALYZING");

@@ -9,11 +9,12 @@
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
 use std::path::PathBuf;
 
+use cnb_archive::{Compression, GzipEngine};
 use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, ExtendedRunImage, RunImageSources};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
 use cnb_files::labels::{GitMetadata, LauncherMetadata, LauncherSource};
-use cnb_image::{Digest, ImageRef, Platform};
+use cnb_image::{ImageIdentity, ImageRef, Platform};
 use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 
@@ -34,8 +35,9 @@ pub(crate) fn run(inputs: &Inputs) -> Result<(), Failure> {
     images.push(analyzed.run_image_ref().to_owned());
     images.push(analyzed.previous_image_ref().to_owned());
     images.retain(|image| !image.is_empty());
-    let stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
+    let mut stores = Stores::connect(inputs, &images, ExitKind::ExportError)?;
     privileges::prepare(inputs)?;
+    stores.open_launch_cache(inputs, ExitKind::Failed, "create launch cache")?;
     if !inputs.platform_api.extensions_are_stable() && extended_layout(inputs)?.is_some() {
         experimental::guard(inputs, experimental::DOCKERFILES)?;
     }
@@ -118,7 +120,8 @@ pub(crate) fn export(
     let config = configure(inputs, targets, analyzed)?;
     let cache = open_cache(inputs, targets, stores)?;
     let parallel = inputs.parallel_export && cache.is_some();
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let name_image =
+        |reference: &ImageRef, identity: &ImageIdentity| stores.name_image(reference, identity);
     let extended_store = extended_layout(inputs)?.map(LayoutStore::at);
     let extended_name = ImageRef::parse("extended/run").map_err(|error| {
         Failure::new(ExitKind::Failed, Some("get extended image config"), &error)
@@ -225,6 +228,15 @@ fn configure(
         uid: inputs.uid,
         gid: inputs.gid,
         platform: Platform::own(),
+        compression: layer_compression(inputs.gzip_engine),
+    })
+}
+
+/// gzip by the engine `CNB_GZIP_ENGINE` chose.
+fn layer_compression(engine: cnb_platform::GzipEngine) -> Compression {
+    Compression::gzip_by(match engine {
+        cnb_platform::GzipEngine::ZlibRs => GzipEngine::ZlibRs,
+        cnb_platform::GzipEngine::Isal => GzipEngine::Isal,
     })
 }
 

@@ -25,7 +25,8 @@ pub(crate) fn parse_optional(text: Option<&str>) -> Result<Option<ImageRef>, Fai
     text.filter(|text| !text.is_empty()).map(parse).transpose()
 }
 
-/// `<image>` and the tags, parsed; all must be on the output image's registry (3).
+/// `<image>` and the tags, parsed; all must be on the output image's registry (3), unless
+/// they go to a daemon.
 pub(crate) fn destinations(inputs: &Inputs) -> Result<Vec<ImageRef>, Failure> {
     let destinations = inputs
         .destination_images()
@@ -35,9 +36,10 @@ pub(crate) fn destinations(inputs: &Inputs) -> Result<Vec<ImageRef>, Failure> {
     let Some(output_image) = destinations.first() else {
         return Err(invalid("image argument is required"));
     };
-    if destinations
-        .iter()
-        .any(|image| image.registry() != output_image.registry())
+    if !inputs.use_daemon
+        && destinations
+            .iter()
+            .any(|image| image.registry() != output_image.registry())
     {
         return Err(invalid("writing to multiple registries is unsupported"));
     }

@@ -9,7 +9,7 @@ use cnb_api::{ExitKind, Phase};
 use cnb_cache::{Cache, ImageCache, VolumeCache};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
-use cnb_image::{Digest, ImageRef, Platform};
+use cnb_image::{ImageIdentity, ImageRef, Platform};
 use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 use cnb_restorer::{Restorer, RestorerConfig, RestorerStores};
@@ -90,13 +90,14 @@ pub(crate) fn restore(
         skip_layers: inputs.skip_layers,
         build_image: targets.build_image.clone(),
         // The restorer re-checks the run image (Platform API 0.14); Go's creator does not,
-        // and nothing is checked in a layout.
-        check_run_image: inputs.phase == Phase::Restorer && stores.layout.is_none(),
+        // and nothing is checked in a layout or a daemon.
+        check_run_image: inputs.phase == Phase::Restorer && !stores.local_images(),
         use_layout: stores.layout.is_some(),
         platform: Platform::own(),
         extract_root: PathBuf::from("/"),
     };
-    let name_image = |reference: &ImageRef, digest: &Digest| stores.name_image(reference, digest);
+    let name_image =
+        |reference: &ImageRef, identity: &ImageIdentity| stores.name_image(reference, identity);
     let base_images = LayoutStore::base_images(&inputs.kaniko_dir);
     let restorer_stores = RestorerStores {
         registry: &stores.registry,

@@ -13,14 +13,18 @@ pub fn expand(
     escape: char,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, ExpansionError> {
-    let mut lexer = Lexer {
-        chars: word.chars().collect(),
-        pos: 0,
-        escape,
-        word,
-        lookup,
-    };
-    lexer.until(None)
+    Lexer::new(word, escape, lookup, false).until(None)
+}
+
+/// The body of a heredoc whose delimiter is not quoted, expanded as a shell expands such a
+/// heredoc: `$` references substitute, quotes stay as they are, and the escape character
+/// keeps only `$` and itself literal.
+pub fn expand_heredoc(
+    body: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, ExpansionError> {
+    Lexer::new(body, escape, lookup, true).until(None)
 }
 
 struct Lexer<'a> {
@@ -29,9 +33,27 @@ struct Lexer<'a> {
     escape: char,
     word: &'a str,
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    /// Heredoc mode: quotes are plain characters.
+    heredoc: bool,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
+    fn new(
+        word: &'a str,
+        escape: char,
+        lookup: &'a dyn Fn(&str) -> Option<String>,
+        heredoc: bool,
+    ) -> Self {
+        Self {
+            chars: word.chars().collect(),
+            pos: 0,
+            escape,
+            word,
+            lookup,
+            heredoc,
+        }
+    }
+
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
     }
@@ -58,9 +80,19 @@ impl Lexer<'_> {
                 return Ok(out);
             }
             match c {
-                '\'' => out.push_str(&self.single_quoted()?),
-                '"' => out.push_str(&self.double_quoted()?),
+                '\'' if !self.heredoc => out.push_str(&self.single_quoted()?),
+                '"' if !self.heredoc => out.push_str(&self.double_quoted()?),
                 '$' => out.push_str(&self.dollar()?),
+                _ if self.heredoc && c == self.escape => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(next) if next == '$' || next == self.escape => {
+                            self.pos += 1;
+                            out.push(next);
+                        }
+                        _ => out.push(c),
+                    }
+                }
                 _ => {
                     self.pos += 1;
                     if c == self.escape {
@@ -256,6 +288,15 @@ mod tests {
         assert_eq!(ok(r#""say \"hi\" \$set""#), r#"say "hi" $set"#);
         assert_eq!(ok(r#""keep \n""#), r"keep \n");
         assert_eq!(expand("`$set", '`', &vars).unwrap(), "$set");
+    }
+
+    #[test]
+    fn heredoc_bodies_expand_references_and_keep_quotes() {
+        let body = "name=\"$set\" '${dir}' \\$set \\n\n";
+        assert_eq!(
+            expand_heredoc(body, '\\', &vars).unwrap(),
+            "name=\"value\" '/opt/ext' $set \\n\n"
+        );
     }
 
     #[test]

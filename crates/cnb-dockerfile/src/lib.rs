@@ -17,7 +17,7 @@ mod rules;
 mod words;
 
 pub use error::{Error, ExpansionError, Problem};
-pub use expand::expand;
+pub use expand::{expand, expand_heredoc};
 pub use instruction::{
     ArgDecl, Command, CopyArgs, Dockerfile, Flag, Heredoc, Instruction, KeyValue, ShellOrExec,
     Stage,

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use cnb_api::PlatformApi;
+use cnb_archive::Compression;
 use cnb_files::labels::LauncherMetadata;
 use cnb_files::run::RunImageForExport;
 use cnb_image::{ImageRef, Platform};
@@ -59,4 +60,6 @@ pub struct ExporterConfig {
     pub gid: u32,
     /// The platform images are read for.
     pub platform: Platform,
+    /// How new layers are compressed (gzip by the chosen engine).
+    pub compression: Compression,
 }

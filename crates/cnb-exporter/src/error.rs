@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
-use cnb_image::{Digest, StoreError};
+use cnb_image::{Digest, MediaType, StoreError};
 
 /// A failed export.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,15 @@ pub enum Error {
         /// The cause; none when the image does not exist.
         #[source]
         source: Option<Box<StoreError>>,
+    },
+    /// The store could not answer for the previous image.
+    #[error("get previous image '{reference}'")]
+    ReadPreviousImage {
+        /// The previous image.
+        reference: String,
+        /// The cause.
+        #[source]
+        source: Box<StoreError>,
     },
     /// A buildpack's layers could not be read.
     #[error("reading layers for buildpack '{buildpack}'")]
@@ -64,6 +73,9 @@ pub enum Error {
         /// `<buildpack>:<layer>`.
         layer: String,
     },
+    /// The chosen layer compression cannot run on this CPU (checked before any upload).
+    #[error("checking the layer compression")]
+    Compression(#[source] Box<cnb_archive::Error>),
     /// A layer could not be archived.
     #[error("creating layer '{layer}'")]
     Archive {
@@ -90,6 +102,12 @@ pub enum Error {
         /// The cause.
         #[source]
         source: Box<StoreError>,
+    },
+    /// The store asked for layers of a media type that is no layer.
+    #[error("the image store wants layers of media type {media_type}, which is not a layer type")]
+    LayerMediaType {
+        /// What it asked for.
+        media_type: MediaType,
     },
     /// `-process-type` names no process.
     #[error("determining entrypoint: tried to set {0} to default but it doesn't exist")]
@@ -146,9 +164,13 @@ impl Error {
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {
+            // Go fails to open the app image on its run or previous image with a bare
+            // failure (1), in a registry and in a daemon alike.
             Self::ReadGroup(_)
             | Self::ReadAnalyzed(_)
             | Self::ReadProjectMetadata(_)
+            | Self::ReadRunImage { .. }
+            | Self::ReadPreviousImage { .. }
             | Self::ReadExtendedRunImage { .. }
             | Self::MissingExtendedRunImage => ExitKind::Failed,
             Self::BuildpackApi(error) => error.kind(),
@@ -165,6 +187,7 @@ impl Error {
             Self::ReadGroup(_) => "read group file",
             Self::BuildpackApi(_) => "verify buildpack API",
             Self::ReadProjectMetadata(_) => "read project metadata file",
+            Self::ReadRunImage { .. } | Self::ReadPreviousImage { .. } => "create new app image",
             _ => "export",
         }
     }

@@ -15,7 +15,7 @@ use cnb_files::labels::{LabelRunImage, LabelStack, LifecycleMetadata};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::project_metadata::ProjectMetadata;
 use cnb_files::report::{BuildReport, ImageReport, Report};
-use cnb_image::{Digest, ImageRef, ImageStore};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore};
 
 use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
@@ -25,11 +25,11 @@ mod extended;
 mod layers;
 
 pub use extended::ExtendedRunImage;
-use layers::sha_of;
+use layers::{made, sha_of};
 
-/// Names an image by reference and manifest digest, as the label's `runImage.reference`
-/// records it (`<repository>@<digest>` in a registry).
-pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &Digest) -> String + Sync);
+/// Names an image by reference and identity, as the label's `runImage.reference` records it
+/// (`<repository>@<digest>` in a registry, the image ID in a daemon).
+pub type NameImage<'a> = &'a (dyn Fn(&ImageRef, &ImageIdentity) -> String + Sync);
 
 /// The exporter phase over an injected store.
 pub struct Exporter<'a> {
@@ -82,6 +82,10 @@ impl<'a> Exporter<'a> {
         let project = ProjectMetadata::read_optional(&config.project_metadata_path)
             .map_err(|error| Error::ReadProjectMetadata(Box::new(error)))?
             .unwrap_or_default();
+        config
+            .compression
+            .check_cpu()
+            .map_err(|error| Error::Compression(Box::new(error)))?;
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;
         if api.copies_lifecycle_sboms() {
@@ -103,7 +107,7 @@ impl<'a> Exporter<'a> {
             .run_image
             .as_ref()
             .is_some_and(|run_image| run_image.extend == Some(true));
-        let previous = self.previous_image();
+        let previous = self.previous_image()?;
         let orig = &analyzed.metadata;
 
         // The label names the run image as it was, before any extension layer.
@@ -119,30 +123,40 @@ impl<'a> Exporter<'a> {
             &run_ref,
             run,
             previous,
+            config.compression,
         )?;
         if let Some(extended) = &extended {
             self.extension_layers(&mut image, extended)?;
         }
         let owner = Owner::new(config.uid, config.gid);
+        let mut buildpacks = Vec::with_capacity(group.group.len());
         for buildpack in &group.group {
-            let entry = self.buildpack_layers(&mut image, buildpack, orig, owner)?;
-            lifecycle.buildpacks.push(entry);
+            buildpacks.push(self.buildpack_layers(&mut image, buildpack, orig, owner)?);
         }
-        if api.exports_sbom_layers() {
+        let sbom = if api.exports_sbom_layers() {
             let dir = config.layers_dir.join("sbom").join("launch");
-            if dir.is_dir() {
+            dir.is_dir().then(|| {
                 let previous: Vec<&str> = orig.sbom.iter().map(|sha| sha.sha.as_str()).collect();
-                let sha = image.add(
+                image.add(
                     "buildpacksio/lifecycle:launch.sbom",
                     "Software Bill-of-Materials",
                     &previous,
-                    &|sink| add_dir(sink, Path::new("/"), &dir, owner),
-                )?;
-                lifecycle.sbom = Some(sha_of(sha));
-            }
+                    move |sink| add_dir(sink, Path::new("/"), &dir, owner),
+                )
+            })
+        } else {
+            None
+        };
+        let app = self.app_layers(&mut image, &build, orig, owner)?;
+        let lifecycle_layers = self.lifecycle_layers(&mut image, &build, orig);
+
+        image.make_layers()?;
+        for buildpack in buildpacks {
+            lifecycle.buildpacks.push(buildpack.label(&image));
         }
-        lifecycle.app = self.app_layers(&mut image, &build, orig, owner)?;
-        self.lifecycle_layers(&mut image, &build, orig, &mut lifecycle)?;
+        lifecycle.sbom = sbom.map(|handle| sha_of(made(&image, handle)));
+        lifecycle.app = layers::app_label(&image, &app);
+        lifecycle_layers.label(&image, &mut lifecycle);
 
         let labels = Labels {
             lifecycle: &lifecycle,
@@ -175,7 +189,7 @@ impl<'a> Exporter<'a> {
                     .last()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                reference: (self.name_image)(run_ref, &run.digest()),
+                reference: (self.name_image)(run_ref, &run.identity()),
                 image: None,
                 mirrors: None,
             },
@@ -198,18 +212,32 @@ impl<'a> Exporter<'a> {
         lifecycle
     }
 
-    /// The previous image, if it can be read.
-    fn previous_image(&self) -> Option<Lender> {
-        let reference = self.config.previous_image.as_ref()?;
-        tracing::info!("Reusing layers from image '{reference}'");
-        match self.store.read_image(reference, &self.config.platform) {
-            Ok(Some(image)) => Some(Lender::new(reference.clone(), &image)),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::warn!("Previous image '{reference}' is not readable: {error}");
-                None
+    /// The previous image, if it can be read; a store that cannot answer at all fails the
+    /// export, as Go fails to open the app image then.
+    fn previous_image(&self) -> Result<Option<Lender>> {
+        let Some(reference) = self.config.previous_image.as_ref() else {
+            return Ok(None);
+        };
+        let image = match self.store.read_image(reference, &self.config.platform) {
+            Ok(image) => image,
+            Err(source @ cnb_image::StoreError::Unavailable(_)) => {
+                return Err(Error::ReadPreviousImage {
+                    reference: reference.to_string(),
+                    source: Box::new(source),
+                });
             }
+            Err(error) => {
+                tracing::info!("Reusing layers from image '{reference}'");
+                tracing::warn!("Previous image '{reference}' is not readable: {error}");
+                return Ok(None);
+            }
+        };
+        if let Some(ImageIdentity::DaemonId(id)) = image.as_ref().map(cnb_image::Image::identity) {
+            tracing::debug!("Reusing layers from image with id '{}'", id.hex());
+        } else {
+            tracing::info!("Reusing layers from image '{reference}'");
         }
+        Ok(image.map(|image| Lender::new(reference.clone(), &image)))
     }
 
     /// Before Platform API 0.9, report.toml's `[build]` bill of materials: every group
@@ -254,7 +282,7 @@ impl<'a> Exporter<'a> {
                 .map_or_else(|| config.output_image.to_string(), Clone::clone)
         );
         let created = settings::created(config.created);
-        let (digest, size) = image.save(
+        let (identity, size) = image.save(
             &targets,
             &created,
             config.platform_api.records_layer_history(),
@@ -264,18 +292,21 @@ impl<'a> Exporter<'a> {
         } else {
             targets.iter().map(ToString::to_string).collect()
         };
-        tracing::info!("*** Images ({digest}):");
+        tracing::info!("*** Images ({}):", identity.short());
         for name in &names {
             tracing::info!("      {name}");
         }
-        tracing::debug!("*** Digest: {digest}");
+        match identity {
+            ImageIdentity::Manifest(digest) => tracing::debug!("*** Digest: {digest}"),
+            ImageIdentity::DaemonId(id) => tracing::debug!("*** Image ID: {}", id.hex()),
+        }
         tracing::debug!("*** Manifest Size: {size}");
         let report = Report {
             build,
             image: ImageReport {
                 tags: names,
-                image_id: None,
-                digest: Some(digest.to_string()),
+                image_id: identity.image_id(),
+                digest: identity.manifest_digest().map(ToString::to_string),
                 manifest_size: i64::try_from(size).ok(),
             },
         };

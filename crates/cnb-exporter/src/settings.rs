@@ -155,32 +155,7 @@ pub fn source_date_epoch(api: PlatformApi, value: Option<&str>) -> Option<i64> {
 
 /// `seconds` since the epoch as RFC 3339 in UTC, or the 1980 constant.
 pub(crate) fn created(seconds: Option<i64>) -> String {
-    let Some(seconds) = seconds else {
-        return DEFAULT_CREATED.to_owned();
-    };
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to a proleptic Gregorian date.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    seconds.map_or_else(|| DEFAULT_CREATED.to_owned(), cnb_image::rfc3339_utc)
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ use cnb_archive::{Compression, LayerWriter, Owner, TarWriter, add_dir};
 use cnb_exporter::{Exporter, ExporterConfig, ExtendedRunImage};
 use cnb_files::labels::LauncherMetadata;
 use cnb_image::{
-    Digest, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform, Sha256Writer,
+    Digest, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest, MediaType, Platform,
+    Sha256Writer,
 };
 use cnb_layout::LayoutStore;
 
@@ -136,9 +137,9 @@ impl Build {
             uid: OWNER.uid,
             gid: OWNER.gid,
             platform: platform(),
+            compression: Compression::gzip(),
         };
-        let name =
-            |reference: &ImageRef, digest: &Digest| format!("{}@{digest}", reference.context());
+        let name = |reference: &ImageRef, identity: &ImageIdentity| identity.name(reference);
         let any = reference("extended/run");
         let mut exporter = Exporter::new(config, &self.store, &name);
         if let Some(store) = extended {
@@ -182,6 +183,63 @@ fn layers_follow_the_run_image_in_gos_order_with_history() {
         image.config.env("PATH"),
         Some("/cnb/process:/cnb/lifecycle:/bin")
     );
+}
+
+/// Layers are made several at a time: a big first layer finishes after the small ones, yet
+/// every layer keeps its planned place, with the diffID and the blob that layer alone,
+/// written on its own, has.
+#[test]
+fn layers_made_in_parallel_keep_their_places_and_the_sequential_digest() {
+    let build = Build::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: Vec<u8> = (0..(3 << 20) / 8)
+        .flat_map(|_| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes()
+        })
+        .collect();
+    let layers = build.layers();
+    let mut names = vec!["a-big"];
+    fs::create_dir_all(layers.join("bp/a-big")).unwrap();
+    fs::write(layers.join("bp/a-big/noise"), &noise).unwrap();
+    for name in ["b", "c", "d", "e"] {
+        fs::create_dir_all(layers.join("bp").join(name)).unwrap();
+        fs::write(layers.join("bp").join(name).join("file"), name).unwrap();
+        names.push(name);
+    }
+    names.push("layer");
+    for name in &names {
+        fs::write(
+            layers.join(format!("bp/{name}.toml")),
+            "[types]\nlaunch = true\n",
+        )
+        .unwrap();
+    }
+    let image = build.export("example.com/app:v1", None);
+    let alone = |name: &str| {
+        let mut writer = LayerWriter::new(std::io::sink(), Compression::gzip()).unwrap();
+        add_dir(
+            &mut writer,
+            Path::new("/"),
+            &layers.join("bp").join(name),
+            OWNER,
+        )
+        .unwrap();
+        let digests = writer.finish().unwrap().1;
+        (digests.diff_id, digests.digest)
+    };
+    let expected: Vec<(Digest, Digest)> = names.iter().map(|name| alone(name)).collect();
+    let made: Vec<(Digest, Digest)> = (1..=names.len())
+        .map(|index| {
+            (
+                image.config.rootfs.diff_ids[index],
+                image.manifest.manifest.layers[index].digest,
+            )
+        })
+        .collect();
+    assert_eq!(made, expected);
 }
 
 #[test]

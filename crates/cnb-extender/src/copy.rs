@@ -4,7 +4,11 @@
 //! destination is under WORKDIR; what is copied keeps its mode and mtime and belongs to root
 //! unless `--chown` says otherwise, `--chmod` sets the mode; symlinks inside a copied tree are
 //! copied as symlinks. ADD also unpacks a local tar archive (plain, gzip or zstd) into the
-//! destination. Heredoc sources (`COPY <<EOF /dest`) become files with the heredoc's text.
+//! destination. Heredoc sources (`COPY <<EOF /dest`) become files with the heredoc's text
+//! (variables expanded unless the delimiter is quoted). The context's `.dockerignore` is
+//! honoured.
+
+mod dockerignore;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -20,6 +24,7 @@ use crate::error::StepError;
 use crate::scope;
 use crate::state::State;
 use crate::users::Users;
+use dockerignore::DockerIgnore;
 
 /// What one COPY or ADD will do, worked out before it runs (its cache key needs the sources).
 #[derive(Debug)]
@@ -32,6 +37,8 @@ pub(crate) struct CopyPlan {
     owner: (u32, u32),
     chmod: Option<u32>,
     add: bool,
+    context: PathBuf,
+    ignore: DockerIgnore,
 }
 
 #[derive(Debug)]
@@ -77,12 +84,18 @@ pub(crate) fn plan(
                 })
         })
         .transpose()?;
+    let ignore = DockerIgnore::read(context)?;
     let mut sources = Vec::new();
     for raw in &args.sources {
         if let Some(heredoc) = heredoc_for(raw, &args.heredocs) {
+            let body = if heredoc.expand {
+                state.expand_heredoc(&heredoc.body)?
+            } else {
+                heredoc.body.clone()
+            };
             sources.push(Source::Text {
                 name: heredoc.name.clone(),
-                body: heredoc.body.clone(),
+                body,
             });
             continue;
         }
@@ -92,7 +105,7 @@ pub(crate) fn plan(
                 what: format!("{} from a URL", if add { "ADD" } else { "COPY" }),
             });
         }
-        for host in matches(context, &source)? {
+        for host in matches(context, &source, &ignore)? {
             sources.push(Source::Path { host });
         }
     }
@@ -113,6 +126,8 @@ pub(crate) fn plan(
         owner,
         chmod,
         add,
+        context: context.to_owned(),
+        ignore,
     })
 }
 
@@ -124,7 +139,7 @@ fn heredoc_for<'a>(raw: &str, heredocs: &'a [Heredoc]) -> Option<&'a Heredoc> {
 
 /// The context paths `source` names: itself, or what its pattern matches (sorted). Symlinks
 /// at the top are followed inside the context.
-fn matches(context: &Path, source: &str) -> Result<Vec<PathBuf>, StepError> {
+fn matches(context: &Path, source: &str, ignore: &DockerIgnore) -> Result<Vec<PathBuf>, StepError> {
     let missing = || StepError::MissingSource {
         source_path: source.to_owned(),
         context: context.to_owned(),
@@ -165,6 +180,7 @@ fn matches(context: &Path, source: &str) -> Result<Vec<PathBuf>, StepError> {
     }
     let hosts: Vec<PathBuf> = found
         .iter()
+        .filter(|relative| !ignore.excludes(relative))
         .filter_map(|relative| scope::resolve(context, relative).ok())
         .filter(|host| fs::symlink_metadata(host).is_ok())
         .collect();
@@ -233,7 +249,7 @@ impl CopyPlan {
                     let _ = writeln!(text, "text {name} {}", Digest::of(body.as_bytes()));
                 }
                 Source::Path { host } => {
-                    hash_tree(host, Path::new(""), &mut hasher)?;
+                    self.hash_tree(host, Path::new(""), &mut hasher)?;
                     text.push_str("path\n");
                 }
             }
@@ -317,6 +333,9 @@ impl CopyPlan {
             let to_image = image.join(&name);
             let to = host.join(&name);
             let meta = fs::symlink_metadata(&from).map_err(StepError::io("reading", &from))?;
+            if self.left_out(&from, meta.is_dir()) {
+                continue;
+            }
             let mode = self.chmod.unwrap_or(meta.permissions().mode() & 0o7777);
             if meta.is_dir() {
                 match fs::symlink_metadata(&to) {
@@ -429,40 +448,68 @@ fn is_archive(path: &Path) -> Result<bool, StepError> {
     Ok(read == header.len() && &header[257..262] == b"ustar")
 }
 
-/// Feeds the names, types, modes, link targets and contents under `host` into `hasher`.
-fn hash_tree(
-    host: &Path,
-    name: &Path,
-    hasher: &mut Sha256Writer<io::Sink>,
-) -> Result<(), StepError> {
-    use std::io::Write as _;
-    let meta = fs::symlink_metadata(host).map_err(StepError::io("reading", host))?;
-    let mode = meta.permissions().mode();
-    let write = |hasher: &mut Sha256Writer<io::Sink>, bytes: &[u8]| {
-        hasher
-            .write_all(bytes)
-            .map_err(StepError::io("hashing", host))
-    };
-    write(hasher, name.as_os_str().as_bytes())?;
-    write(hasher, format!("\0{mode:o}\0").as_bytes())?;
-    if meta.file_type().is_symlink() {
-        let target = fs::read_link(host).map_err(StepError::io("reading", host))?;
-        write(hasher, target.as_os_str().as_bytes())?;
-    } else if meta.is_file() {
-        let mut file = File::open(host).map_err(StepError::io("reading", host))?;
-        io::copy(&mut file, hasher).map_err(StepError::io("hashing", host))?;
-    } else if meta.is_dir() {
-        let mut names: Vec<_> = fs::read_dir(host)
-            .map_err(StepError::io("reading", host))?
-            .map(|entry| entry.map(|e| e.file_name()))
-            .collect::<Result<_, _>>()
-            .map_err(StepError::io("reading", host))?;
-        names.sort();
-        for child in names {
-            hash_tree(&host.join(&child), &name.join(&child), hasher)?;
-        }
+impl CopyPlan {
+    /// Whether the context entry `host` is excluded by `.dockerignore` (a directory is still
+    /// walked when patterns may re-include something in it).
+    fn left_out(&self, host: &Path, is_dir: bool) -> bool {
+        let relative = host.strip_prefix(&self.context).unwrap_or(host);
+        self.ignore.excludes(relative)
+            && !(is_dir && self.ignore.has_exceptions() && self.keeps_something(host))
     }
-    write(hasher, b"\n")
+
+    /// Whether something under the context directory `dir` is not excluded.
+    fn keeps_something(&self, dir: &Path) -> bool {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return false;
+        };
+        entries.filter_map(Result::ok).any(|entry| {
+            let path = entry.path();
+            let relative = path.strip_prefix(&self.context).unwrap_or(&path);
+            !self.ignore.excludes(relative)
+                || (entry.file_type().is_ok_and(|t| t.is_dir()) && self.keeps_something(&path))
+        })
+    }
+
+    /// Feeds the names, types, modes, link targets and contents under `host` into `hasher`.
+    fn hash_tree(
+        &self,
+        host: &Path,
+        name: &Path,
+        hasher: &mut Sha256Writer<io::Sink>,
+    ) -> Result<(), StepError> {
+        use std::io::Write as _;
+        let meta = fs::symlink_metadata(host).map_err(StepError::io("reading", host))?;
+        let mode = meta.permissions().mode();
+        let write = |hasher: &mut Sha256Writer<io::Sink>, bytes: &[u8]| {
+            hasher
+                .write_all(bytes)
+                .map_err(StepError::io("hashing", host))
+        };
+        write(hasher, name.as_os_str().as_bytes())?;
+        write(hasher, format!("\0{mode:o}\0").as_bytes())?;
+        if meta.file_type().is_symlink() {
+            let target = fs::read_link(host).map_err(StepError::io("reading", host))?;
+            write(hasher, target.as_os_str().as_bytes())?;
+        } else if meta.is_file() {
+            let mut file = File::open(host).map_err(StepError::io("reading", host))?;
+            io::copy(&mut file, hasher).map_err(StepError::io("hashing", host))?;
+        } else if meta.is_dir() {
+            let mut names: Vec<_> = fs::read_dir(host)
+                .map_err(StepError::io("reading", host))?
+                .map(|entry| entry.map(|e| e.file_name()))
+                .collect::<Result<_, _>>()
+                .map_err(StepError::io("reading", host))?;
+            names.sort();
+            for child in names {
+                let child_host = host.join(&child);
+                let child_is_dir = fs::symlink_metadata(&child_host).is_ok_and(|m| m.is_dir());
+                if !self.left_out(&child_host, child_is_dir) {
+                    self.hash_tree(&child_host, &name.join(&child), hasher)?;
+                }
+            }
+        }
+        write(hasher, b"\n")
+    }
 }
 
 #[cfg(test)]

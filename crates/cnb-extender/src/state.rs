@@ -120,6 +120,15 @@ impl State {
         Ok(expand(word, self.escape, &|name| self.lookup(name))?)
     }
 
+    /// A heredoc body expanded with the variables in scope.
+    pub(crate) fn expand_heredoc(&self, body: &str) -> Result<String, StepError> {
+        Ok(cnb_dockerfile::expand_heredoc(
+            body,
+            self.escape,
+            &|name| self.lookup(name),
+        )?)
+    }
+
     /// Applies `ARG name[=default]`.
     pub(crate) fn declare(&mut self, decl: &ArgDecl) -> Result<(), StepError> {
         let value = match self.given(&decl.name) {

@@ -23,6 +23,12 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The store could not answer at all: unreachable, refused, or an error of its own (a
+    /// daemon that is not running, a socket we may not open), as opposed to an image that is
+    /// missing or does not parse. Phases fail on it where the Go lifecycle fails to open an
+    /// image; the message is the cause's.
+    #[error(transparent)]
+    Unavailable(BoxError),
     /// Reading a manifest or index failed.
     #[error("reading manifest of {reference}")]
     ReadManifest {

@@ -1,7 +1,8 @@
 //! The OCI image model every image-touching crate shares: content digests, media types and
 //! descriptors (OCI image-spec `descriptor.md`, `media-types.md`), manifests and indexes,
 //! the image config, image references parsed the way the Go lifecycle parses them, and the
-//! synchronous [`ImageStore`]/[`BlobWriter`] seam that registry and layout backends implement.
+//! synchronous [`ImageStore`]/[`BlobWriter`] seam that registry, layout and daemon backends
+//! implement, and [`ImageIdentity`], what a store knows an image by.
 //!
 //! Layer 1: depends on nothing of ours; no I/O beyond hashing and the `Read`/`Write` values
 //! backends hand out. Never depends on an async runtime or an HTTP client.
@@ -10,6 +11,7 @@ mod config;
 mod descriptor;
 mod digest;
 mod error;
+mod identity;
 mod manifest;
 mod media_type;
 mod platform;
@@ -17,10 +19,11 @@ mod reference;
 mod run_image;
 mod store;
 
-pub use config::{History, ImageConfig, RootFs, RuntimeConfig};
+pub use config::{History, ImageConfig, RootFs, RuntimeConfig, rfc3339_utc};
 pub use descriptor::Descriptor;
 pub use digest::{Digest, DigestError, Sha256Writer};
 pub use error::{Action, BoxError, StoreError};
+pub use identity::ImageIdentity;
 pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
 pub use platform::Platform;

@@ -26,6 +26,9 @@ pub enum MediaType {
     DockerConfig,
     /// `application/vnd.docker.image.rootfs.diff.tar.gzip`
     DockerLayerGzip,
+    /// `application/vnd.docker.image.rootfs.diff.tar`: an uncompressed layer, as a Docker
+    /// daemon keeps them.
+    DockerLayer,
     /// Anything else.
     Other(String),
 }
@@ -71,6 +74,10 @@ const KNOWN: &[(MediaType, &str)] = &[
         MediaType::DockerLayerGzip,
         "application/vnd.docker.image.rootfs.diff.tar.gzip",
     ),
+    (
+        MediaType::DockerLayer,
+        "application/vnd.docker.image.rootfs.diff.tar",
+    ),
 ];
 
 impl MediaType {
@@ -107,7 +114,11 @@ impl MediaType {
     pub fn is_layer(&self) -> bool {
         matches!(
             self,
-            Self::OciLayer | Self::OciLayerGzip | Self::OciLayerZstd | Self::DockerLayerGzip
+            Self::OciLayer
+                | Self::OciLayerGzip
+                | Self::OciLayerZstd
+                | Self::DockerLayerGzip
+                | Self::DockerLayer
         )
     }
 

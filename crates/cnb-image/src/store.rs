@@ -1,11 +1,19 @@
 //! The seam between phases and wherever images live: [`ImageStore`] (a registry, an OCI layout
-//! directory, later a daemon) and [`BlobWriter`] (an upload whose digest is known when it
+//! directory, a Docker daemon) and [`BlobWriter`] (an upload whose digest is known when it
 //! ends). Both are synchronous; a backend that needs async keeps its runtime to itself.
+//!
+//! A Docker daemon keeps images, not manifests and blobs: its store presents each image as a
+//! manifest it makes up (layers named by their diffIDs, uncompressed), identifies images by
+//! image ID ([`ImageIdentity::DaemonId`]), takes uncompressed layers
+//! ([`ImageStore::layer_media_type`]) and needs a layer's size before its bytes
+//! ([`ImageStore::blob_writer_sized`]), because it streams each layer as one entry of the tar
+//! it loads.
 
 use std::io::{self, Read};
 
 use crate::{
-    Descriptor, Digest, ImageConfig, ImageRef, Index, Manifest, MediaType, Platform, StoreError,
+    Descriptor, Digest, ImageConfig, ImageIdentity, ImageRef, Index, Manifest, MediaType, Platform,
+    StoreError,
 };
 
 /// The manifest a reference resolved to.
@@ -15,7 +23,9 @@ pub struct ResolvedManifest {
     pub reference: ImageRef,
     /// The manifest's digest (of `bytes`).
     pub digest: Digest,
-    /// The manifest exactly as stored.
+    /// What the store knows the image by: the manifest digest, or a daemon's image ID.
+    pub identity: ImageIdentity,
+    /// The manifest exactly as stored (as made up, for a daemon image).
     pub bytes: Vec<u8>,
     /// The parsed manifest.
     pub manifest: Manifest,
@@ -33,9 +43,15 @@ pub struct Image {
 }
 
 impl Image {
-    /// The manifest digest (what `skopeo inspect` prints as `Digest`).
+    /// The manifest digest (what `skopeo inspect` prints as `Digest`). Files and labels name
+    /// an image by its [`identity`](Self::identity) instead, which is the image ID in a daemon.
     pub fn digest(&self) -> Digest {
         self.manifest.digest
+    }
+
+    /// What the store knows the image by.
+    pub fn identity(&self) -> ImageIdentity {
+        self.manifest.identity
     }
 
     /// The label `key`, if set.
@@ -99,16 +115,42 @@ pub trait ImageStore: Send + Sync {
         media_type: MediaType,
     ) -> Result<Box<dyn BlobWriter>, StoreError>;
 
+    /// Starts writing a blob of exactly `size` bytes. A store that must announce a blob's size
+    /// before its bytes (a daemon streams each layer as one tar entry) sends as it is written
+    /// instead of keeping a copy first; the writer fails when more or fewer bytes arrive. The
+    /// default ignores the size.
+    fn blob_writer_sized(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+        size: u64,
+    ) -> Result<Box<dyn BlobWriter>, StoreError> {
+        let _ = size;
+        self.blob_writer(target, media_type)
+    }
+
+    /// The media type new layers of an image with a manifest of `manifest_type` are written in:
+    /// gzip-compressed, Docker or OCI typed as the manifest is, by default. A daemon takes
+    /// uncompressed tars ([`MediaType::DockerLayer`]): it would only decompress them again.
+    fn layer_media_type(&self, manifest_type: &MediaType) -> MediaType {
+        if *manifest_type == MediaType::DockerManifest {
+            MediaType::DockerLayerGzip
+        } else {
+            MediaType::OciLayerGzip
+        }
+    }
+
     /// Writes the manifest `bytes` under every reference in `targets` (the first is the image;
     /// the others are additional tags, possibly in other repositories of the same store).
     /// Every blob the manifest references must be present in every target's repository before
-    /// any tag is written; otherwise nothing is tagged. Returns the manifest digest.
+    /// any tag is written; otherwise nothing is tagged. Returns what the store now knows the
+    /// image by: the manifest digest, or the image ID a daemon gave it.
     fn write_manifest(
         &self,
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError>;
+    ) -> Result<ImageIdentity, StoreError>;
 
     /// The image manifest `reference` names; an index (OCI or Docker manifest list) resolved
     /// to its first entry whose platform satisfies `platform`, which is the one place images
@@ -220,7 +262,11 @@ pub trait ImageStore: Send + Sync {
     }
 
     /// Writes `manifest` under `targets` (see [`ImageStore::write_manifest`]).
-    fn write_image(&self, targets: &[ImageRef], manifest: &Manifest) -> Result<Digest, StoreError> {
+    fn write_image(
+        &self,
+        targets: &[ImageRef],
+        manifest: &Manifest,
+    ) -> Result<ImageIdentity, StoreError> {
         self.write_manifest(targets, &manifest.content_type(), &manifest.to_json())
     }
 }
@@ -246,6 +292,7 @@ fn single_manifest(
     Ok(ResolvedManifest {
         reference: reference.with_digest(digest),
         digest,
+        identity: ImageIdentity::Manifest(digest),
         bytes,
         manifest,
         index,

@@ -4,7 +4,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use cnb_image::{
-    BlobWriter, Descriptor, Digest, ImageRef, ImageStore, Index, Manifest, MediaType, StoreError,
+    BlobWriter, Descriptor, Digest, ImageIdentity, ImageRef, ImageStore, Index, Manifest,
+    MediaType, StoreError,
 };
 
 use crate::writer::LayoutBlobWriter;
@@ -227,7 +228,7 @@ impl ImageStore for LayoutStore {
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<ImageIdentity, StoreError> {
         let Some(first) = targets.first() else {
             return Err(StoreError::WriteManifest {
                 reference: String::new(),
@@ -258,7 +259,7 @@ impl ImageStore for LayoutStore {
                 })?;
             tracing::debug!(%digest, reference = %target, path = %layout.dir().display(), "wrote image");
         }
-        Ok(digest)
+        Ok(ImageIdentity::Manifest(digest))
     }
 }
 

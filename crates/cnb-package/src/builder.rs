@@ -1,16 +1,15 @@
 //! A builder image (clients.md §6): a build base image from an OCI layout (its layers and
 //! config kept), then one layer of default directories, the lifecycle layer (the same as the
 //! lifecycle image's), one layer per buildpack at `/cnb/buildpacks/<id, / → _>/<version>/`,
-//! and a layer with `/cnb/order.toml`, `/cnb/run.toml` and `/cnb/stack.toml`. The config's
+//! one per image extension at `/cnb/extensions/<id, / → _>/<version>/`, and a layer with `/cnb/order.toml`, `/cnb/run.toml` and `/cnb/stack.toml`. The config's
 //! user is the base's `CNB_USER_ID:CNB_GROUP_ID`, its working dir `/layers`, its env and
 //! labels the base's plus the builder labels pack, kpack and Tekton read.
 
 use std::path::{Path, PathBuf};
 
-use cnb_archive::{EntrySink, Header, Owner, add_tree};
+use cnb_archive::{EntrySink, Header, Owner};
 use cnb_files::TomlFile;
-use cnb_files::buildpack::BuildpackDescriptor;
-use cnb_files::order::Order;
+use cnb_files::order::{Order, OrderGroup};
 use cnb_files::run::{Run, RunImageForExport};
 use cnb_files::stack::Stack;
 use cnb_image::{Digest, ImageConfig, ImageRef, Manifest};
@@ -19,10 +18,11 @@ use cnb_layout::Layout;
 use crate::image::ImageWriter;
 use crate::labels::{
     BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER, BuilderLifecycle, BuilderMetadata,
-    BuildpackLayer, BuildpackLayers, CREATED_BY, CreatedBy, LIFECYCLE_APIS, LIFECYCLE_VERSION,
-    LegacyApi, ModuleInfo, RunImageMetadata, StackMetadata, to_json,
+    BuildpackLayers, CREATED_BY, CreatedBy, EXTENSION_LAYERS, EXTENSION_ORDER, LIFECYCLE_APIS,
+    LIFECYCLE_VERSION, LegacyApi, ModuleInfo, RunImageMetadata, StackMetadata, to_json,
 };
 use crate::lifecycle_image::{LAYER_NAME, WORKING_DIR};
+use crate::module::{self, Module};
 use crate::{Error, InstalledLifecycle, Result};
 
 /// What a builder is assembled from.
@@ -36,6 +36,9 @@ pub struct BuilderInputs {
     pub base: PathBuf,
     /// Buildpack directories, each with a `buildpack.toml`.
     pub buildpacks: Vec<PathBuf>,
+    /// Image extension directories, each with an `extension.toml` (installed under
+    /// `/cnb/extensions`; the order's `[[order-extensions]]` names them).
+    pub extensions: Vec<PathBuf>,
     /// The `order.toml` to install as `/cnb/order.toml`; every buildpack it names must be
     /// among [`buildpacks`](Self::buildpacks).
     pub order: PathBuf,
@@ -44,60 +47,6 @@ pub struct BuilderInputs {
     pub run_image: String,
     /// Mirrors of the run image.
     pub run_image_mirrors: Vec<String>,
-}
-
-/// A buildpack directory and its parsed descriptor.
-struct Buildpack {
-    dir: PathBuf,
-    descriptor: BuildpackDescriptor,
-}
-
-impl Buildpack {
-    fn read(dir: &Path) -> Result<Self> {
-        let descriptor = BuildpackDescriptor::read(&dir.join(BuildpackDescriptor::FILE))?;
-        let info = &descriptor.buildpack;
-        let unsafe_id = info.id.is_empty()
-            || info
-                .id
-                .split('/')
-                .any(|part| matches!(part, "" | "." | ".."));
-        let unsafe_version =
-            info.version.is_empty() || info.version.contains('/') || info.version == "..";
-        if unsafe_id || unsafe_version {
-            return Err(Error::Buildpack {
-                path: dir.to_owned(),
-                reason: format!(
-                    "id {:?} and version {:?} must be non-empty path-safe names",
-                    info.id, info.version
-                ),
-            });
-        }
-        Ok(Self {
-            dir: dir.to_owned(),
-            descriptor,
-        })
-    }
-
-    fn id(&self) -> &str {
-        &self.descriptor.buildpack.id
-    }
-
-    fn version(&self) -> &str {
-        &self.descriptor.buildpack.version
-    }
-
-    /// `/cnb/buildpacks/<id with / → _>`.
-    fn image_dir(&self) -> String {
-        format!("/cnb/buildpacks/{}", self.id().replace('/', "_"))
-    }
-
-    fn add_layer(&self, sink: &mut dyn EntrySink) -> cnb_archive::Result<()> {
-        for dir in ["/cnb", "/cnb/buildpacks", &self.image_dir()] {
-            sink.append(&Header::directory(dir, 0o755), &mut std::io::empty())?;
-        }
-        let name = format!("{}/{}", self.image_dir(), self.version());
-        add_tree(sink, &self.dir, name.as_bytes(), Owner::new(0, 0))
-    }
 }
 
 /// The build base: its layout, manifest and config.
@@ -161,23 +110,11 @@ pub fn write(inputs: &BuilderInputs, out_layout: &Path, tag: &str) -> Result<Dig
         what: "run image",
         source,
     })?;
-    let mut buildpacks = inputs
-        .buildpacks
-        .iter()
-        .map(|dir| Buildpack::read(dir))
-        .collect::<Result<Vec<_>>>()?;
-    buildpacks.sort_by(|a, b| (a.id(), a.version()).cmp(&(b.id(), b.version())));
-    if let Some(pair) = buildpacks
-        .windows(2)
-        .find(|pair| (pair[0].id(), pair[0].version()) == (pair[1].id(), pair[1].version()))
-    {
-        return Err(Error::Buildpack {
-            path: pair[1].dir.clone(),
-            reason: format!("{}@{} is given twice", pair[1].id(), pair[1].version()),
-        });
-    }
+    let buildpacks = module::read_all(&inputs.buildpacks, Module::buildpack)?;
+    let extensions = module::read_all(&inputs.extensions, Module::extension)?;
     let order = Order::read(&inputs.order)?;
-    check_order(&order, &buildpacks, &inputs.order)?;
+    check_order(&order.order, &buildpacks, &inputs.order)?;
+    check_order(&order.order_extensions, &extensions, &inputs.order)?;
 
     let mut image = ImageWriter::create(out_layout, base.config.clone())?;
     for (layer, diff_id) in base
@@ -191,13 +128,19 @@ pub fn write(inputs: &BuilderInputs, out_layout: &Path, tag: &str) -> Result<Dig
     image.add_layer("builder default dirs", |sink| add_dirs(sink, base.owner))?;
     image.add_layer(LAYER_NAME, |sink| lifecycle.add_layer(sink))?;
     let mut layers = BuildpackLayers::new();
-    for buildpack in &buildpacks {
-        let name = format!("buildpack {}@{}", buildpack.id(), buildpack.version());
-        let diff_id = image.add_layer(&name, |sink| buildpack.add_layer(sink))?;
-        layers.entry(buildpack.id().to_owned()).or_default().insert(
-            buildpack.version().to_owned(),
-            BuildpackLayer::new(&buildpack.descriptor, diff_id.to_string()),
-        );
+    let mut extension_layers = BuildpackLayers::new();
+    for (modules, labels) in [
+        (&buildpacks, &mut layers),
+        (&extensions, &mut extension_layers),
+    ] {
+        for module in modules {
+            let name = format!("{} {}@{}", module.noun(), module.id(), module.version());
+            let diff_id = image.add_layer(&name, |sink| module.add_layer(sink))?;
+            labels.entry(module.id().to_owned()).or_default().insert(
+                module.version().to_owned(),
+                module.layer_label(diff_id.to_string()),
+            );
+        }
     }
     let run_image = RunImageForExport {
         image: Some(inputs.run_image.clone()),
@@ -208,7 +151,7 @@ pub fn write(inputs: &BuilderInputs, out_layout: &Path, tag: &str) -> Result<Dig
         add_files(sink, &files)
     })?;
 
-    let metadata = builder_metadata(&lifecycle, &buildpacks, inputs);
+    let metadata = builder_metadata(&lifecycle, &buildpacks, &extensions, inputs);
     let config = image.config_mut();
     config.config.user = Some(format!("{}:{}", base.owner.uid, base.owner.gid));
     config.config.working_dir = Some(WORKING_DIR.to_owned());
@@ -221,13 +164,17 @@ pub fn write(inputs: &BuilderInputs, out_layout: &Path, tag: &str) -> Result<Dig
     ] {
         config.set_label(key, &value);
     }
+    if !extensions.is_empty() {
+        config.set_label(EXTENSION_LAYERS, &to_json(&extension_layers));
+        config.set_label(EXTENSION_ORDER, &to_json(&order.order_extensions));
+    }
     image.finish(tag)
 }
 
-/// Every buildpack the order names must be one of `buildpacks`.
-fn check_order(order: &Order, buildpacks: &[Buildpack], path: &Path) -> Result<()> {
-    for element in order.order.iter().flat_map(|group| &group.group) {
-        let known = buildpacks
+/// Every module the groups name must be one of `modules`.
+fn check_order(groups: &[OrderGroup], modules: &[Module], path: &Path) -> Result<()> {
+    for element in groups.iter().flat_map(|group| &group.group) {
+        let known = modules
             .iter()
             .any(|bp| bp.id() == element.id && bp.version() == element.version);
         if !known {
@@ -291,9 +238,21 @@ fn add_files(sink: &mut dyn EntrySink, files: &[(String, String)]) -> cnb_archiv
 
 fn builder_metadata(
     lifecycle: &InstalledLifecycle,
-    buildpacks: &[Buildpack],
+    buildpacks: &[Module],
+    extensions: &[Module],
     inputs: &BuilderInputs,
 ) -> BuilderMetadata {
+    let info = |modules: &[Module]| -> Vec<ModuleInfo> {
+        modules
+            .iter()
+            .map(|module| ModuleInfo {
+                id: module.id().to_owned(),
+                version: module.version().to_owned(),
+                homepage: module.info().homepage.clone(),
+                name: module.info().name.clone(),
+            })
+            .collect()
+    };
     let run_image = RunImageMetadata {
         image: inputs.run_image.clone(),
         mirrors: inputs.run_image_mirrors.clone(),
@@ -301,15 +260,8 @@ fn builder_metadata(
     let apis = lifecycle.descriptor().apis.clone();
     BuilderMetadata {
         description: String::new(),
-        buildpacks: buildpacks
-            .iter()
-            .map(|bp| ModuleInfo {
-                id: bp.id().to_owned(),
-                version: bp.version().to_owned(),
-                homepage: bp.descriptor.buildpack.homepage.clone(),
-                name: bp.descriptor.buildpack.name.clone(),
-            })
-            .collect(),
+        buildpacks: info(buildpacks),
+        extensions: info(extensions),
         stack: StackMetadata {
             run_image: run_image.clone(),
         },
@@ -374,6 +326,7 @@ mod tests {
             order: root.join("order.toml"),
             run_image: "127.0.0.1:5000/cnb/run:busybox".to_owned(),
             run_image_mirrors: Vec::new(),
+            extensions: Vec::new(),
         }
     }
 
@@ -464,5 +417,47 @@ mod tests {
         .unwrap();
         let error = write(&inputs, &temp.path().join("out"), "latest").unwrap_err();
         assert!(error.to_string().contains("path-safe"), "{error}");
+    }
+
+    #[test]
+    fn extensions_go_under_cnb_extensions_with_their_labels_and_order() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut inputs = inputs(temp.path());
+        let extension = temp.path().join("ext");
+        fs::create_dir_all(extension.join("generate")).unwrap();
+        fs::write(
+            extension.join("extension.toml"),
+            "api = \"0.10\"\n[extension]\nid = \"samples/tools\"\nversion = \"0.0.1\"\n",
+        )
+        .unwrap();
+        fs::write(
+            extension.join("generate/run.Dockerfile"),
+            "FROM ${base_image}\n",
+        )
+        .unwrap();
+        inputs.extensions = vec![extension];
+        fs::write(
+            &inputs.order,
+            "[[order]]\n[[order.group]]\nid = \"samples/a\"\nversion = \"0.0.1\"\n\n[[order-extensions]]\n[[order-extensions.group]]\nid = \"samples/tools\"\nversion = \"0.0.1\"\n",
+        )
+        .unwrap();
+        let digest = write(&inputs, &temp.path().join("out"), "latest").unwrap();
+        let (manifest, config) = config_of(&temp.path().join("out"), digest);
+        // base, dirs, lifecycle, one buildpack, one extension, platform files
+        assert_eq!(manifest.layers.len(), 6);
+        let layers: BuildpackLayers =
+            serde_json::from_str(config.label(EXTENSION_LAYERS).unwrap()).unwrap();
+        let entry = &layers["samples/tools"]["0.0.1"];
+        assert_eq!(entry.layer_diff_id, config.rootfs.diff_ids[4].to_string());
+        assert_eq!(entry.api, "0.10");
+        let order: serde_json::Value =
+            serde_json::from_str(config.label(EXTENSION_ORDER).unwrap()).unwrap();
+        assert_eq!(order[0]["group"][0]["id"], "samples/tools");
+        let metadata: BuilderMetadata =
+            serde_json::from_str(config.label(BUILDER_METADATA).unwrap()).unwrap();
+        assert_eq!(metadata.extensions[0].id, "samples/tools");
+        inputs.extensions.clear();
+        let error = write(&inputs, &temp.path().join("out2"), "latest").unwrap_err();
+        assert!(error.to_string().contains("samples/tools@0.0.1"), "{error}");
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use cnb_files::buildpack::{BuildpackDescriptor, StackEntry, Target};
+use cnb_files::extension::ExtensionDescriptor;
 use cnb_files::lifecycle::{Apis, LifecycleDescriptor};
 use cnb_files::order::OrderGroup;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,11 @@ pub const BUILDER_METADATA: &str = "io.buildpacks.builder.metadata";
 pub const BUILDPACK_ORDER: &str = "io.buildpacks.buildpack.order";
 /// `io.buildpacks.buildpack.layers`: [`BuildpackLayers`].
 pub const BUILDPACK_LAYERS: &str = "io.buildpacks.buildpack.layers";
+/// `io.buildpacks.extension.layers`: [`BuildpackLayers`] of the builder's image extensions
+/// (Tekton's `buildpacks-phases` runs the extender when it is not `{}`).
+pub const EXTENSION_LAYERS: &str = "io.buildpacks.extension.layers";
+/// `io.buildpacks.buildpack.order-extensions`: the builder's `[[order-extensions]]` as JSON.
+pub const EXTENSION_ORDER: &str = "io.buildpacks.buildpack.order-extensions";
 /// `io.buildpacks.stack.id`: the stack of the build base (kpack requires it on builders).
 pub const STACK_ID: &str = "io.buildpacks.stack.id";
 
@@ -70,6 +76,9 @@ pub struct BuilderMetadata {
     pub description: String,
     /// `buildpacks`: every buildpack in the builder.
     pub buildpacks: Vec<ModuleInfo>,
+    /// `extensions`: every image extension in the builder (left out when there is none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<ModuleInfo>,
     /// `stack`: `{runImage: {image, mirrors}}` (what kpack and older pack read).
     pub stack: StackMetadata,
     /// `images`: the run images (what newer pack reads).
@@ -202,6 +211,19 @@ pub struct LabelDistro {
 }
 
 impl BuildpackLayer {
+    /// The entry of an image extension whose layer has diffID `layer_diff_id`.
+    pub fn for_extension(descriptor: &ExtensionDescriptor, layer_diff_id: String) -> Self {
+        Self {
+            api: descriptor.api.clone(),
+            stacks: Vec::new(),
+            targets: descriptor.targets.iter().map(LabelTarget::from).collect(),
+            order: Vec::new(),
+            layer_diff_id,
+            homepage: descriptor.extension.homepage.clone(),
+            name: descriptor.extension.name.clone(),
+        }
+    }
+
     /// The entry of a buildpack whose layer has diffID `layer_diff_id`.
     pub fn new(descriptor: &BuildpackDescriptor, layer_diff_id: String) -> Self {
         Self {

@@ -7,7 +7,7 @@
 //!   `ClusterLifecycle` read, an OCI image index over one image per architecture, as an OCI
 //!   layout;
 //! - [`builder`]: a builder image assembled from a build base (an OCI layout), the lifecycle,
-//!   buildpack directories, an order and a run image;
+//!   buildpack and image extension directories, an order and a run image;
 //! - [`publish`](publish::publish): pushes an image from a layout to a registry.
 //!
 //! Each starts from an [`InstalledLifecycle`], the directory `make install` lays out. The
@@ -19,6 +19,7 @@
 mod error;
 mod image;
 mod lifecycle;
+mod module;
 mod release_platform;
 
 pub mod builder;

@@ -12,13 +12,13 @@ const USAGE: &str = "\
 usage:
   cnb-package tgz --lifecycle <install-dir> --out <dir>
   cnb-package lifecycle-image --lifecycle <install-dir>... [--ca-bundle <pem>] --layout <dir> [--tag <tag>] [--publish <ref>]
-  cnb-package builder --lifecycle <install-dir> --base <layout> --buildpack <dir>... --order <file>
-                      --run-image <ref> [--run-image-mirror <ref>]... --layout <dir> [--tag <tag>] [--publish <ref>]
+  cnb-package builder --lifecycle <install-dir> --base <layout> --buildpack <dir>... [--extension <dir>]...
+                      --order <file> --run-image <ref> [--run-image-mirror <ref>]... --layout <dir> [--tag <tag>] [--publish <ref>]
 <install-dir> is the DESTDIR of `make install` (it holds cnb/lifecycle and cnb/lifecycle.toml);
 the lifecycle image is an index over one image per --lifecycle (one per architecture).";
 
 /// Options that may be given more than once.
-const REPEATABLE: &[&str] = &["buildpack", "run-image-mirror", "lifecycle"];
+const REPEATABLE: &[&str] = &["buildpack", "extension", "run-image-mirror", "lifecycle"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -160,6 +160,7 @@ fn run_builder(options: &Options) -> Result<Vec<String>, Failure> {
         "lifecycle",
         "base",
         "buildpack",
+        "extension",
         "order",
         "run-image",
         "run-image-mirror",
@@ -175,6 +176,11 @@ fn run_builder(options: &Options) -> Result<Vec<String>, Failure> {
         base: options.required("base")?.into(),
         buildpacks: options
             .all("buildpack")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        extensions: options
+            .all("extension")
             .into_iter()
             .map(PathBuf::from)
             .collect(),

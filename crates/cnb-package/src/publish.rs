@@ -66,6 +66,7 @@ pub fn publish(
     }
     store
         .write_manifest(&[reference], &entry.media_type, &bytes)
+        .map(|identity| *identity.digest())
         .map_err(fail)
 }
 

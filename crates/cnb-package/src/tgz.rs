@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use cnb_archive::{Compression, EntrySink, LayerWriter, Owner, add_tree};
+use cnb_archive::{Compression, EntrySink, GzipEngine, LayerWriter, Owner, add_tree};
 use cnb_image::Sha256Writer;
 
 use crate::{Error, InstalledLifecycle, ReleasePlatform, Result};
@@ -41,8 +41,14 @@ pub fn write(lifecycle: &InstalledLifecycle, out_dir: &Path) -> Result<PathBuf> 
         .tempfile_in(out_dir)
         .map_err(write_error)?;
     let sink = Sha256Writer::new(temp);
-    let mut tar =
-        LayerWriter::new(sink, Compression::Gzip { level: GZIP_LEVEL }).map_err(layer_error)?;
+    let mut tar = LayerWriter::new(
+        sink,
+        Compression::Gzip {
+            level: GZIP_LEVEL,
+            engine: GzipEngine::ZlibRs,
+        },
+    )
+    .map_err(layer_error)?;
     add_entries(lifecycle, &mut tar).map_err(layer_error)?;
     let (sink, _) = tar.finish().map_err(layer_error)?;
     let (temp, digest, _) = sink.finish();

@@ -33,6 +33,9 @@ pub enum Error {
     /// `-log-level` names no level.
     #[error("failed to parse log level: not a valid level: {0:?}")]
     LogLevel(String),
+    /// `CNB_GZIP_ENGINE` names no engine.
+    #[error("CNB_GZIP_ENGINE={0:?} is not a gzip engine (zlib-rs or isal)")]
+    GzipEngine(String),
     /// An experimental feature was requested while `CNB_EXPERIMENTAL_MODE` forbids it.
     #[error("experimental features are disabled by CNB_EXPERIMENTAL_MODE=error (requested: {0})")]
     ExperimentalDisabled(&'static str),
@@ -63,7 +66,7 @@ impl Error {
             | Self::OneRunImageOnly
             | Self::InvalidId { .. }
             | Self::CurrentDir => Some("resolve inputs"),
-            Self::LogLevel(_) | Self::ExperimentalDisabled(_) => None,
+            Self::LogLevel(_) | Self::ExperimentalDisabled(_) | Self::GzipEngine(_) => None,
         }
     }
 

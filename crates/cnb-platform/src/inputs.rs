@@ -34,6 +34,27 @@ impl LogLevel {
     }
 }
 
+/// The gzip implementation for exported layers (`CNB_GZIP_ENGINE`, this lifecycle's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GzipEngine {
+    /// `zlib-rs`, the default: the same blob bytes on every CPU and architecture.
+    #[default]
+    ZlibRs,
+    /// `isal`: Intel's ISA-L, faster; the same bytes within one CPU architecture only.
+    Isal,
+}
+
+impl GzipEngine {
+    /// Parses `zlib-rs` (or `zlib`) and `isal`; empty means the default.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "zlib-rs" | "zlib" => Some(Self::ZlibRs),
+            "isal" | "isa-l" => Some(Self::Isal),
+            _ => None,
+        }
+    }
+}
+
 /// Every input of a lifecycle phase, resolved. Fields a phase does not use keep their defaults.
 #[expect(
     clippy::struct_excessive_bools,
@@ -104,6 +125,8 @@ pub struct Inputs {
     pub skip_layers: bool,
     /// `-parallel`.
     pub parallel_export: bool,
+    /// `CNB_GZIP_ENGINE`: how exported layers are compressed.
+    pub gzip_engine: GzipEngine,
 
     /// The output image (first positional argument).
     pub output_image: Option<String>,

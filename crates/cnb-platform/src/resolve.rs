@@ -9,7 +9,7 @@ use cnb_api::{DeprecationMode, ExperimentalMode, Phase, PlatformApi, env};
 
 use crate::flag_table::{Arity, arity};
 use crate::values::{parse_bool, parse_duration, parse_int};
-use crate::{EnvSource, Error, Inputs, LogLevel};
+use crate::{EnvSource, Error, GzipEngine, Inputs, LogLevel};
 
 /// The flags given on a command line and their values, in order of appearance (a repeated
 /// scalar flag keeps its last value; a list flag keeps all).
@@ -306,8 +306,18 @@ impl Resolver<'_> {
     }
 }
 
+/// `CNB_GZIP_ENGINE`: the default engine when unset or empty.
+fn gzip_engine(env_source: &dyn EnvSource) -> Result<GzipEngine, Error> {
+    let text = env_source.var(env::GZIP_ENGINE).unwrap_or_default();
+    GzipEngine::parse(&text).ok_or(Error::GzipEngine(text))
+}
+
 /// Resolves every input of `phase` at Platform API `api` from parsed `flags`, the environment
 /// and the defaults; relative paths are taken against `cwd` (which must be absolute).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one struct literal with a line per input"
+)]
 pub fn resolve(
     phase: Phase,
     api: PlatformApi,
@@ -390,6 +400,7 @@ pub fn resolve(
         launch_cache_dir: r.optional_path("launch-cache"),
         skip_layers: skip_layers(&r),
         parallel_export: r.bool("parallel", &[env::PARALLEL_EXPORT]),
+        gzip_engine: gzip_engine(env_source)?,
         output_image,
         additional_tags: tags,
         previous_image,

@@ -3,7 +3,7 @@
 use std::num::NonZeroUsize;
 
 use cnb_api::PlatformApi;
-use cnb_image::{Digest, ImageRef, Platform};
+use cnb_image::{ImageIdentity, ImageRef, Platform};
 
 /// How many images [`Rebaser::rebase_fleet`](crate::Rebaser::rebase_fleet) rebases at once
 /// unless told otherwise; each rebase has at most one store request in flight.
@@ -51,16 +51,16 @@ impl RebaseRequest {
 /// A finished rebase.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rebased {
-    /// The manifest digest of the app image before.
-    pub old_digest: Digest,
-    /// The manifest digest of the rebased image.
-    pub new_digest: Digest,
+    /// The app image before: its manifest digest, or its daemon image ID.
+    pub old_image: ImageIdentity,
+    /// The rebased image: its manifest digest, or the image ID the daemon gave it.
+    pub new_image: ImageIdentity,
     /// The size of the new manifest in bytes.
     pub manifest_size: u64,
     /// The run image the app now sits on, as named (a mirror, `-run-image`, …).
     pub run_image: String,
-    /// The run image's manifest digest.
-    pub run_image_digest: Digest,
+    /// The run image: its manifest digest, or its daemon image ID.
+    pub run_image_identity: ImageIdentity,
     /// The references written, as given.
     pub tags: Vec<String>,
 }

@@ -92,12 +92,12 @@ impl Rebaser<'_> {
             .and_then(|reference| {
                 self.rebase_noting_source(&RebaseRequest::in_place(reference), &mut old)
             });
-        let old_digest = old.map(|digest| digest.to_string());
+        let old_digest = old.map(|identity| identity.to_string());
         match outcome {
             Ok(rebased) => FleetResult {
                 image: image.to_owned(),
                 old_digest,
-                new_digest: Some(rebased.new_digest.to_string()),
+                new_digest: Some(rebased.new_image.to_string()),
                 run_image: Some(rebased.run_image),
                 error: None,
             },

@@ -21,12 +21,7 @@ pub(crate) fn update_metadata(
 ) -> Result<()> {
     let top = new_base.config.rootfs.diff_ids.last().copied();
     metadata.run_image.top_layer = top.map(|id| id.to_string()).unwrap_or_default();
-    let pinned = new_base
-        .manifest
-        .reference
-        .context()
-        .digest(new_base.digest());
-    metadata.run_image.reference = pinned.to_string();
+    metadata.run_image.reference = new_base.identity().name(&new_base.manifest.reference);
     if !api.rebase_tracks_run_image_name() || names(metadata, run_name) {
         return Ok(());
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::report::{ImageReport, Report};
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Descriptor, Digest, Image, ImageRef, ImageStore, Manifest, StoreError};
+use cnb_image::{Descriptor, Image, ImageIdentity, ImageRef, ImageStore, Manifest, StoreError};
 
 use crate::metadata::{app_platform_api, update_metadata};
 use crate::select::{choose_run_image, run_image_from_label};
@@ -47,18 +47,18 @@ impl<'a> Rebaser<'a> {
         self.rebase_noting_source(request, &mut None)
     }
 
-    /// [`Rebaser::rebase`], noting the app image's digest in `old` as soon as it is known.
+    /// [`Rebaser::rebase`], noting the app image's identity in `old` as soon as it is known.
     pub(crate) fn rebase_noting_source(
         &self,
         request: &RebaseRequest,
-        old: &mut Option<Digest>,
+        old: &mut Option<ImageIdentity>,
     ) -> Result<Rebased> {
         let source = &request.source;
         let Some(output) = request.targets.first() else {
             return Err(Error::NoTarget);
         };
         let app = self.read_app(source)?;
-        *old = Some(app.digest());
+        *old = Some(app.identity());
         let mut metadata = LifecycleMetadata::from_label(
             app.label(cnb_files::labels::LIFECYCLE_METADATA)
                 .unwrap_or_default(),
@@ -112,22 +112,25 @@ impl<'a> Rebaser<'a> {
         manifest.config = config_descriptor;
         manifest.layers = swapped.layers;
         let bytes = manifest.to_json();
-        let new_digest = self
+        let new_image = self
             .store
             .write_manifest(request.targets.as_slice(), &manifest.content_type(), &bytes)
             .map_err(write_error)?;
         let tags: Vec<String> = request.targets.iter().map(ToString::to_string).collect();
-        tracing::info!("*** Images ({}):", &new_digest.hex()[..12]);
+        tracing::info!("*** Images ({}):", new_image.short());
         for tag in &tags {
             tracing::info!("      {tag}");
         }
-        tracing::info!("*** Digest: {new_digest}");
+        match new_image {
+            ImageIdentity::Manifest(digest) => tracing::debug!("*** Digest: {digest}"),
+            ImageIdentity::DaemonId(id) => tracing::debug!("*** Image ID: {}", id.hex()),
+        }
         Ok(Rebased {
-            old_digest: app.digest(),
-            new_digest,
+            old_image: app.identity(),
+            new_image,
             manifest_size: bytes.len() as u64,
             run_image: run_name,
-            run_image_digest: new_base.digest(),
+            run_image_identity: new_base.identity(),
             tags,
         })
     }
@@ -241,15 +244,15 @@ impl<'a> Rebaser<'a> {
         Ok(())
     }
 
-    /// Writes report.toml for `rebased` at `path`: `[image]` with the tags, the digest and
-    /// the manifest size.
+    /// Writes report.toml for `rebased` at `path`: `[image]` with the tags, the digest (the
+    /// image ID without `sha256:` in a daemon, as Go writes it) and the manifest size.
     pub fn write_report(path: &Path, rebased: &Rebased) -> Result<()> {
         let report = Report {
             build: None,
             image: ImageReport {
                 tags: rebased.tags.clone(),
-                image_id: None,
-                digest: Some(rebased.new_digest.to_string()),
+                image_id: rebased.new_image.image_id(),
+                digest: rebased.new_image.manifest_digest().map(ToString::to_string),
                 manifest_size: i64::try_from(rebased.manifest_size).ok(),
             },
         };

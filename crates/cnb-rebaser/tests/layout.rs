@@ -24,13 +24,13 @@ fn rebases_onto_the_labels_run_image_and_updates_the_metadata() {
         ],
     };
     let rebased = phase.rebase(&request).unwrap();
-    assert_eq!(rebased.old_digest, before.digest());
+    assert_eq!(rebased.old_image, before.identity());
     assert_eq!(rebased.run_image, format!("{RUN}:v2"));
     let after = read(&store, "registry.test/app:latest");
-    assert_eq!(after.digest(), rebased.new_digest);
+    assert_eq!(after.identity(), rebased.new_image);
     assert_eq!(
-        read(&store, "registry.test/app:other").digest(),
-        rebased.new_digest
+        read(&store, "registry.test/app:other").identity(),
+        rebased.new_image
     );
     let v2 = read(&store, &format!("{RUN}:v2"));
     let mut expected_ids = v2.config.rootfs.diff_ids.clone();
@@ -58,7 +58,7 @@ fn rebases_onto_the_labels_run_image_and_updates_the_metadata() {
     Rebaser::write_report(&report, &rebased).unwrap();
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(
-        text.contains(&format!("digest = \"{}\"", rebased.new_digest)),
+        text.contains(&format!("digest = \"{}\"", rebased.new_image)),
         "{text}"
     );
     assert!(text.contains("registry.test/app:other"), "{text}");

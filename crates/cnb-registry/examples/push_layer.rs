@@ -43,10 +43,10 @@ fn push(
     target: &str,
     kind: &str,
 ) -> Result<(u64, String), Box<dyn std::error::Error>> {
-    let compression = if kind == "zstd" {
-        Compression::zstd()
-    } else {
-        Compression::gzip()
+    let compression = match kind {
+        "zstd" => Compression::zstd(),
+        "isal" => Compression::gzip_by(cnb_archive::GzipEngine::Isal),
+        _ => Compression::gzip(),
     };
     let target: ImageRef = target.parse()?;
     let env = Environment::from_lookup(|_| None);

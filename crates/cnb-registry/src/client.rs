@@ -122,10 +122,13 @@ impl Inner {
                 }))
             })?;
             let client = Arc::new(client);
-            // Without credentials to offer, an open registry needs none registered: oci-client
-            // would otherwise ping it again before every request.
-            let open = matches!(auth, RegistryAuth::Anonymous)
+            // An open registry gets no credentials registered, even when some are configured
+            // for it (Go's transport does not send them either): oci-client would otherwise
+            // ping it again before every request, as it caches only tokens a challenge gave.
+            // A static bearer token never makes oci-client ping, so it is kept as it is.
+            let open = !matches!(auth, RegistryAuth::Bearer(_))
                 && self.block_on(ping(&self.http, &self.transport, registry)) == Access::Open;
+            let auth = if open { RegistryAuth::Anonymous } else { auth };
             if !open {
                 self.block_on(client.store_auth_if_needed(registry, &auth));
             }

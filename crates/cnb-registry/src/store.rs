@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cnb_image::{
-    Action, BlobWriter, Digest, ImageRef, ImageStore, Index, Manifest, MediaType, StoreError,
+    Action, BlobWriter, Digest, ImageIdentity, ImageRef, ImageStore, Index, Manifest, MediaType,
+    StoreError,
 };
 
 use oci_client::errors::OciDistributionError;
@@ -211,8 +212,19 @@ impl ImageStore for RegistryStore {
         digest: &Digest,
         sources: &[ImageRef],
     ) -> Result<bool, StoreError> {
-        if self.has_blob(target, digest)? {
+        // A mount from another repository of the same registry answers both questions (is it
+        // there; if not, put it there) in one request, so it goes first; a `HEAD` only when
+        // no mount worked. A failed mount costs one request more than before.
+        if self.inner.is_present(target, digest) {
             return Ok(true);
+        }
+        let mut sources = sources
+            .iter()
+            .filter(|source| source.registry() == target.registry())
+            .filter(|source| source.context() != target.context())
+            .peekable();
+        if sources.peek().is_none() {
+            return self.has_blob(target, digest);
         }
         let inner = &self.inner;
         let write_error = |err| {
@@ -222,11 +234,7 @@ impl ImageStore for RegistryStore {
         };
         let session = inner.session(target).map_err(write_error)?;
         let digest_text = digest.to_string();
-        let same_registry = sources
-            .iter()
-            .filter(|source| source.registry() == target.registry())
-            .filter(|source| source.context() != target.context());
-        for source in same_registry {
+        for source in sources {
             let from = oci_reference(source);
             let mounted = inner.block_on(retry(inner.retry, inner.timeout(), "mount blob", || {
                 let (client, reference, from, digest) =
@@ -249,7 +257,7 @@ impl ImageStore for RegistryStore {
                 }
             }
         }
-        Ok(false)
+        self.has_blob(target, digest)
     }
 
     fn blob_writer(
@@ -269,7 +277,7 @@ impl ImageStore for RegistryStore {
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<ImageIdentity, StoreError> {
         let Some(first) = targets.first() else {
             return Err(StoreError::WriteManifest {
                 reference: String::new(),
@@ -334,7 +342,7 @@ impl ImageStore for RegistryStore {
                 .map_err(write_error)?;
             tracing::debug!(reference = %target, "wrote manifest");
         }
-        Ok(Digest::of(bytes))
+        Ok(ImageIdentity::Manifest(Digest::of(bytes)))
     }
 }
 

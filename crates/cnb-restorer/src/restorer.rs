@@ -9,7 +9,7 @@ use cnb_files::analyzed::{Analyzed, ImageIdentifier, RunImage, TargetMetadata};
 use cnb_files::group::Group;
 use cnb_files::labels::CacheMetadata;
 use cnb_files::run::Run;
-use cnb_image::{Digest, ImageConfig, ImageRef, ImageStore, Platform};
+use cnb_image::{ImageConfig, ImageIdentity, ImageRef, ImageStore, Platform};
 
 use crate::Error;
 use crate::base_image::save_base_image;
@@ -56,7 +56,7 @@ pub struct RestorerStores<'a> {
     pub images: &'a dyn ImageStore,
     /// How `analyzed.toml` names an image of `images` (`<repository>@<digest>`, or the
     /// layout path and digest).
-    pub name_image: &'a dyn Fn(&ImageRef, &Digest) -> String,
+    pub name_image: &'a dyn Fn(&ImageRef, &ImageIdentity) -> String,
     /// Where base images are saved for the extender (`cnb_layout::LayoutStore::base_images`).
     pub base_images: &'a dyn ImageStore,
 }
@@ -227,7 +227,7 @@ impl<'a> Restorer<'a> {
             .read_image(&reference, &self.config.platform)
             .map_err(|error| missing(Some(error)))?
             .ok_or_else(|| missing(None))?;
-        run_image.reference = (self.stores.name_image)(&reference, &image.digest());
+        run_image.reference = (self.stores.name_image)(&reference, &image.identity());
         if self.config.platform_api.uses_run_toml() {
             run_image.target = Some(target_of(&image.config));
         }

@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use cnb_api::check_platform_api;
-use cnb_image::{Digest, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform};
+use cnb_image::{
+    Digest, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest, MediaType, Platform,
+};
 use cnb_layout::LayoutStore;
 use cnb_restorer::{Restorer, RestorerConfig, RestorerStores};
 use serde_json::Value;
@@ -66,7 +68,11 @@ impl Fixture {
             .write_config(&target, MediaType::OciConfig, &config)
             .unwrap();
         let manifest = Manifest::new(MediaType::OciManifest, config, layers);
-        self.registry.write_image(&[target], &manifest).unwrap()
+        *self
+            .registry
+            .write_image(&[target], &manifest)
+            .unwrap()
+            .digest()
     }
 
     fn restore(&self, api: &str, build_image: Option<&str>) -> Result<(), cnb_restorer::Error> {
@@ -89,7 +95,9 @@ impl Fixture {
             extract_root: PathBuf::from("/"),
         };
         let base_images = LayoutStore::base_images(&self.path("kaniko"));
-        let name = |reference: &ImageRef, digest: &Digest| format!("named {reference}@{digest}");
+        let name = |reference: &ImageRef, identity: &ImageIdentity| {
+            format!("named {reference}@{identity}")
+        };
         let stores = RestorerStores {
             registry: &self.registry,
             images: &self.registry,

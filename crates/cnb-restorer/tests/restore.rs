@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use cnb_api::check_platform_api;
 use cnb_cache::{VolumeCache, VolumeCacheWriter};
 use cnb_files::labels::{BuildpackLayers, CacheMetadata, LabelLayer};
-use cnb_image::{Digest, ImageRef, Platform};
+use cnb_image::{ImageIdentity, ImageRef, Platform};
 use cnb_layout::LayoutStore;
 use cnb_restorer::{Restorer, RestorerConfig, RestorerStores};
 
@@ -106,7 +106,8 @@ impl Fixture {
         let store = LayoutStore::new(self.dir.path().join("images"));
         let base_images = LayoutStore::base_images(&self.dir.path().join("kaniko"));
         let cache = VolumeCache::open(cache_dir).unwrap();
-        let name = |reference: &ImageRef, digest: &Digest| format!("{reference}@{digest}");
+        let name =
+            |reference: &ImageRef, identity: &ImageIdentity| format!("{reference}@{identity}");
         let stores = RestorerStores {
             registry: &store,
             images: &store,

@@ -47,6 +47,7 @@ fn package_of(program: &str) -> &str {
     match program {
         "htpasswd" => "apache2-utils",
         "docker-registry" => "docker-registry",
+        "dockerd" | "docker" => "docker.io",
         "/bin/busybox" => "busybox-static",
         other => other,
     }

@@ -1,17 +1,27 @@
 //! [`RegistryProxy`]: a small HTTP/1.1 proxy on a free loopback port in front of a registry,
-//! which records every request with the body bytes it passed on, and injects faults on
-//! request: a status answered in the registry's place, or a connection dropped mid-body.
+//! or on a unix socket in front of a Docker daemon's ([`RegistryProxy::start_unix`]), which
+//! records every request with the body bytes it passed on, and injects faults on request: a
+//! status answered in the upstream's place, or a connection dropped mid-body.
 //!
-//! One thread per connection, one request per connection (the proxy asks the registry for
+//! One thread per connection, one request per connection (the proxy asks the upstream for
 //! `Connection: close`, so the client opens a new connection for its next request). At most
 //! [`MAX_CONNECTIONS`] at a time; sockets time out after [`IO_TIMEOUT`]; dropping the proxy
 //! shuts every socket down and joins every thread.
+//!
+//! [`RegistryProxy::with_token_auth`] also makes an open registry behave like one behind a
+//! token server (Docker Hub, GHCR): `GET /v2/` and every request without the token get a
+//! `401` with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands out
+//! [`TOKEN`] to anyone.
 
+mod stream;
 mod wire;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -22,6 +32,8 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// Read and write timeout of every socket.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 const COPY_BUFFER: usize = 64 * 1024;
+/// The bearer token a proxy started with [`RegistryProxy::with_token_auth`] hands out.
+pub const TOKEN: &str = "cnb-testkit-token";
 
 /// What the proxy does to a matching request instead of passing it on whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,39 +77,105 @@ pub struct SeenRequest {
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
+    /// `Some(own host)` when requests need [`TOKEN`].
+    token_realm: Option<String>,
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
-    sockets: Mutex<BTreeMap<u64, TcpStream>>,
+    sockets: Mutex<BTreeMap<u64, Stream>>,
 }
 
-/// A recording, fault-injecting proxy on `127.0.0.1:<free port>` in front of `upstream`.
+/// A recording, fault-injecting proxy on `127.0.0.1:<free port>` (or a unix socket) in front
+/// of `upstream`.
 pub struct RegistryProxy {
-    port: u16,
+    listen: Endpoint,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<Vec<JoinHandle<()>>>>,
+    /// Holds the unix socket of [`RegistryProxy::start_unix`].
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl RegistryProxy {
     /// Starts a proxy to `upstream` (`host:port`, plain HTTP).
     pub fn start(upstream: &str) -> io::Result<Self> {
+        Self::spawn(upstream, false)
+    }
+
+    /// Starts a proxy to `upstream` that asks for a bearer token from its own token
+    /// endpoint, as registries behind a token server do (see the module docs).
+    pub fn with_token_auth(upstream: &str) -> io::Result<Self> {
+        Self::spawn(upstream, true)
+    }
+
+    fn spawn(upstream: &str, token_auth: bool) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let port = listener.local_addr()?.port();
-        let shared = Arc::new(Shared::default());
-        let upstream = upstream.to_owned();
+        let address = listener.local_addr()?;
+        let token_realm = token_auth.then(|| format!("http://{address}/token"));
+        Ok(Self::serve_on(
+            Listener::Tcp(listener),
+            Endpoint::Tcp(address.to_string()),
+            Endpoint::Tcp(upstream.to_owned()),
+            None,
+            token_realm,
+        ))
+    }
+
+    /// Starts a proxy on a unix socket of its own (mode 0666, so that a process that dropped
+    /// root can dial it again) to the unix socket `upstream`, such as a Docker daemon's.
+    pub fn start_unix(upstream: &Path) -> io::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("cnb-proxy-")
+            .tempdir_in("/tmp")?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        let socket = dir.path().join("proxy.sock");
+        let listener = UnixListener::bind(&socket)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666))?;
+        Ok(Self::serve_on(
+            Listener::Unix(listener),
+            Endpoint::Unix(socket),
+            Endpoint::Unix(upstream.to_owned()),
+            Some(dir),
+            None,
+        ))
+    }
+
+    fn serve_on(
+        listener: Listener,
+        listen: Endpoint,
+        upstream: Endpoint,
+        dir: Option<tempfile::TempDir>,
+        token_realm: Option<String>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            token_realm,
+            ..Shared::default()
+        });
         let acceptor = {
             let shared = Arc::clone(&shared);
             thread::spawn(move || accept_loop(&listener, &upstream, &shared))
         };
-        Ok(Self {
-            port,
+        Self {
+            listen,
             shared,
             acceptor: Some(acceptor),
-        })
+            _dir: dir,
+        }
     }
 
-    /// `127.0.0.1:<port>`, the registry part of references that go through the proxy.
+    /// `127.0.0.1:<port>`, the registry part of references that go through the proxy; for a
+    /// unix proxy, `unix://<socket>` (a `DOCKER_HOST`).
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        match &self.listen {
+            Endpoint::Tcp(address) => address.clone(),
+            Endpoint::Unix(path) => format!("unix://{}", path.display()),
+        }
+    }
+
+    /// The unix socket of a proxy from [`RegistryProxy::start_unix`].
+    pub fn socket(&self) -> Option<PathBuf> {
+        match &self.listen {
+            Endpoint::Unix(path) => Some(path.clone()),
+            Endpoint::Tcp(_) => None,
+        }
     }
 
     /// Adds a fault; faults are tried in the order added.
@@ -129,7 +207,7 @@ impl Drop for RegistryProxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         // Wake the blocking accept.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = self.listen.connect();
         for socket in lock(&self.shared.sockets).values() {
             let _ = socket.shutdown(Shutdown::Both);
         }
@@ -141,6 +219,7 @@ impl Drop for RegistryProxy {
     }
 }
 
+use stream::{Endpoint, Listener, Stream};
 use wire::{Copied, Cut, Head, copy_body, read_head, write_head};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -148,13 +227,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn accept_loop(
-    listener: &TcpListener,
-    upstream: &str,
+    listener: &Listener,
+    upstream: &Endpoint,
     shared: &Arc<Shared>,
 ) -> Vec<JoinHandle<()>> {
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     let mut next_id = 0u64;
-    for client in listener.incoming() {
+    loop {
+        let client = listener.accept();
         if shared.stop.load(Ordering::SeqCst) {
             break;
         }
@@ -165,7 +245,7 @@ fn accept_loop(
             continue;
         }
         next_id += 1;
-        let (id, upstream, shared) = (next_id, upstream.to_owned(), Arc::clone(shared));
+        let (id, upstream, shared) = (next_id, upstream.clone(), Arc::clone(shared));
         workers.push(thread::spawn(move || {
             let _ = serve(id, client, &upstream, &shared);
             lock(&shared.sockets).remove(&id);
@@ -174,7 +254,7 @@ fn accept_loop(
     workers
 }
 
-fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Result<()> {
+fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::Result<()> {
     client.set_read_timeout(Some(IO_TIMEOUT))?;
     client.set_write_timeout(Some(IO_TIMEOUT))?;
     lock(&shared.sockets).insert(id, client.try_clone()?);
@@ -186,25 +266,48 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
     let Some(head) = read_head(&mut reader)? else {
         return Ok(());
     };
-    let fault = take_fault(shared, &head);
+    let fault = take_fault(shared, &head)
+        .map(Answer::Fault)
+        .or_else(|| gate(shared, &head));
     let mut seen = SeenRequest {
         method: head.method.clone(),
         path: head.path.clone(),
         body_bytes: 0,
         status: None,
     };
-    if let Some(FaultKind::Status(status)) = fault {
+    let (status, headers, body) = match fault {
+        Some(Answer::Fault(FaultKind::Status(status))) => (status, String::new(), ""),
+        Some(Answer::Token) => (
+            200,
+            "Content-Type: application/json\r\n".to_owned(),
+            TOKEN_BODY,
+        ),
+        Some(Answer::Challenge(ref realm)) => (
+            401,
+            format!(
+                "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"cnb-testkit\"\r\nContent-Type: application/json\r\n"
+            ),
+            "{}",
+        ),
+        _ => (0, String::new(), ""),
+    };
+    if status != 0 {
         copy_body(&head, &mut reader, &mut io::sink(), None)
             .map_err(|Cut(_)| io::Error::from(io::ErrorKind::UnexpectedEof))?;
         seen.status = Some(status);
         lock(&shared.seen).push(seen);
         write!(
             client,
-            "HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 {status} Proxy\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         )?;
         return Ok(());
     }
-    let mut server = TcpStream::connect(upstream)?;
+    let fault = match fault {
+        Some(Answer::Fault(kind)) => Some(kind),
+        _ => None,
+    };
+    let mut server = upstream.connect()?;
     server.set_read_timeout(Some(IO_TIMEOUT))?;
     server.set_write_timeout(Some(IO_TIMEOUT))?;
     lock(&shared.sockets).insert(id + (1 << 63), server.try_clone()?);
@@ -249,6 +352,33 @@ fn serve(id: u64, client: TcpStream, upstream: &str, shared: &Shared) -> io::Res
     client.write_all(&rest)?;
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
+}
+
+/// What the proxy answers itself, or does to a request, instead of passing it on whole.
+enum Answer {
+    Fault(FaultKind),
+    /// The token endpoint's answer.
+    Token,
+    /// `401` with a challenge naming this realm.
+    Challenge(String),
+}
+
+const TOKEN_BODY: &str = concat!(
+    "{\"token\":\"",
+    "cnb-testkit-token",
+    "\",\"expires_in\":300}"
+);
+
+/// With token auth: the token endpoint, or a challenge for a request without the token.
+fn gate(shared: &Shared, head: &Head) -> Option<Answer> {
+    let realm = shared.token_realm.as_ref()?;
+    if head.path.starts_with("/token") {
+        return Some(Answer::Token);
+    }
+    let bearer = head
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "));
+    (bearer != Some(TOKEN)).then(|| Answer::Challenge(realm.clone()))
 }
 
 fn take_fault(shared: &Shared, head: &Head) -> Option<FaultKind> {

@@ -240,12 +240,15 @@ fn positional_argument_errors_exit_3_with_the_go_message() {
 
 #[test]
 fn phases_without_their_inputs_fail_clearly_instead_of_succeeding() {
-    // Every phase is built; without its inputs each says what is missing and fails.
-    let out = run("extender", Some("0.15"), &[]);
+    let layers = tempfile::tempdir().unwrap();
+    let layers_flag = format!("-layers={}", layers.path().display());
+    let out = run("extender", Some("0.15"), &[&layers_flag]);
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
-        out.stderr
-            .contains("ERROR: failed to initialize extender: "),
+        out.stderr.starts_with(&format!(
+            "ERROR: failed to initialize extender: reading {}/group.toml",
+            layers.path().display()
+        )),
         "{out}"
     );
     // No metadata.toml: 1, as Go's launcher fails reading it (309e4ae).

@@ -81,9 +81,10 @@ pub(crate) fn push_image(
         .write_config(target, MediaType::OciConfig, &config)
         .expect("config written");
     let manifest = Manifest::new(MediaType::OciManifest, config_descriptor, descriptors);
-    let digest = store
+    let digest = *store
         .write_image(targets, &manifest)
-        .expect("manifest written");
+        .expect("manifest written")
+        .digest();
     Written {
         manifest,
         config,

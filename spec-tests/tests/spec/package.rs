@@ -25,7 +25,7 @@ use crate::image_support::{inspect, skopeo, umoci_unpack};
 const RUN_IMAGE: &str = "127.0.0.1:5000/cnb/run:busybox";
 
 /// The `make install` DESTDIR of the lifecycle under test (`<dir>/cnb/lifecycle` → `<dir>`).
-fn install_dir() -> PathBuf {
+pub(crate) fn install_dir() -> PathBuf {
     let lifecycle = Lifecycle::installed();
     lifecycle
         .dir()
@@ -243,6 +243,7 @@ pub(crate) fn sample_builder_inputs(
         lifecycle: install_dir(),
         base: base.to_owned(),
         buildpacks,
+        extensions: Vec::new(),
         order: samples.join("order.toml"),
         run_image: run_image.to_owned(),
         run_image_mirrors: mirrors.iter().map(|&mirror| mirror.to_owned()).collect(),

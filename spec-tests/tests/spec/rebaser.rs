@@ -229,14 +229,22 @@ fn tags_on_two_registries_are_exit_3() {
 }
 
 #[test]
-fn daemon_is_refused_not_replaced() {
+fn daemon_mode_rebases_in_the_daemon_never_the_registry() {
     let world = World::start();
     let app = world.app(&world.on_v1("test/app:latest"));
     let before = world.digest(&app);
-    let finished =
-        World::run(World::rebaser("0.12").args(["-daemon", "-run-image", &world.v2, &app]));
+    let finished = World::run(
+        World::rebaser("0.12")
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .args(["-daemon", "-run-image", &world.v2, &app]),
+    );
     assert_eq!(finished.code, Some(72), "{finished}");
-    assert!(finished.stderr.contains("not supported yet"), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("cannot connect to the Docker daemon at unix:///nonexistent/docker.sock"),
+        "{finished}"
+    );
     assert_eq!(finished.stderr.lines().count(), 1, "{finished}");
     assert_eq!(world.digest(&app), before);
 }

@@ -212,13 +212,14 @@ fn reads_docker_v2_images_and_resolves_an_index_to_the_target_platform() {
         annotations: std::collections::BTreeMap::default(),
         other: serde_json::Map::default(),
     };
-    let index_digest = store
+    let index_digest = *store
         .write_manifest(
             std::slice::from_ref(&multi),
             &MediaType::OciIndex,
             &index.to_json(),
         )
-        .expect("index");
+        .expect("index")
+        .digest();
     let arm64 = Platform {
         architecture: "arm64".into(),
         ..amd64()

@@ -70,6 +70,8 @@ fn main() -> ExitCode {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let ours_gzip = child_export(&root, "gzip", threads);
     let ours_gzip_1 = child_export(&root, "gzip", 1);
+    let ours_isal = child_export(&root, "isal", threads);
+    let ours_isal_1 = child_export(&root, "isal", 1);
     let ours_zstd = child_export(&root, "zstd", threads);
     let ours_zstd_1 = child_export(&root, "zstd", 1);
     let registry = cnb_testkit::RegistryFixture::start().unwrap();
@@ -85,7 +87,7 @@ fn main() -> ExitCode {
                 )
             })
         };
-        (push("gzip"), push("zstd"))
+        (push("gzip"), push("zstd"), push("isal"))
     });
 
     println!();
@@ -103,6 +105,8 @@ fn main() -> ExitCode {
     for (name, run) in [
         (format!("ours gzip -1, {threads} threads"), &ours_gzip),
         ("ours gzip -1, 1 thread".to_owned(), &ours_gzip_1),
+        (format!("ours gzip ISA-L 1, {threads} threads"), &ours_isal),
+        ("ours gzip ISA-L 1, 1 thread".to_owned(), &ours_isal_1),
         (format!("ours zstd -3, {threads} threads"), &ours_zstd),
         ("ours zstd -3, 1 thread".to_owned(), &ours_zstd_1),
     ] {
@@ -120,10 +124,11 @@ fn main() -> ExitCode {
     );
     println!("| skopeo copy to loopback registry | {skopeo:.2} s | | | |");
     println!("| umoci + skopeo | {:.2} s | | | |", umoci + skopeo);
-    if let Some((gzip, zstd)) = &pushes {
+    if let Some((gzip, zstd, isal)) = &pushes {
         for (name, run) in [
             ("ours gzip -1 → loopback registry", gzip),
             ("ours zstd -3 → loopback registry", zstd),
+            ("ours gzip ISA-L → loopback registry", isal),
         ] {
             println!(
                 "| {name} | {:.2} s | {:.0} | {} | {} |",
@@ -153,13 +158,18 @@ fn main() -> ExitCode {
         ours_gzip_1.seconds / gzip_floor
     );
     println!(
+        "  ours ISA-L / gzip -1 floor = {:.2} (1 thread: {:.2})",
+        ours_isal.seconds / gzip_floor,
+        ours_isal_1.seconds / gzip_floor
+    );
+    println!(
         "  ours zstd 1 thread / floor = {:.2}",
         ours_zstd_1.seconds / zstd_floor
     );
     let rss = ours_gzip.peak_rss.max(ours_zstd.peak_rss);
     println!("  peak RSS                   = {}  [<= 64 MiB]", mib(rss));
     match &pushes {
-        Some((gzip, zstd)) => {
+        Some((gzip, zstd, isal)) => {
             println!(
                 "  ours gzip → registry / umoci+skopeo = {:.2}  [<= 0.5]",
                 gzip.seconds / (umoci + skopeo)
@@ -168,7 +178,11 @@ fn main() -> ExitCode {
                 "  ours zstd → registry / umoci+skopeo = {:.2}",
                 zstd.seconds / (umoci + skopeo)
             );
-            let rss = gzip.peak_rss.max(zstd.peak_rss);
+            println!(
+                "  ours ISA-L → registry / umoci+skopeo = {:.2}  [<= 0.5]",
+                isal.seconds / (umoci + skopeo)
+            );
+            let rss = gzip.peak_rss.max(zstd.peak_rss).max(isal.peak_rss);
             println!(
                 "  peak RSS with the upload           = {}  [<= 64 MiB]",
                 mib(rss)
@@ -236,10 +250,10 @@ struct Run {
 
 /// Child mode: exports `root`'s layer and prints `<blob bytes> <VmHWM bytes> <digest>`.
 fn export(root: &Path, kind: &str, threads: usize) {
-    let compression = if kind == "gzip" {
-        Compression::gzip()
-    } else {
-        Compression::zstd()
+    let compression = match kind {
+        "gzip" => Compression::gzip(),
+        "isal" => Compression::gzip_by(cnb_archive::GzipEngine::Isal),
+        _ => Compression::zstd(),
     };
     let mut writer = LayerWriter::with_threads(std::io::sink(), compression, threads).unwrap();
     add_dir(&mut writer, root, Path::new(LAYER), Owner::new(1000, 1000)).unwrap();

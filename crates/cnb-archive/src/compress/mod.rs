@@ -7,6 +7,7 @@ use cnb_image::MediaType;
 mod gzip;
 
 use gzip::GzipEncoder;
+pub use gzip::GzipEngine;
 
 /// Input bytes per zstd job (each compressed by one worker, with the end of the previous job
 /// as history). Part of the output format, like the gzip block size. zstd's default at level 3
@@ -18,10 +19,12 @@ const ZSTD_JOB_SIZE: u32 = 2 << 20;
 pub enum Compression {
     /// The blob is the tar itself.
     None,
-    /// gzip at `level` (0–9).
+    /// gzip at `level` (0–9) made by `engine`.
     Gzip {
-        /// 1 is fastest, 9 smallest.
+        /// 1 is fastest, 9 smallest (ISA-L has 0 to 3; higher levels mean its 3).
         level: u32,
+        /// Which deflate implementation; the bytes differ between them.
+        engine: GzipEngine,
     },
     /// zstd at `level` (1–22).
     Zstd {
@@ -39,10 +42,16 @@ impl Compression {
     /// The zstd level layers get unless told otherwise: 3, zstd's own default.
     pub const ZSTD_DEFAULT_LEVEL: i32 = 3;
 
-    /// gzip at [`Self::GZIP_DEFAULT_LEVEL`].
+    /// gzip at [`Self::GZIP_DEFAULT_LEVEL`] by the default engine (zlib-rs).
     pub fn gzip() -> Self {
+        Self::gzip_by(GzipEngine::default())
+    }
+
+    /// gzip at [`Self::GZIP_DEFAULT_LEVEL`] by `engine`.
+    pub fn gzip_by(engine: GzipEngine) -> Self {
         Self::Gzip {
             level: Self::GZIP_DEFAULT_LEVEL,
+            engine,
         }
     }
 
@@ -50,6 +59,27 @@ impl Compression {
     pub fn zstd() -> Self {
         Self::Zstd {
             level: Self::ZSTD_DEFAULT_LEVEL,
+        }
+    }
+
+    /// Refuses a CPU on which this compression's bytes would differ from other machines'
+    /// (ISA-L's gzip without the CPU features its reproducible paths need).
+    pub fn check_cpu(self) -> crate::Result<()> {
+        match self {
+            Self::Gzip { engine, .. } => engine
+                .check_cpu()
+                .map_err(|source| crate::Error::GzipEngine { source }),
+            Self::None | Self::Zstd { .. } => Ok(()),
+        }
+    }
+
+    /// How a layer of `media_type` is compressed; `None` for a media type that is no layer.
+    pub fn for_media_type(media_type: &MediaType) -> Option<Self> {
+        match media_type {
+            MediaType::OciLayer | MediaType::DockerLayer => Some(Self::None),
+            MediaType::OciLayerGzip | MediaType::DockerLayerGzip => Some(Self::gzip()),
+            MediaType::OciLayerZstd => Some(Self::zstd()),
+            _ => None,
         }
     }
 
@@ -78,8 +108,8 @@ impl<W: Write> Encoder<W> {
     pub(crate) fn new(sink: W, compression: Compression, threads: usize) -> io::Result<Self> {
         Ok(match compression {
             Compression::None => Self::Plain(sink),
-            Compression::Gzip { level } => {
-                Self::Gzip(Box::new(GzipEncoder::new(sink, level, threads)))
+            Compression::Gzip { level, engine } => {
+                Self::Gzip(Box::new(GzipEncoder::new(sink, level, engine, threads)))
             }
             Compression::Zstd { level } => {
                 let mut encoder = zstd::stream::write::Encoder::new(sink, level)?;

@@ -25,7 +25,7 @@ pub struct ExtendedRunImage<'a> {
 /// The history of an extension layer names the extension after this.
 const CREATED_BY_EXTENSION: &str = ", Created by extension: ";
 
-impl Exporter<'_> {
+impl<'a> Exporter<'a> {
     /// The extended run image, if the platform gave one.
     pub(super) fn read_extended(&self) -> Result<Option<Image>> {
         let Some(extended) = self.extended else {
@@ -44,7 +44,7 @@ impl Exporter<'_> {
     /// order. They are never reused from the previous image.
     pub(super) fn extension_layers(
         &self,
-        builder: &mut ImageBuilder<'_>,
+        builder: &mut ImageBuilder<'a>,
         image: &Image,
     ) -> Result<()> {
         let Some(extended) = self.extended else {
@@ -75,7 +75,7 @@ impl Exporter<'_> {
                 .map_or("from extensions", |(_, id)| id);
             let id = format!("{extension}:extended-layer-{index}");
             let digest = layer.digest;
-            builder.add(&id, &created_by, &[], &|sink| {
+            builder.add(&id, &created_by, &[], move |sink| {
                 let blob = extended
                     .store
                     .open_blob(extended.reference, &digest)
@@ -86,7 +86,7 @@ impl Exporter<'_> {
                         source: std::io::Error::other(format!("blob {digest} is missing")),
                     })?;
                 add_layer_entries(sink, blob)
-            })?;
+            });
         }
         Ok(())
     }

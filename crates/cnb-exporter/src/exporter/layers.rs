@@ -1,8 +1,10 @@
 //! The layers the exporter makes: each buildpack's launch layers (reused from the previous
 //! image when unchanged, or lent by it when the buildpack left only the toml), the app slices,
-//! and the lifecycle's own launcher, config and process-types layers.
+//! and the lifecycle's own launcher, config and process-types layers. Each is planned on the
+//! image builder; the labels take their diffIDs once the builder has made them all.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use cnb_archive::{AppSlices, Owner, add_dir, add_launcher, add_process_types};
 use cnb_files::analyzed::{LayerSha, LayersMetadata};
@@ -15,58 +17,125 @@ use cnb_image::Digest;
 use cnb_layers::BuildpackLayers;
 
 use super::Exporter;
-use crate::image::ImageBuilder;
+use crate::image::{ImageBuilder, LayerHandle};
 use crate::{Error, Result};
 
-impl Exporter<'_> {
-    /// The launcher, launcher config and process-types layers.
+/// A buildpack's label entry, with the diffIDs of its new layers still to come.
+pub(super) struct PlannedBuildpack {
+    entry: LabelBuildpack,
+    layers: Vec<(String, LayerHandle)>,
+}
+
+impl PlannedBuildpack {
+    /// The label entry, with the layers' diffIDs.
+    pub(super) fn label(mut self, image: &ImageBuilder<'_>) -> LabelBuildpack {
+        for (name, handle) in self.layers {
+            if let Some(layer) = self.entry.layers.get_mut(&name) {
+                layer.sha = made(image, handle).to_string();
+            }
+        }
+        self.entry
+    }
+}
+
+/// The lifecycle's own layers.
+pub(super) struct LifecycleLayers {
+    launcher: LayerHandle,
+    config: LayerHandle,
+    process_types: Option<LayerHandle>,
+}
+
+impl LifecycleLayers {
+    /// Records their diffIDs in the label.
+    pub(super) fn label(&self, image: &ImageBuilder<'_>, lifecycle: &mut LifecycleMetadata) {
+        lifecycle.launcher = sha_of(made(image, self.launcher));
+        lifecycle.config = sha_of(made(image, self.config));
+        if let Some(handle) = self.process_types {
+            lifecycle.process_types = sha_of(made(image, handle));
+        }
+    }
+}
+
+/// The diffID of a layer the builder has made.
+pub(super) fn made(image: &ImageBuilder<'_>, handle: LayerHandle) -> Digest {
+    image
+        .diff_id(handle)
+        .expect("labels are filled only after every layer is made")
+}
+
+/// The app layers' label entries; logs how many were reused.
+pub(super) fn app_label(image: &ImageBuilder<'_>, handles: &[LayerHandle]) -> Vec<LayerSha> {
+    let reused = handles
+        .iter()
+        .filter(|handle| image.was_reused(**handle))
+        .count();
+    if reused > 0 {
+        tracing::info!("Reused {reused}/{} app layer(s)", handles.len());
+    }
+    if reused < handles.len() {
+        tracing::info!(
+            "Added {}/{} app layer(s)",
+            handles.len() - reused,
+            handles.len()
+        );
+    }
+    handles
+        .iter()
+        .map(|handle| sha_of(made(image, *handle)))
+        .collect()
+}
+
+impl<'a> Exporter<'a> {
+    /// Plans the launcher, launcher config and process-types layers.
     pub(super) fn lifecycle_layers(
         &self,
-        image: &mut ImageBuilder<'_>,
+        image: &mut ImageBuilder<'a>,
         build: &BuildMetadata,
         orig: &LayersMetadata,
-        lifecycle: &mut LifecycleMetadata,
-    ) -> Result<()> {
+    ) -> LifecycleLayers {
         let config = &self.config;
         let owner = Owner::new(config.uid, config.gid);
-        let launcher = &config.launcher_path;
-        let sha = image.add(
+        let launcher_path = config.launcher_path.clone();
+        let launcher = image.add(
             "buildpacksio/lifecycle:launcher",
             "Buildpacks Application Launcher",
             &[orig.launcher.sha.as_str()],
-            &|sink| add_launcher(sink, launcher),
-        )?;
-        lifecycle.launcher = sha_of(sha);
+            move |sink| add_launcher(sink, &launcher_path),
+        );
         let config_dir = config.layers_dir.join("config");
-        let sha = image.add(
+        let config_layer = image.add(
             "buildpacksio/lifecycle:config",
             "Buildpacks Launcher Config",
             &[orig.config.sha.as_str()],
-            &|sink| add_dir(sink, Path::new("/"), &config_dir, owner),
-        )?;
-        lifecycle.config = sha_of(sha);
-        if !build.processes.is_empty() {
-            let types: Vec<&str> = build.processes.iter().map(|p| p.r#type.as_str()).collect();
-            let sha = image.add(
+            move |sink| add_dir(sink, Path::new("/"), &config_dir, owner),
+        );
+        let process_types = (!build.processes.is_empty()).then(|| {
+            let types: Vec<String> = build.processes.iter().map(|p| p.r#type.clone()).collect();
+            image.add(
                 "buildpacksio/lifecycle:process-types",
                 "Buildpacks Process Types",
                 &[orig.process_types.sha.as_str()],
-                &|sink| add_process_types(sink, &types),
-            )?;
-            lifecycle.process_types = sha_of(sha);
+                move |sink| {
+                    let types: Vec<&str> = types.iter().map(String::as_str).collect();
+                    add_process_types(sink, &types)
+                },
+            )
+        });
+        LifecycleLayers {
+            launcher,
+            config: config_layer,
+            process_types,
         }
-
-        Ok(())
     }
 
-    /// Exports one buildpack's launch layers; returns its label entry.
+    /// Plans one buildpack's launch layers; returns its label entry to be completed.
     pub(super) fn buildpack_layers(
         &self,
-        image: &mut ImageBuilder<'_>,
+        image: &mut ImageBuilder<'a>,
         buildpack: &cnb_files::group::GroupElement,
         orig: &LayersMetadata,
         owner: Owner,
-    ) -> Result<LabelBuildpack> {
+    ) -> Result<PlannedBuildpack> {
         let read = |source| Error::ReadLayers {
             buildpack: buildpack.id.clone(),
             source: Box::new(source),
@@ -85,6 +154,7 @@ impl Exporter<'_> {
             }),
             ..LabelBuildpack::default()
         };
+        let mut planned = Vec::new();
         for layer in dir.layers() {
             let metadata = layer.metadata().map_err(read)?;
             let types = metadata.types.clone().unwrap_or_default();
@@ -102,12 +172,12 @@ impl Exporter<'_> {
                 .and_then(|entry| entry.layers.get(layer.name()))
                 .map(|layer| layer.sha.as_str());
             let sha = if layer.has_contents() {
-                let path = layer.path();
-                image
-                    .add(id, &created_by, previous_sha.as_slice(), &|sink| {
-                        add_dir(sink, Path::new("/"), path, owner)
-                    })?
-                    .to_string()
+                let path = layer.path().to_owned();
+                let handle = image.add(id, &created_by, previous_sha.as_slice(), move |sink| {
+                    add_dir(sink, Path::new("/"), &path, owner)
+                });
+                planned.push((layer.name().to_owned(), handle));
+                String::new()
             } else {
                 if types.cache.unwrap_or(false) {
                     return Err(Error::CacheLayerWithoutContents {
@@ -129,17 +199,20 @@ impl Exporter<'_> {
             };
             entry.layers.insert(layer.name().to_owned(), label);
         }
-        Ok(entry)
+        Ok(PlannedBuildpack {
+            entry,
+            layers: planned,
+        })
     }
 
-    /// The app dir as slice layers; returns their diffIDs.
+    /// Plans the app dir's slice layers.
     pub(super) fn app_layers(
         &self,
-        image: &mut ImageBuilder<'_>,
+        image: &mut ImageBuilder<'a>,
         build: &BuildMetadata,
         orig: &LayersMetadata,
         owner: Owner,
-    ) -> Result<Vec<LayerSha>> {
+    ) -> Result<Vec<LayerHandle>> {
         let slices: Vec<Vec<String>> = build.slices.iter().map(|s| s.paths.clone()).collect();
         let app = AppSlices::partition(Path::new("/"), &self.config.app_dir, &slices).map_err(
             |source| Error::Archive {
@@ -147,24 +220,17 @@ impl Exporter<'_> {
                 source: Box::new(source),
             },
         )?;
+        let app = Arc::new(app);
         let previous: Vec<&str> = orig.app.iter().map(|sha| sha.sha.as_str()).collect();
-        let mut shas = Vec::with_capacity(app.len());
-        let reused_before = image.reused();
-        for index in 0..app.len() {
-            let id = format!("slice-{}", index + 1);
-            let sha = image.add(&id, &app.created_by(index), &previous, &|sink| {
-                app.write(index, sink, owner)
-            })?;
-            shas.push(sha_of(sha));
-        }
-        let reused = image.reused() - reused_before;
-        if reused > 0 {
-            tracing::info!("Reused {reused}/{} app layer(s)", shas.len());
-        }
-        if reused < shas.len() {
-            tracing::info!("Added {}/{} app layer(s)", shas.len() - reused, shas.len());
-        }
-        Ok(shas)
+        Ok((0..app.len())
+            .map(|index| {
+                let (id, created_by) = (format!("slice-{}", index + 1), app.created_by(index));
+                let app = Arc::clone(&app);
+                image.add(&id, &created_by, &previous, move |sink| {
+                    app.write(index, sink, owner)
+                })
+            })
+            .collect())
     }
 }
 

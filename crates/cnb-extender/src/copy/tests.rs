@@ -124,3 +124,64 @@ fn add_unpacks_a_local_tar_and_the_cache_material_follows_the_contents() {
         .unwrap();
     assert_ne!(before, after);
 }
+
+#[test]
+fn heredoc_sources_become_files_expanded_unless_quoted() {
+    let context = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let dockerfile = Dockerfile::parse(
+        "FROM x\nENV NAME=ext\nCOPY <<conf <<'raw' /etc/app/\nname=\"$NAME\"\nconf\nliteral $NAME\nraw\n",
+    )
+    .unwrap();
+    let mut state = State::new(RuntimeConfig::default(), &dockerfile, Vec::new()).unwrap();
+    state.set_env("NAME", "ext");
+    let Command::Copy(args) = &dockerfile.instructions().nth(1).unwrap().command else {
+        panic!("COPY")
+    };
+    plan(root.path(), context.path(), &state, args, false)
+        .unwrap()
+        .execute(root.path())
+        .unwrap();
+    assert_eq!(
+        fs::read_to_string(root.path().join("etc/app/conf")).unwrap(),
+        "name=\"ext\"\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("etc/app/raw")).unwrap(),
+        "literal $NAME\n"
+    );
+}
+
+#[test]
+fn the_contexts_dockerignore_leaves_paths_out_of_copies_and_cache_keys() {
+    let context = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let c = context.path();
+    fs::create_dir_all(c.join("node_modules/dep")).unwrap();
+    fs::write(c.join("node_modules/dep/index.js"), "dep").unwrap();
+    fs::write(c.join("app.js"), "app").unwrap();
+    fs::write(c.join("debug.log"), "noise").unwrap();
+    fs::write(c.join("keep.log"), "kept").unwrap();
+    fs::write(c.join(".dockerignore"), "node_modules\n*.log\n!keep.log\n").unwrap();
+    let plan = plan_for(c, root.path(), "COPY . /app/").unwrap();
+    let material = plan.cache_material().unwrap();
+    plan.execute(root.path()).unwrap();
+    let mut copied: Vec<String> = fs::read_dir(root.path().join("app"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    copied.sort();
+    assert_eq!(copied, [".dockerignore", "app.js", "keep.log"]);
+    fs::write(c.join("debug.log"), "other noise").unwrap();
+    assert_eq!(
+        plan_for(c, root.path(), "COPY . /app/")
+            .unwrap()
+            .cache_material()
+            .unwrap(),
+        material
+    );
+    assert!(matches!(
+        plan_for(c, root.path(), "COPY debug.log /x"),
+        Err(StepError::MissingSource { .. })
+    ));
+}

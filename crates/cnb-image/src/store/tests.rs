@@ -83,7 +83,7 @@ impl ImageStore for &'static Memory {
         targets: &[ImageRef],
         media_type: &MediaType,
         bytes: &[u8],
-    ) -> Result<Digest, StoreError> {
+    ) -> Result<ImageIdentity, StoreError> {
         let digest = Digest::of(bytes);
         for target in targets {
             for reference in [target.clone(), target.with_digest(digest)] {
@@ -93,7 +93,7 @@ impl ImageStore for &'static Memory {
                     .insert(reference.to_string(), (media_type.clone(), bytes.to_vec()));
             }
         }
-        Ok(digest)
+        Ok(ImageIdentity::Manifest(digest))
     }
 }
 
@@ -174,18 +174,20 @@ fn resolves_an_index_to_the_wanted_platform() {
     )
     .unwrap();
     let multi = ImageRef::parse("reg.io/app:multi").unwrap();
-    let index_digest = store
+    let index_digest = *store
         .write_manifest(
             std::slice::from_ref(&multi),
             &MediaType::OciIndex,
             &index.to_json(),
         )
-        .unwrap();
+        .unwrap()
+        .digest();
 
     let image = store.read_image(&multi, &linux("arm64")).unwrap().unwrap();
     assert_eq!(image.label("which"), Some("arm"));
     assert_eq!(image.manifest.index, Some(index_digest));
     assert_eq!(image.digest(), arm_entry.digest);
+    assert_eq!(image.identity(), ImageIdentity::Manifest(arm_entry.digest));
 
     let err = store.read_image(&multi, &linux("s390x")).unwrap_err();
     assert_eq!(

@@ -328,7 +328,7 @@ fn base_images_are_named_by_manifest_digest_alone() {
             &bytes,
         )
         .unwrap();
-    assert_eq!(written, digest);
+    assert_eq!(*written.digest(), digest);
     let dir = root.path().join("cache/base").join(digest.hex());
     assert_eq!(base_image_dir(root.path(), &digest), dir);
     assert!(dir.join("oci-layout").is_file());

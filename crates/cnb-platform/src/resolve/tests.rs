@@ -214,6 +214,23 @@ fn empty_env_values_count_as_unset() {
 }
 
 #[test]
+fn the_gzip_engine_is_zlib_rs_unless_cnb_gzip_engine_names_isal() {
+    let cwd = tempfile::tempdir().unwrap();
+    let args = image_args(Phase::Exporter);
+    let engine = |value: Option<&str>| {
+        let env: Vec<(&str, &str)> = value.map(|v| ("CNB_GZIP_ENGINE", v)).into_iter().collect();
+        resolve_in(Phase::Exporter, 15, &args, &env, cwd.path()).map(|inputs| inputs.gzip_engine)
+    };
+    assert_eq!(engine(None).unwrap(), GzipEngine::ZlibRs);
+    assert_eq!(engine(Some("")).unwrap(), GzipEngine::ZlibRs);
+    assert_eq!(engine(Some("zlib-rs")).unwrap(), GzipEngine::ZlibRs);
+    assert_eq!(engine(Some("ISAL")).unwrap(), GzipEngine::Isal);
+    let error = engine(Some("pigz")).unwrap_err();
+    assert!(matches!(&error, Error::GzipEngine(value) if value == "pigz"));
+    assert_eq!(error.kind(), cnb_api::ExitKind::InvalidArgs);
+}
+
+#[test]
 fn tekton_empty_flag_values_mean_not_set() {
     let cwd = tempfile::tempdir().unwrap();
     // buildpacks-phases 0.3 restore step with its env unset, and the Tekton 0.6 creator.

@@ -63,6 +63,7 @@ fn app_with_env(env: &[&str]) -> Image {
         manifest: ResolvedManifest {
             reference: ImageRef::parse("r.test/app").unwrap(),
             digest: Digest::of(b"m"),
+            identity: cnb_image::ImageIdentity::Manifest(Digest::of(b"m")),
             bytes: Vec::new(),
             manifest,
             index: None,

@@ -36,6 +36,7 @@ fn image(name: &str, layers: &[u8], history: Vec<History>, labels: &[(&str, &str
         manifest: ResolvedManifest {
             reference: reference.clone(),
             digest: Digest::of(&manifest.to_json()),
+            identity: cnb_image::ImageIdentity::Manifest(Digest::of(&manifest.to_json())),
             bytes: manifest.to_json(),
             manifest,
             index: None,

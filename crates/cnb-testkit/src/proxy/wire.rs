@@ -2,7 +2,6 @@
 //! `Content-Length` or chunked framing, counted, and cut on request.
 
 use std::io::{self, BufRead, Read, Write};
-use std::net::TcpStream;
 
 use super::COPY_BUFFER;
 
@@ -56,8 +55,8 @@ pub(super) fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
     }))
 }
 
-/// The head as received, but asking the registry to close the connection after answering.
-pub(super) fn write_head(server: &mut TcpStream, head: &Head) -> io::Result<()> {
+/// The head as received, but asking the upstream to close the connection after answering.
+pub(super) fn write_head(server: &mut impl Write, head: &Head) -> io::Result<()> {
     let mut text = Vec::new();
     write!(text, "{} {} HTTP/1.1\r\n", head.method, head.path)?;
     for (name, value) in &head.headers {

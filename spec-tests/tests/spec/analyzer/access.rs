@@ -1,6 +1,6 @@
 //! The analyzer's registry checks: read access to the previous and run images, write access
 //! to the output image, its tags and the cache image (32 on denial), credentials resolved
-//! before privileges drop, references validated (3), and `-daemon` refused.
+//! before privileges drop, references validated (3), and `-daemon` reading the daemon only.
 
 use cnb_testkit::{Fault, FaultKind, RegistryFixture, RegistryProxy};
 
@@ -185,14 +185,20 @@ fn a_tag_on_another_registry_fails_with_3() {
 }
 
 #[test]
-fn daemon_mode_is_refused_not_replaced_by_a_registry() {
+fn daemon_mode_reads_the_daemon_never_a_registry() {
     let build = Build::new();
     let finished = run(build
         .command("analyzer", API)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .arg("-daemon")
         .arg("-run-image")
         .arg("127.0.0.1:1/test/run")
         .arg("127.0.0.1:1/test/app"));
     assert_eq!(finished.code, Some(32), "{finished}");
-    assert!(finished.stderr.contains("not supported yet"), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("cannot connect to the Docker daemon at unix:///nonexistent/docker.sock"),
+        "{finished}"
+    );
 }

@@ -67,15 +67,24 @@ fn a_registry_that_vanishes_mid_export_fails_without_tagging_or_touching_the_pre
 }
 
 #[test]
-fn daemon_export_is_refused_not_replaced() {
+fn daemon_export_goes_to_the_daemon_never_a_registry() {
     let world = World::start();
+    let app = world.name("test/app:latest");
     let finished = Finished::run(
         world
             .exporter("0.15")
-            .args(["-daemon", &world.name("test/app:latest")]),
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .args(["-daemon", &app]),
     );
-    assert_eq!(finished.code, Some(62), "{finished}");
-    assert!(finished.stderr.contains("not supported yet"), "{finished}");
+    // Go fails to open the app image with a bare failure (1).
+    assert_eq!(finished.code, Some(1), "{finished}");
+    assert!(
+        finished
+            .stderr
+            .contains("cannot connect to the Docker daemon at unix:///nonexistent/docker.sock"),
+        "{finished}"
+    );
+    assert!(!world.exists(&app), "nothing pushed to the registry");
 }
 
 #[test]

@@ -56,6 +56,53 @@ fn the_same_inputs_give_the_same_manifest_and_source_date_epoch_changes_only_cre
     assert_eq!(undated(&dated.config), undated(&first.config));
 }
 
+/// `CNB_GZIP_ENGINE=isal` (this lifecycle's own switch, docs/performance.md): ISA-L's blobs are
+/// reproducible too and hold the same tars (same diffIDs) as zlib-rs's, in other bytes; an
+/// unknown engine is refused before anything is written.
+#[test]
+fn with_the_isal_gzip_engine_the_same_inputs_give_the_same_manifest_and_the_same_tars() {
+    let world = World::start();
+    let zlib = world.name("test/app:zlib");
+    world.export(&zlib, &[]);
+    let isal = |tag: &str| {
+        let name = world.name(tag);
+        let finished = Finished::run(
+            world
+                .exporter("0.15")
+                .env("CNB_GZIP_ENGINE", "isal")
+                .arg(&name),
+        );
+        assert_eq!(finished.code, Some(0), "{finished}");
+        world.image(&name)
+    };
+    let (first, second, zlib) = (
+        isal("test/app:isal-1"),
+        isal("test/app:isal-2"),
+        world.image(&zlib),
+    );
+    assert_eq!(first.digest(), second.digest());
+    assert_eq!(first.manifest.bytes, second.manifest.bytes);
+    assert_eq!(first.config.rootfs.diff_ids, zlib.config.rootfs.diff_ids);
+    assert_ne!(
+        first.manifest.manifest.layers,
+        zlib.manifest.manifest.layers
+    );
+
+    let unknown = world.name("test/app:unknown");
+    let finished = Finished::run(
+        world
+            .exporter("0.15")
+            .env("CNB_GZIP_ENGINE", "pigz")
+            .arg(&unknown),
+    );
+    assert_eq!(finished.code, Some(3), "{finished}");
+    assert!(
+        finished.stderr.contains("CNB_GZIP_ENGINE=\"pigz\""),
+        "{finished}"
+    );
+    assert!(!world.exists(&unknown));
+}
+
 #[test]
 fn a_rebuild_sends_no_layer_bytes_and_a_changed_layer_sends_only_itself() {
     let world = World::start();

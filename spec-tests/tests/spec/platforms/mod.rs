@@ -5,8 +5,10 @@
 //! namespace) and pass with a note otherwise.
 
 mod concourse;
+mod extensions;
 mod kpack;
 mod pack;
+mod pack_daemon;
 mod shipwright;
 mod support;
 mod tekton;

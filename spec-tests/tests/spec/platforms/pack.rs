@@ -15,14 +15,14 @@ use super::support::{
 const API: &str = "0.15";
 
 /// The env pack gives every phase container of a published build.
-fn pack_env(container: Container) -> Container {
+pub(super) fn pack_env(container: Container) -> Container {
     container
         .env("CNB_PLATFORM_API", API)
         .env("CNB_EXEC_ENV", "production")
 }
 
 /// What pack adds on containers that run from the lifecycle image or touch the registry.
-fn registry_env(container: Container) -> Container {
+pub(super) fn registry_env(container: Container) -> Container {
     pack_env(container)
         .env("CNB_REGISTRY_AUTH", "{}")
         .env("CNB_USER_ID", &UID.to_string())
@@ -52,7 +52,7 @@ fn assert_published(site: &Site, layers: &Path, app: &str, tag: &str) {
     );
 }
 
-fn owner(path: &Path) -> (u32, u32) {
+pub(super) fn owner(path: &Path) -> (u32, u32) {
     let meta = fs::metadata(path).unwrap_or_else(|err| panic!("stat {}: {err}", path.display()));
     (meta.uid(), meta.gid())
 }
@@ -79,7 +79,7 @@ fn assert_analyzed(layers: &Path, site: &Site) {
 }
 
 /// group.toml as pack prints it: the three sample buildpacks in order, with their API.
-fn assert_group(layers: &Path) {
+pub(super) fn assert_group(layers: &Path) {
     let group: toml::Table = fs::read_to_string(layers.join("group.toml"))
         .expect("group.toml")
         .parse()

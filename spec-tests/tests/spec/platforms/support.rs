@@ -214,11 +214,13 @@ impl Volumes {
     }
 }
 
-/// One bind mount: a host directory at `target` inside the container.
+/// One bind mount: a host directory (or a file, such as a socket) at `target` inside the
+/// container.
 struct Bind {
     host: PathBuf,
     target: String,
     writable: bool,
+    file: bool,
 }
 
 /// A container emulated on the host: a private mount namespace whose root is a fresh tmpfs
@@ -258,6 +260,19 @@ impl Container {
             host: host.to_path_buf(),
             target: target.to_owned(),
             writable: true,
+            file: false,
+        });
+        self
+    }
+
+    /// Binds the file (or socket) `host` at `target`, as a platform mounts the Docker socket.
+    #[must_use]
+    pub(crate) fn bind_file(mut self, host: &Path, target: &str) -> Self {
+        self.binds.push(Bind {
+            host: host.to_path_buf(),
+            target: target.to_owned(),
+            writable: true,
+            file: true,
         });
         self
     }
@@ -269,6 +284,7 @@ impl Container {
             host: host.to_path_buf(),
             target: target.to_owned(),
             writable: false,
+            file: false,
         });
         self
     }
@@ -371,9 +387,14 @@ impl Container {
         for bind in &self.binds {
             let target = quote(&format!(".{}", bind.target));
             let options = if bind.writable { "" } else { "-o ro " };
+            let make = if bind.file {
+                format!("mkdir -p \"$(dirname {target})\" && touch {target}")
+            } else {
+                format!("mkdir -p {target}")
+            };
             let _ = writeln!(
                 script,
-                "mkdir -p {target} && mount --bind {options}{} {target} {fail}",
+                "{make} && mount --bind {options}{} {target} {fail}",
                 quote(&bind.host.to_string_lossy())
             );
         }

@@ -1,5 +1,5 @@
-//! What a rebase sends: no layer bytes (only the config and the manifest), and the same
-//! requests whatever the size of the app's layers. The registry is reached through the
+//! What a rebase sends: no layer bytes (only the config and the manifest), one ping of the
+//! (open) registry, and the same requests whatever the size of the app's layers. The registry is reached through the
 //! testkit's recording proxy.
 
 use cnb_image::MediaType;
@@ -53,6 +53,8 @@ fn a_rebase_uploads_only_config_and_manifest_and_big_apps_cost_the_same_requests
             .map(|request| request.body_bytes)
             .sum();
         assert_eq!(sent, config_size + manifest_size, "{:#?}", proxy.requests());
+        let pings = proxy.requests().iter().filter(|r| r.path == "/v2/").count();
+        assert_eq!(pings, 1, "{:#?}", proxy.requests());
         counts.push(proxy.requests().len());
     }
     assert_eq!(

@@ -76,8 +76,14 @@ fn sample(size: usize) -> Vec<u8> {
     out
 }
 
+const ENGINES: [GzipEngine; 2] = [GzipEngine::ZlibRs, GzipEngine::Isal];
+
 fn gzip(data: &[u8], level: u32, threads: usize, chunk: usize) -> Vec<u8> {
-    let mut encoder = GzipEncoder::new(Vec::new(), level, threads);
+    gzip_by(GzipEngine::ZlibRs, data, level, threads, chunk)
+}
+
+fn gzip_by(engine: GzipEngine, data: &[u8], level: u32, threads: usize, chunk: usize) -> Vec<u8> {
+    let mut encoder = GzipEncoder::new(Vec::new(), level, engine, threads);
     for piece in data.chunks(chunk.max(1)) {
         encoder.write_all(piece).unwrap();
     }
@@ -106,12 +112,14 @@ const SIZES: [usize; 7] = [
 fn round_trips_at_block_boundaries() {
     for size in SIZES {
         let data = sample(size);
-        for level in [1, 6] {
-            assert_eq!(
-                gunzip(&gzip(&data, level, 2, 65_536)),
-                data,
-                "size {size} level {level}"
-            );
+        for engine in ENGINES {
+            for level in [1, 6] {
+                assert_eq!(
+                    gunzip(&gzip_by(engine, &data, level, 2, 65_536)),
+                    data,
+                    "size {size} level {level} {engine:?}"
+                );
+            }
         }
     }
 }
@@ -119,20 +127,28 @@ fn round_trips_at_block_boundaries() {
 #[test]
 fn output_is_the_same_for_any_thread_count_and_write_pattern() {
     let data = sample(3 * BLOCK_SIZE + 777);
-    let reference = gzip(&data, 1, 1, data.len());
-    for (threads, chunk) in [(1, 1 << 16), (2, 7919), (3, 1 << 20), (8, 512)] {
-        assert_eq!(
-            gzip(&data, 1, threads, chunk),
-            reference,
-            "{threads} threads, {chunk} B writes"
-        );
+    for engine in ENGINES {
+        let reference = gzip_by(engine, &data, 1, 1, data.len());
+        for (threads, chunk) in [(1, 1 << 16), (2, 7919), (3, 1 << 20), (8, 512)] {
+            assert_eq!(
+                gzip_by(engine, &data, 1, threads, chunk),
+                reference,
+                "{engine:?}, {threads} threads, {chunk} B writes"
+            );
+        }
     }
 }
 
 #[test]
 fn the_system_gzip_accepts_the_stream() {
     let data = sample(2 * BLOCK_SIZE + 99);
-    let blob = gzip(&data, 1, 2, 1 << 16);
+    for engine in ENGINES {
+        system_gunzip_accepts(&gzip_by(engine, &data, 1, 2, 1 << 16), &data);
+    }
+}
+
+fn system_gunzip_accepts(blob: &[u8], data: &[u8]) {
+    let blob = blob.to_vec();
     let mut child = Command::new("gzip")
         .arg("-dc")
         .stdin(Stdio::piped())
