@@ -186,6 +186,14 @@ package: ## Release artifacts in $(PACKAGE_DIR): a lifecycle tgz per architectur
 	  --order $(SAMPLES)/order.toml --run-image $(PACKAGE_RUN_IMAGE) \
 	  --layout $(PACKAGE_DIR)/builder $(if $(PACKAGE_BUILDER_PUBLISH),--publish $(PACKAGE_BUILDER_PUBLISH))
 
+# fuzzing (crates/cnb-fuzz, fuzz/): a nightly toolchain and cargo-fuzz, never needed by `make test`,
+# which replays every kept input on stable (cargo test -p cnb-fuzz)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+.PHONY: fuzz
+fuzz: ## Every fuzz target for FUZZ_SECONDS (60) each, one after another (FUZZ_TARGETS= picks some); prints executions and crashes per target
+	WORK=$(abspath $(TARGET_DIR))/fuzz fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 .PHONY: bench-daemon
 bench-daemon: ## Exporter -daemon of a 1 GiB layer into a private dockerd vs docker load of the same image as a tarball, and a rebuild (needs root)
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)

@@ -18,7 +18,7 @@ pub mod env;
 pub use buildpack_api::BuildpackApi;
 pub use exit::ExitKind;
 pub use modes::{DeprecationMode, ExperimentalMode};
-pub use one_line::one_line;
+pub use one_line::{one_line, one_line_text};
 pub use phase::Phase;
 pub use platform_api::PlatformApi;
 pub use supported::{

@@ -20,6 +20,12 @@ pub fn one_line(error: &dyn Error) -> String {
     text
 }
 
+/// `text` on one line, its line breaks flattened as [`one_line`] flattens an error's: for a
+/// message that is not an error but quotes outside text (an argument, a name).
+pub fn one_line_text(text: &str) -> String {
+    flatten(text)
+}
+
 /// `text` with every run of line breaks (and the spaces around them) as one space, trimmed.
 fn flatten(text: &str) -> String {
     if !text.contains(['\n', '\r']) {

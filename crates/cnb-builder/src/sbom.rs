@@ -139,7 +139,7 @@ pub(crate) fn write_legacy(
             source,
         };
         std::fs::create_dir_all(sbom_dir.join(kind)).map_err(write_error)?;
-        std::fs::write(&path, text).map_err(write_error)?;
+        cnb_sys::replace_file(&path, text.as_bytes()).map_err(write_error)?;
     }
     Ok(())
 }

@@ -12,31 +12,44 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use cnb_image::Digest;
+use cnb_sys::DirLock;
 
 use crate::Error;
 use crate::volume::{
     BACKUP, COMMITTED, STAGING, StagedLayer, link_committed, promote_staging, remove_dir,
 };
 
-/// An open launch cache.
+/// An open launch cache. It holds the cache directory's lock while open, so two builds
+/// sharing a launch cache take turns instead of filling one `staging/`.
 #[derive(Debug)]
 pub struct LaunchCache {
     dir: PathBuf,
+    _lock: DirLock,
 }
 
 impl LaunchCache {
-    /// Opens the cache in `dir`, which must exist (Go stats it): `staging/` is emptied, a
-    /// `committed-backup/` left by an interrupted commit goes, `committed/` is created.
+    /// Opens the cache in `dir`, which must exist (Go stats it): waits for another build that
+    /// has it open, puts back a `committed-backup/` that a build killed mid-commit left in
+    /// place of `committed/` (else it goes), empties `staging/` and creates `committed/`.
     pub fn open(dir: &Path) -> Result<Self, Error> {
         fs::metadata(dir).map_err(Error::io(dir))?;
+        let lock = DirLock::exclusive(dir, || {
+            tracing::info!("Waiting for another build to finish with the launch cache");
+        })
+        .map_err(Error::io(dir))?;
+        let committed = dir.join(COMMITTED);
+        let backup = dir.join(BACKUP);
+        if !committed.exists() && backup.is_dir() {
+            fs::rename(&backup, &committed).map_err(Error::io(&backup))?;
+        }
+        remove_dir(&backup)?;
         let staging = dir.join(STAGING);
         remove_dir(&staging)?;
         fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
-        remove_dir(&dir.join(BACKUP))?;
-        let committed = dir.join(COMMITTED);
         fs::create_dir_all(&committed).map_err(Error::io(&committed))?;
         Ok(Self {
             dir: dir.to_owned(),
+            _lock: lock,
         })
     }
 
@@ -142,5 +155,20 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("staging")).unwrap().count(), 0);
         assert!(!dir.path().join("committed-backup").exists());
         assert!(cache.dir().join("committed").is_dir());
+    }
+
+    #[test]
+    fn a_generation_left_mid_commit_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let diff_id = Digest::of(b"layer");
+        fs::create_dir_all(dir.path().join("committed-backup")).unwrap();
+        fs::write(
+            dir.path().join(format!("committed-backup/{diff_id}.tar")),
+            b"layer",
+        )
+        .unwrap();
+        let cache = LaunchCache::open(dir.path()).unwrap();
+        assert!(!dir.path().join("committed-backup").exists());
+        assert_eq!(fs::read(cache.layer(&diff_id).unwrap()).unwrap(), b"layer");
     }
 }

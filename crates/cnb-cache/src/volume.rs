@@ -2,8 +2,16 @@
 //! uncompressed and `committed/io.buildpacks.lifecycle.cache.metadata` the metadata JSON.
 //! A writer fills `staging/` (reused layers are hard-linked from `committed/`), then commits
 //! by renaming `committed` to `committed-backup` and `staging` to `committed`. A reader that
-//! finds no `committed/` but a `committed-backup/` (a crash between the two renames) reads
-//! the backup, so the previous cache stays usable.
+//! finds no `committed/` but a `committed-backup/` (a writer killed between the two renames)
+//! reads the backup, so the previous cache stays usable; the next writer puts it back.
+//!
+//! Whenever a writer is killed, `committed/` (or, between the renames, the backup) is a whole
+//! generation: every file in it was synced before the rename that published it, and a
+//! generation is only deleted once another is in place. `staging/` is never read, and the next
+//! writer removes it. Writers hold an exclusive lock on the cache directory, so two exporters
+//! sharing a cache take turns instead of filling one `staging/`; readers take no lock (a
+//! layer that vanishes under them is a cache miss, and a layer is only ever read checked
+//! against its diffID).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -12,6 +20,7 @@ use std::path::{Path, PathBuf};
 use cnb_files::JsonLabel;
 use cnb_files::labels::CacheMetadata;
 use cnb_image::Sha256Writer;
+use cnb_sys::{DirLock, StagedFile};
 
 use crate::{Cache, Error};
 
@@ -88,22 +97,36 @@ impl Cache for VolumeCache {
     }
 }
 
-/// A new generation of a volume cache, staged until [`commit`](Self::commit).
+/// A new generation of a volume cache, staged until [`commit`](Self::commit). It holds the
+/// cache directory's lock from [`new`](Self::new) until it is committed or dropped.
 #[derive(Debug)]
 pub struct VolumeCacheWriter {
     dir: PathBuf,
     staging: PathBuf,
+    _lock: DirLock,
 }
 
 impl VolumeCacheWriter {
-    /// Starts a new generation in `dir`, discarding any staging left by an interrupted one.
+    /// Starts a new generation in `dir`: waits for any other writer of the cache to finish,
+    /// puts back a backup left by a writer killed mid-commit, and discards the staging of an
+    /// interrupted one.
     pub fn new(dir: &Path) -> Result<Self, Error> {
+        let lock = DirLock::exclusive(dir, || {
+            tracing::info!("Waiting for another build to finish writing the cache");
+        })
+        .map_err(Error::io(dir))?;
+        let committed = dir.join(COMMITTED);
+        let backup = dir.join(BACKUP);
+        if !committed.exists() && backup.is_dir() {
+            fs::rename(&backup, &committed).map_err(Error::io(&backup))?;
+        }
         let staging = dir.join(STAGING);
         remove_dir(&staging)?;
         fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
         Ok(Self {
             dir: dir.to_owned(),
             staging,
+            _lock: lock,
         })
     }
 
@@ -122,13 +145,18 @@ impl VolumeCacheWriter {
         link_committed(&self.dir, diff_id)
     }
 
-    /// Writes `metadata` and makes the staged generation the committed one.
+    /// Writes `metadata` and makes the staged generation the committed one: everything
+    /// staged is synced first, so the rename never publishes a generation whose data is not
+    /// on disk.
     pub fn commit(self, metadata: &CacheMetadata) -> Result<(), Error> {
         let json = metadata.to_label().map_err(Error::EncodeMetadata)?;
         let path = self.staging.join(METADATA_FILE);
-        let mut file = File::create(&path).map_err(Error::io(&path))?;
-        file.write_all(json.as_bytes())
-            .and_then(|()| file.sync_all())
+        let mut staged =
+            StagedFile::new(&self.staging, METADATA_FILE, 0o644).map_err(Error::io(&path))?;
+        staged
+            .write_all(json.as_bytes())
+            .and_then(|()| staged.sync())
+            .and_then(|()| staged.commit(&path))
             .map_err(Error::io(&path))?;
         promote_staging(&self.dir)
     }
@@ -149,13 +177,17 @@ pub(crate) fn link_committed(dir: &Path, diff_id: &str) -> Result<bool, Error> {
     }
 }
 
-/// Makes `<dir>/staging` the committed generation: `committed` becomes `committed-backup`,
-/// `staging` becomes `committed`, and the backup goes (it is put back if the second rename
-/// fails).
+/// Makes `<dir>/staging` the committed generation: everything staged is synced first, so
+/// the rename never publishes a generation whose data is not on disk; `committed` becomes
+/// `committed-backup`, `staging` becomes `committed`, and the backup goes (it is put back if
+/// the second rename fails).
 pub(crate) fn promote_staging(dir: &Path) -> Result<(), Error> {
     let staging = dir.join(STAGING);
     let committed = dir.join(COMMITTED);
     let backup = dir.join(BACKUP);
+    cnb_sys::sync_dir(&staging).map_err(Error::io(&staging))?;
+    // Only a stale backup can be here: the writer's `new` put back one that stood in for
+    // `committed`.
     remove_dir(&backup)?;
     if committed.exists() {
         fs::rename(&committed, &backup).map_err(Error::io(&committed))?;
@@ -168,6 +200,7 @@ pub(crate) fn promote_staging(dir: &Path) -> Result<(), Error> {
             source,
         });
     }
+    cnb_sys::sync_dir(dir).map_err(Error::io(dir))?;
     remove_dir(&backup)
 }
 

@@ -5,13 +5,11 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
-use cnb_api::{ExitKind, Phase, PlatformApi, UnsupportedApi};
-use cnb_platform::{EnvSource, FlagValues, ProcessEnv, flags_for, parse_bool};
+use cnb_api::{ExitKind, Phase, version_line};
+use cnb_platform::{EnvSource, ProcessEnv};
 
-use crate::goflag::{self, FlagError};
-use cnb_api::version_line;
-
-use crate::{Failure, logging, output, phases, usage};
+use crate::invocation::{Invocation, invocation};
+use crate::{Failure, logging, output, phases};
 
 /// The `main` of the multi-call `lifecycle` binary.
 pub fn lifecycle_main(args: Vec<OsString>) -> ExitCode {
@@ -60,76 +58,26 @@ fn run(args: &[String], env: &dyn EnvSource) -> Result<(), Failure> {
 }
 
 fn run_phase(phase: Phase, args: &[String], env: &dyn EnvSource) -> Result<(), Failure> {
-    let api = match cnb_platform::platform_api(env) {
-        Ok(api) => api,
-        Err(unsupported) => return answer_without_api(phase, args, &unsupported),
-    };
-    let values = match goflag::parse(&flags_for(phase, api), args) {
-        Ok(values) => values,
-        Err(FlagError::Help) => {
-            output::stdout(&usage::text(phase, api));
-            return Ok(());
+    match invocation(phase, args, env, std::env::current_dir)? {
+        Invocation::Help(usage) => {
+            output::stdout(&usage);
+            Ok(())
         }
-        Err(error) => {
-            output::stderr(&usage::text(phase, api));
-            return Err(Failure::message(
-                ExitKind::Usage,
-                format!("failed to parse flags: {error}"),
-            ));
-        }
-    };
-    if wants_version(&values) {
-        output::stdout(&format!("{}\n", version_line()));
-        return Ok(());
-    }
-    let cwd = std::env::current_dir()
-        .map_err(|error| Failure::new(ExitKind::Failed, Some("resolve inputs"), &error))?;
-    let inputs = cnb_platform::resolve(phase, api, &values, env, &cwd)
-        .map_err(|error| Failure::new(error.kind(), error.action(), &error))?;
-    logging::init(inputs.log_level, inputs.no_color);
-    for warning in &inputs.warnings {
-        tracing::warn!("{warning}");
-    }
-    for arg in values
-        .positionals()
-        .iter()
-        .filter(|arg| arg.starts_with('-'))
-    {
-        tracing::warn!(
-            "unconsumed flag-like positional arg: {arg} (it is not read as a flag; flags go before the first positional argument)"
-        );
-    }
-    tracing::debug!("Starting {phase}...");
-    phases::run(&inputs)
-}
-
-/// Without a usable Platform API only `-version` and `-h` are answered (with the newest API's
-/// flags); everything else fails with the API error (exit 11), before any other input is read.
-fn answer_without_api(
-    phase: Phase,
-    args: &[String],
-    unsupported: &UnsupportedApi,
-) -> Result<(), Failure> {
-    let latest = PlatformApi::latest();
-    match goflag::parse(&flags_for(phase, latest), args) {
-        Ok(values) if wants_version(&values) => {
+        Invocation::Version => {
             output::stdout(&format!("{}\n", version_line()));
             Ok(())
         }
-        Err(FlagError::Help) => {
-            output::stdout(&usage::text(phase, latest));
-            Ok(())
+        Invocation::BadFlags(usage, failure) => {
+            output::stderr(&usage);
+            Err(failure)
         }
-        _ => {
-            let action = match unsupported {
-                UnsupportedApi::PlatformUnset => "get platform API version",
-                _ => "set platform API",
-            };
-            Err(Failure::new(unsupported.kind(), Some(action), unsupported))
+        Invocation::Run(inputs) => {
+            logging::init(inputs.log_level, inputs.no_color);
+            for warning in &inputs.warnings {
+                tracing::warn!("{warning}");
+            }
+            tracing::debug!("Starting {phase}...");
+            phases::run(&inputs)
         }
     }
-}
-
-fn wants_version(values: &FlagValues) -> bool {
-    values.last("version").and_then(parse_bool).unwrap_or(false)
 }

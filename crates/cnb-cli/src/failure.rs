@@ -23,11 +23,23 @@ impl Failure {
         Self { kind, message }
     }
 
-    /// A failure with a message of its own.
+    /// A failure with a message of its own (on one line: any line break an argument or a name
+    /// brought into it is flattened).
     pub fn message(kind: ExitKind, message: impl Into<String>) -> Self {
         Self {
             kind,
-            message: message.into(),
+            message: cnb_api::one_line_text(&message.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_one_line_whatever_it_quotes() {
+        let failure = Failure::message(ExitKind::Usage, "flag provided but not defined: -a\nb\r\n");
+        assert_eq!(failure.message, "flag provided but not defined: -a b");
     }
 }

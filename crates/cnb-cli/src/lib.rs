@@ -13,6 +13,7 @@ mod export;
 mod extend;
 mod failure;
 mod goflag;
+mod invocation;
 mod logging;
 mod output;
 mod phases;
@@ -25,3 +26,4 @@ mod usage;
 
 pub use dispatch::lifecycle_main;
 pub use failure::Failure;
+pub use invocation::{Invocation, invocation};

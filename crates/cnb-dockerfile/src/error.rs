@@ -153,6 +153,15 @@ pub enum ExpansionError {
         /// The word being expanded.
         word: String,
     },
+    /// `${…}` nested deeper than anything but a hostile file does.
+    #[error(
+        "substitutions nested more than {} deep in '{word}'",
+        crate::expand::MAX_NESTING
+    )]
+    TooDeep {
+        /// The word being expanded.
+        word: String,
+    },
     /// A `${…}` form Docker has but this expander does not (pattern removal, replacement), or
     /// one that is not valid at all.
     #[error("unsupported substitution '{form}' in '{word}'")]

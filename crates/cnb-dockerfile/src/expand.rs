@@ -7,6 +7,10 @@
 
 use crate::error::ExpansionError;
 
+/// How deep `${…}` may nest (as deep as `serde_json` lets JSON nest): each level is a recursion,
+/// and a hostile Dockerfile must get an error, not a stack overflow.
+pub(crate) const MAX_NESTING: usize = 128;
+
 /// `word` expanded with the variables `lookup` knows (an unknown variable is unset).
 pub fn expand(
     word: &str,
@@ -33,6 +37,8 @@ struct Lexer<'a> {
     escape: char,
     word: &'a str,
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    /// How many `${…}` enclose the position.
+    depth: usize,
     /// Heredoc mode: quotes are plain characters.
     heredoc: bool,
 }
@@ -50,6 +56,7 @@ impl<'a> Lexer<'a> {
             escape,
             word,
             lookup,
+            depth: 0,
             heredoc,
         }
     }
@@ -194,12 +201,12 @@ impl<'a> Lexer<'a> {
             Some('}') => Ok(value.unwrap_or_default()),
             Some(':') => {
                 let modifier = self.next();
-                let word = self.until(Some('}'))?;
+                let word = self.nested()?;
                 let empty = value.as_deref().is_none_or(str::is_empty);
                 self.apply(&name, modifier, value, empty, word)
             }
             Some(modifier @ ('-' | '+' | '?')) => {
-                let word = self.until(Some('}'))?;
+                let word = self.nested()?;
                 let unset = value.is_none();
                 self.apply(&name, Some(modifier), value, unset, word)
             }
@@ -209,6 +216,19 @@ impl<'a> Lexer<'a> {
                 word: self.word.to_owned(),
             }),
         }
+    }
+
+    /// The word inside `${name:-…}` and the like, up to its `}`.
+    fn nested(&mut self) -> Result<String, ExpansionError> {
+        if self.depth == MAX_NESTING {
+            return Err(ExpansionError::TooDeep {
+                word: self.word.to_owned(),
+            });
+        }
+        self.depth += 1;
+        let word = self.until(Some('}'));
+        self.depth -= 1;
+        word
     }
 
     /// Applies `-`, `+` or `?` to a variable that is `missing` (unset, or with `:` also empty).
@@ -265,6 +285,17 @@ mod tests {
         assert_eq!(ok("${set}x"), "valuex");
         assert_eq!(ok("$dir/bin:$unset:end"), "/opt/ext/bin::end");
         assert_eq!(ok("cost: 5$"), "cost: 5$");
+    }
+
+    #[test]
+    fn substitutions_nested_too_deep_are_an_error_not_a_stack_overflow() {
+        let nested = |depth: usize| format!("{}x{}", "${unset:-".repeat(depth), "}".repeat(depth));
+        assert_eq!(ok(&nested(MAX_NESTING)), "x");
+        let deep = format!("\"{}\"", nested(100_000));
+        assert!(matches!(
+            expand(&deep, '\\', &vars),
+            Err(ExpansionError::TooDeep { .. })
+        ));
     }
 
     #[test]

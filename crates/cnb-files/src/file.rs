@@ -53,7 +53,8 @@ pub trait TomlFile: Serialize + DeserializeOwned + Sized {
         }
     }
 
-    /// Encodes `self` and writes it to `path`, creating parent directories as Go does.
+    /// Encodes `self` and writes it to `path`, creating parent directories as Go does. The
+    /// file is replaced whole (a reader never sees half of it, whenever the writer stops).
     fn write(&self, path: &Path) -> Result<()> {
         write_text(path, &self.to_toml()?)
     }
@@ -119,7 +120,8 @@ fn write_text(path: &Path, text: &str) -> Result<()> {
             source,
         })?;
     }
-    std::fs::write(path, text).map_err(|source| Error::Write {
+    // Whole or not at all: the next phase or the platform reads it, maybe after a kill.
+    cnb_sys::replace_file(path, text.as_bytes()).map_err(|source| Error::Write {
         path: path.to_owned(),
         source,
     })

@@ -54,9 +54,30 @@ pub fn object_to_table(object: &serde_json::Map<String, serde_json::Value>) -> t
         .collect()
 }
 
-/// A JSON value as a TOML table when it is an object; anything else has no TOML table form.
+/// How many levels of objects and arrays label data (a layer's `data`, a store's `metadata`)
+/// may hold to come back as a TOML `[metadata]` table. The TOML parser refuses documents nested
+/// 80 deep (its stack guard), and `analyzed.toml` puts the data 5 levels down already: deeper
+/// data would give files the next phase cannot read.
+pub const MAX_DATA_DEPTH: usize = 64;
+
+/// A JSON value as a TOML table when it is an object nested at most [`MAX_DATA_DEPTH`] deep;
+/// anything else has no TOML table form (deeper data is not restored, like `null` data).
 pub fn json_to_table(value: &serde_json::Value) -> Option<toml::Table> {
+    if depth(value) > MAX_DATA_DEPTH {
+        return None;
+    }
     value.as_object().map(object_to_table)
+}
+
+/// Levels of objects and arrays in `value` (a scalar has none). Recursive: parsed JSON nests at
+/// most 128 deep.
+fn depth(value: &serde_json::Value) -> usize {
+    use serde_json::Value as Json;
+    match value {
+        Json::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Json::Object(object) => 1 + object.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +100,16 @@ mod tests {
             back["t"]["when"],
             toml::Value::String("1979-05-27T07:32:00Z".into())
         );
+    }
+
+    #[test]
+    fn data_nested_deeper_than_toml_files_hold_has_no_table_form() {
+        let nested = |levels: usize| -> serde_json::Value {
+            let text = format!("{}1{}", "{\"a\":".repeat(levels), "}".repeat(levels));
+            serde_json::from_str(&text).unwrap()
+        };
+        assert!(json_to_table(&nested(MAX_DATA_DEPTH)).is_some());
+        assert_eq!(json_to_table(&nested(MAX_DATA_DEPTH + 1)), None);
     }
 
     #[test]

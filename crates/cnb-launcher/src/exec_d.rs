@@ -40,6 +40,12 @@ fn run_one(path: &Path, env: &mut Env, app_dir: &Path) -> Result<(), Error> {
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
     let output = cnb_sys::process::run_exec_d(path, &vars, app_dir).map_err(Error::ExecD)?;
+    apply_output(path, output, env)
+}
+
+/// Sets in `env` what the exec.d executable at `path` wrote to fd 3: UTF-8 TOML, a table of
+/// strings. Nothing is set unless all of it parses.
+pub fn apply_output(path: &Path, output: Vec<u8>, env: &mut Env) -> Result<(), Error> {
     let text = String::from_utf8(output).map_err(|_| Error::ExecDEncoding {
         path: path.to_owned(),
     })?;

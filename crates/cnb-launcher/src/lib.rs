@@ -14,7 +14,7 @@
 mod direct;
 mod environment;
 mod error;
-mod exec_d;
+pub mod exec_d;
 mod launcher;
 mod output;
 mod process;

@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use cnb_image::{Descriptor, Digest, Index, MediaType};
+use cnb_sys::StagedFile;
 use serde_json::Map;
 
 use crate::Error;
@@ -115,7 +116,7 @@ impl Layout {
         })?;
         let marker = self.dir.join(LAYOUT_FILE);
         if !marker.is_file() {
-            write_atomically(&self.dir, &marker, LAYOUT_CONTENT)?;
+            write_durably(&self.dir, &marker, LAYOUT_CONTENT)?;
         }
         Ok(())
     }
@@ -125,7 +126,13 @@ impl Layout {
         let digest = Digest::of(bytes);
         if !self.has_blob(&digest) {
             self.init()?;
-            write_atomically(&self.blobs_dir(), &self.blob_path(&digest), bytes)?;
+            // The blobs directory itself is synced before an index names the blob.
+            let mut staged = staged_file(&self.blobs_dir(), "blob")?;
+            staged.write_all(bytes).map_err(|source| Error::Write {
+                path: self.blob_path(&digest),
+                source,
+            })?;
+            commit_durably(staged, &self.blob_path(&digest))?;
         }
         Ok(digest)
     }
@@ -142,21 +149,23 @@ impl Layout {
         if fs::hard_link(&source, &target).is_ok() || target.is_file() {
             return Ok(true);
         }
-        let temp = temp_file(&self.blobs_dir())?;
+        let mut staged = staged_file(&self.blobs_dir(), "blob")?;
         let mut reader = File::open(&source).map_err(|err| Error::Read {
             path: source.clone(),
             source: err,
         })?;
-        let mut writer = temp.as_file();
-        io::copy(&mut reader, &mut writer).map_err(|source| Error::Write {
+        io::copy(&mut reader, &mut staged).map_err(|source| Error::Write {
             path: target.clone(),
             source,
         })?;
-        persist(temp, &target)?;
+        commit_durably(staged, &target)?;
         Ok(true)
     }
 
-    /// Replaces `index.json` with one listing only `manifest`, annotated with `ref_name`.
+    /// Replaces `index.json` with one listing only `manifest`, annotated with `ref_name`. The
+    /// blobs it names are on disk before it is (a power loss cannot leave an index naming
+    /// missing blobs), and it replaces the old index whole, so a reader sees one or the other
+    /// at any moment. Staged files left by writers that were killed are removed after.
     pub fn write_index(&self, manifest: &Descriptor, ref_name: &str) -> Result<(), Error> {
         self.write_index_entries(&[(manifest.clone(), ref_name)])
     }
@@ -182,43 +191,64 @@ impl Layout {
             annotations: std::collections::BTreeMap::new(),
             other: Map::new(),
         };
-        write_atomically(&self.dir, &self.dir.join(INDEX_FILE), &index.to_json())
+        let blobs = self.blobs_dir();
+        cnb_sys::sync_dir(&blobs).map_err(|source| Error::Write {
+            path: blobs.clone(),
+            source,
+        })?;
+        write_durably(&self.dir, &self.dir.join(INDEX_FILE), &index.to_json())?;
+        for dir in [&blobs, &self.dir] {
+            match cnb_sys::sweep_staged(dir) {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(
+                    removed,
+                    dir = %dir.display(),
+                    "removed files left by interrupted writers"
+                ),
+                Err(error) => tracing::debug!(dir = %dir.display(), %error, "not swept"),
+            }
+        }
+        Ok(())
     }
 }
 
-/// A temp file in `dir`, so that a rename into place is atomic.
-pub(crate) fn temp_file(dir: &Path) -> Result<tempfile::NamedTempFile, Error> {
-    tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })
+/// A staged file in `dir` (see [`cnb_sys::StagedFile`]), world-readable whatever the umask.
+pub(crate) fn staged_file(dir: &Path, name: &str) -> Result<StagedFile, Error> {
+    let write_error = |source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let staged = StagedFile::new(dir, name, FILE_MODE).map_err(write_error)?;
+    staged
+        .file()
+        .set_permissions(fs::Permissions::from_mode(FILE_MODE))
+        .map_err(write_error)?;
+    Ok(staged)
 }
 
-/// Makes a finished temp file world-readable (temp files start as 0600) and renames it to
-/// `target`.
-pub(crate) fn persist(temp: tempfile::NamedTempFile, target: &Path) -> Result<(), Error> {
+/// Syncs a finished staged file and renames it to `target`, then syncs the directory.
+pub(crate) fn commit_durably(staged: StagedFile, target: &Path) -> Result<(), Error> {
     let write_error = |source| Error::Write {
         path: target.to_path_buf(),
         source,
     };
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(FILE_MODE))
-        .map_err(write_error)?;
-    temp.persist(target).map_err(|err| Error::Write {
-        path: target.to_path_buf(),
-        source: err.error,
-    })?;
-    Ok(())
+    staged.sync().map_err(write_error)?;
+    staged.commit(target).map_err(write_error)
 }
 
-fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut temp = temp_file(dir)?;
-    temp.write_all(bytes).map_err(|source| Error::Write {
+/// Writes `target` in `dir` whole, synced, and syncs `dir` so the new name is on disk.
+fn write_durably(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let name = target
+        .file_name()
+        .map_or_else(|| "file".into(), |name| name.to_string_lossy());
+    let mut staged = staged_file(dir, &name)?;
+    staged.write_all(bytes).map_err(|source| Error::Write {
         path: target.to_path_buf(),
         source,
     })?;
-    persist(temp, target)
+    commit_durably(staged, target)?;
+    cnb_sys::sync_dir(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })
 }

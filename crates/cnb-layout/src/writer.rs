@@ -1,20 +1,21 @@
-//! [`LayoutBlobWriter`]: bytes go to a temp file in `blobs/sha256` while they are hashed, and
-//! the file is renamed to its digest when the writer finishes.
+//! [`LayoutBlobWriter`]: bytes go to a staged file in `blobs/sha256` while they are hashed,
+//! and the file is synced and renamed to its digest when the writer finishes.
 
 use std::io::{self, Write};
 
 use cnb_image::{BlobWriter, Descriptor, MediaType, Sha256Writer, StoreError};
-use tempfile::NamedTempFile;
+use cnb_sys::StagedFile;
 
 use crate::Layout;
-use crate::layout::{persist, temp_file};
+use crate::layout::{commit_durably, staged_file};
 
-/// A blob being written into a layout. Dropping it unfinished removes the temp file.
+/// A blob being written into a layout. Dropping it unfinished removes the staged file; a
+/// writer killed leaves it for the next index write to sweep.
 pub(crate) struct LayoutBlobWriter {
     layout: Layout,
     reference: String,
     media_type: MediaType,
-    temp: Sha256Writer<NamedTempFile>,
+    staged: Sha256Writer<StagedFile>,
 }
 
 impl LayoutBlobWriter {
@@ -28,23 +29,23 @@ impl LayoutBlobWriter {
             source: err.into(),
         };
         layout.init().map_err(fail)?;
-        let temp = temp_file(&layout.blobs_dir()).map_err(fail)?;
+        let staged = staged_file(&layout.blobs_dir(), "blob").map_err(fail)?;
         Ok(Self {
             layout,
             reference,
             media_type,
-            temp: Sha256Writer::new(temp),
+            staged: Sha256Writer::new(staged),
         })
     }
 }
 
 impl Write for LayoutBlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.temp.write(buf)
+        self.staged.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.temp.flush()
+        self.staged.flush()
     }
 }
 
@@ -54,22 +55,16 @@ impl BlobWriter for LayoutBlobWriter {
             layout,
             reference,
             media_type,
-            temp,
+            staged,
         } = *self;
-        let (mut temp, digest, size) = temp.finish();
+        let (staged, digest, size) = staged.finish();
         let fail = |err: crate::Error| StoreError::WriteBlob {
             reference: reference.clone(),
             source: err.into(),
         };
         let target = layout.blob_path(&digest);
-        temp.flush().map_err(|source| {
-            fail(crate::Error::Write {
-                path: target.clone(),
-                source,
-            })
-        })?;
         if !layout.has_blob(&digest) {
-            persist(temp, &target).map_err(fail)?;
+            commit_durably(staged, &target).map_err(fail)?;
         }
         tracing::debug!(%digest, size, path = %target.display(), "wrote blob");
         Ok(Descriptor::new(media_type, digest, size))

@@ -123,14 +123,14 @@ impl Rebaser<'_> {
     }
 }
 
-/// Writes `results` as JSON lines to `path`.
+/// Writes `results` as JSON lines to `path`, replacing it whole.
 pub fn write_fleet_report(path: &Path, results: &[FleetResult]) -> Result<()> {
     let mut text = String::new();
     for result in results {
         text.push_str(&serde_json::to_string(result).unwrap_or_default());
         text.push('\n');
     }
-    std::fs::write(path, text).map_err(|source| Error::WriteFleetReport {
+    cnb_sys::replace_file(path, text.as_bytes()).map_err(|source| Error::WriteFleetReport {
         path: path.to_owned(),
         source,
     })

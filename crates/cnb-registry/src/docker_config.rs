@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
-use crate::keychain::{decode_basic, registry_host};
+use crate::keychain::{decode_basic, json_error, registry_host};
 use crate::{Credential, Error};
 
 /// The key docker uses for Docker Hub in `auths` and when asking helpers.
@@ -70,7 +70,7 @@ impl DockerConfig {
         };
         serde_json::from_slice(&bytes).map_err(|err| Error::ParseDockerConfig {
             path: path.to_path_buf(),
-            reason: err.to_string(),
+            reason: json_error(&err),
         })
     }
 

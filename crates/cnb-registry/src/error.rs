@@ -36,7 +36,7 @@ pub enum Error {
     ParseDockerConfig {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
+        /// What is wrong, and where (never the value).
         reason: String,
     },
     /// An `auths` entry of the docker config cannot be used.

@@ -104,13 +104,26 @@ impl Keychain {
 fn parse_registry_auth(json: &str) -> Result<BTreeMap<String, Result<Credential, String>>, Error> {
     let entries: BTreeMap<String, String> =
         serde_json::from_str(json).map_err(|err| Error::ParseRegistryAuthJson {
-            // serde's message names a position, never the value.
-            reason: err.to_string(),
+            reason: json_error(&err),
         })?;
     Ok(entries
         .into_iter()
         .map(|(key, header)| (registry_host(&key), parse_header(&header)))
         .collect())
+}
+
+/// What is wrong with a JSON document that holds credentials, and where, without its words:
+/// serde's messages quote a string of the wrong type (`invalid type: string "<base64>",
+/// expected a map`), which for a mistyped `auths` entry or a bare header in
+/// `CNB_REGISTRY_AUTH` is the credential itself.
+pub(crate) fn json_error(error: &serde_json::Error) -> String {
+    let what = match error.classify() {
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Eof => "JSON cut short",
+        serde_json::error::Category::Data => "a value of the wrong type",
+        serde_json::error::Category::Io => "unreadable",
+    };
+    format!("{what} at line {} column {}", error.line(), error.column())
 }
 
 /// `https://reg.io/v1/` → `reg.io`; `docker.io` → `index.docker.io`.

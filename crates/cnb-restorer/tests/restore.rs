@@ -12,6 +12,7 @@ use cnb_files::labels::{BuildpackLayers, CacheMetadata, LabelLayer};
 use cnb_image::{ImageIdentity, ImageRef, Platform};
 use cnb_layout::LayoutStore;
 use cnb_restorer::{Restorer, RestorerConfig, RestorerStores};
+use cnb_testkit::TarLayer;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -38,22 +39,7 @@ impl Fixture {
     /// A tar of `<layers>/<bp>/<layer>/file` holding `contents`.
     fn layer_tar(&self, bp: &str, layer: &str, contents: &str) -> Vec<u8> {
         let path = self.layers().join(bp).join(layer).join("file");
-        let mut builder = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_ustar();
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_cksum();
-        builder
-            .append_data(
-                &mut header,
-                path.strip_prefix("/").unwrap(),
-                contents.as_bytes(),
-            )
-            .unwrap();
-        builder.into_inner().unwrap()
+        TarLayer::new().file(path, contents).tar()
     }
 
     /// Commits a cache holding `layers` of buildpack `bp`: (name, tar, launch).

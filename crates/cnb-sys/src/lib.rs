@@ -2,11 +2,19 @@
 //! handing it the volumes it must write ([`run_as`], [`ensure_owner`]), and starting programs
 //! the way the launcher must ([`process`]: `execve`, exec.d with its fd 3 pipe, init mode).
 //!
+//! Files that other processes read are replaced whole ([`replace_file`], [`StagedFile`]) and
+//! directories rewritten by one process at a time ([`DirLock`]), so that a writer killed at any
+//! moment leaves the old contents or the new ones.
+//!
 //! Layer 0: depends on nothing of ours. The only crate allowed `unsafe`, and only in the
 //! modules that say why (`process::exec`, `process::exec_d`).
 
+mod dir_lock;
 mod privileges;
+mod staged;
 
 pub mod process;
 
+pub use dir_lock::DirLock;
 pub use privileges::{Error, ensure_owner, is_root, run_as};
+pub use staged::{STAGED_PREFIX, StagedFile, replace_file, sweep_staged, sync_dir};

@@ -3,6 +3,8 @@
 //! storage; [`RunImage`] builds a tiny busybox-static run image with `umoci` (no Docker) into
 //! an OCI layout and pushes it with `skopeo`; [`http_get`] probes a loopback server.
 //!
+//! [`TarLayer`] makes the tests' reproducible tar and gzip layers.
+//!
 //! [`build_user_command`] runs a phase as the unprivileged build user the detector and builder
 //! need, through `setpriv` when the tests run as root. [`DockerDaemon`] runs a private
 //! `dockerd` (Debian's `docker.io`, vfs storage, no bridge) for the daemon tests. [`Arch`] and
@@ -26,6 +28,7 @@ mod oci_layout;
 mod proxy;
 mod registry;
 mod run_image;
+mod tar_layer;
 
 pub use arch::{ARM64_BUSYBOX, Arch};
 pub use build_user::{
@@ -43,3 +46,4 @@ pub use run_image::{
     LABEL_BASE_ID, LABEL_DISTRO_NAME, LABEL_DISTRO_VERSION, LABEL_REBASABLE, LABEL_STACK_ID,
     LAYOUT_TAG, OciLayoutImage, PushedImage, RunImage, build_run_image, busybox_rootfs,
 };
+pub use tar_layer::{EntryMeta, TarLayer};

@@ -1,7 +1,10 @@
 //! [`RegistryProxy`]: a small HTTP/1.1 proxy on a free loopback port in front of a registry,
+//! [`RegistryProxy`]: a small HTTP/1.1 proxy on a free loopback port in front of a registry,
 //! or on a unix socket in front of a Docker daemon's ([`RegistryProxy::start_unix`]), which
 //! records every request with the body bytes it passed on, and injects faults on request: a
-//! status answered in the upstream's place, or a connection dropped mid-body.
+//! status answered in the upstream's place, a connection dropped mid-body, or a request held
+//! (before it reaches the upstream, or after it did but before its answer reaches the client)
+//! until the test releases it, so a test can kill the client right there.
 //!
 //! One thread per connection, one request per connection (the proxy asks the upstream for
 //! `Connection: close`, so the client opens a new connection for its next request). At most
@@ -13,6 +16,7 @@
 //! `401` with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands out
 //! [`TOKEN`] to anyone.
 
+mod hold;
 mod stream;
 mod wire;
 
@@ -22,10 +26,12 @@ use std::net::{Shutdown, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+use hold::Holds;
 
 /// Connections served at once; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -45,6 +51,13 @@ pub enum FaultKind {
     /// Pass the request on whole, then only this many bytes of the answer (status line and
     /// headers included) before closing both connections.
     CutResponseAfter(u64),
+    /// Hold the request before anything of it reaches the registry, until
+    /// [`RegistryProxy::release`]; then close both connections: the registry never sees it.
+    HoldRequest,
+    /// Pass the request on whole and read the registry's answer, then hold that answer until
+    /// [`RegistryProxy::release`] before passing it on: the registry has acted on the request
+    /// while the client still waits.
+    HoldResponse,
 }
 
 /// A fault for the next `times` requests whose method is `method` and whose path contains
@@ -82,6 +95,9 @@ struct Shared {
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
     sockets: Mutex<BTreeMap<u64, Stream>>,
+    holds: Holds,
+    /// Connections being served.
+    active: AtomicUsize,
 }
 
 /// A recording, fault-injecting proxy on `127.0.0.1:<free port>` (or a unix socket) in front
@@ -201,11 +217,37 @@ impl RegistryProxy {
     pub fn clear(&self) {
         lock(&self.shared.seen).clear();
     }
+
+    /// Whether `count` requests in all (since the proxy started) were held by
+    /// [`FaultKind::HoldRequest`] or [`FaultKind::HoldResponse`] within `timeout`.
+    pub fn wait_held(&self, count: usize, timeout: Duration) -> bool {
+        self.shared.holds.wait_held(count, timeout)
+    }
+
+    /// Lets every request held so far go on.
+    pub fn release(&self) {
+        self.shared.holds.release();
+    }
+
+    /// Whether every connection was served to its end within `timeout`. A client killed
+    /// mid-request may leave one whose request still reaches the registry: a test that checks
+    /// what the registry holds after the kill waits for that first.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.shared.active.load(Ordering::SeqCst) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
 }
 
 impl Drop for RegistryProxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.holds.stop();
         // Wake the blocking accept.
         let _ = self.listen.connect();
         for socket in lock(&self.shared.sockets).values() {
@@ -246,9 +288,11 @@ fn accept_loop(
         }
         next_id += 1;
         let (id, upstream, shared) = (next_id, upstream.clone(), Arc::clone(shared));
+        shared.active.fetch_add(1, Ordering::SeqCst);
         workers.push(thread::spawn(move || {
             let _ = serve(id, client, &upstream, &shared);
             lock(&shared.sockets).remove(&id);
+            shared.active.fetch_sub(1, Ordering::SeqCst);
         }));
     }
     workers
@@ -307,6 +351,12 @@ fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::R
         Some(Answer::Fault(kind)) => Some(kind),
         _ => None,
     };
+    if fault == Some(FaultKind::HoldRequest) {
+        shared.holds.hold();
+        lock(&shared.seen).push(seen);
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     let mut server = upstream.connect()?;
     server.set_read_timeout(Some(IO_TIMEOUT))?;
     server.set_write_timeout(Some(IO_TIMEOUT))?;
@@ -328,6 +378,18 @@ fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::R
             return Ok(());
         }
     };
+    relay_answer(server, client, seen, fault.as_ref(), shared)
+}
+
+/// Passes the registry's answer on to the client, cut or held as `fault` says, and records
+/// the request.
+fn relay_answer(
+    server: Stream,
+    mut client: Stream,
+    mut seen: SeenRequest,
+    fault: Option<&FaultKind>,
+    shared: &Shared,
+) -> io::Result<()> {
     let mut response = BufReader::new(server);
     let mut status_line = String::new();
     response.read_line(&mut status_line)?;
@@ -335,6 +397,16 @@ fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::R
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok());
+    if fault == Some(&FaultKind::HoldResponse) {
+        let mut rest = Vec::new();
+        response.read_to_end(&mut rest)?;
+        lock(&shared.seen).push(seen);
+        shared.holds.hold();
+        client.write_all(status_line.as_bytes())?;
+        client.write_all(&rest)?;
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     client.write_all(status_line.as_bytes())?;
     if let Some(FaultKind::CutResponseAfter(bytes)) = fault {
         let rest = bytes.saturating_sub(status_line.len() as u64);

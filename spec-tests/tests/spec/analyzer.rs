@@ -8,8 +8,9 @@ pub(crate) mod fixtures;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
+use cnb_testkit::TarLayer;
 use cnb_testkit::{RegistryFixture, RunImage, is_root};
-use fixtures::{Build, gzip_layer, layout_store, push_app_image, push_run_image, run, store};
+use fixtures::{Build, layout_store, push_app_image, push_run_image, run, store};
 
 const API: &str = "0.15";
 
@@ -87,8 +88,8 @@ fn a_previous_image_gives_its_metadata_and_its_sbom_layer() {
     let sbom_file = build
         .layers()
         .join("sbom/launch/some_bp/some-layer/sbom.cdx.json");
-    let sbom_layer = gzip_layer(&[(&sbom_file, "{\"bomFormat\":\"CycloneDX\"}")]);
-    let sbom_diff_id = crate::image_support::diff_id(&sbom_layer);
+    let sbom_layer = TarLayer::new().file(&sbom_file, "{\"bomFormat\":\"CycloneDX\"}");
+    let sbom_diff_id = sbom_layer.diff_id();
     let label = format!(
         r#"{{"sbom":{{"sha":"{sbom_diff_id}"}},"buildpacks":[{{"key":"some/bp","version":"1.0","layers":{{"some-layer":{{"sha":"sha256:abc","data":{{"k":"v"}},"launch":true}}}},"store":{{"metadata":{{"kept":"yes"}}}}}}],"runImage":{{"topLayer":"sha256:top","reference":"r"}}}}"#
     );

@@ -11,7 +11,7 @@ use cnb_image::{Action, ImageRef, ImageStore, MediaType, Platform, StoreError};
 use cnb_registry::Environment;
 use cnb_testkit::RegistryFixture;
 
-use crate::image_support::{chain, inspect, layer, push_image, reference, registry_store};
+use crate::image_support::{chain, inspect, push_image, reference, registry_store};
 
 const USER: &str = "cnb-user";
 const PASSWORD: &str = "pa55-w0rd-s3cret";
@@ -35,7 +35,7 @@ fn push_and_read(registry: &RegistryFixture, env: &Environment, repo: &str) {
     let written = push_image(
         &store,
         std::slice::from_ref(&image),
-        &[layer(&[("a", "b")])],
+        &[cnb_testkit::TarLayer::of(&[("a", "b")])],
         &[],
     );
     let read = store

@@ -7,6 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
 
 use cnb_image::ImageStore;
 use cnb_registry::Environment;
@@ -19,27 +20,33 @@ use serde_json::Value;
 use crate::image_support::{reference, registry_store};
 use crate::registry_store::amd64;
 
-/// A creator run's directories (`layers`, `workspace`, `buildpacks` with `test/hello`,
-/// `platform`) against a registry and a run image.
+/// A creator's workspace (buildpacks with `test/hello`, `<layers>`, `<app>`, `<platform>`)
+/// and the registry it builds into, which other workspaces may share.
 pub(crate) struct Create {
-    pub(crate) registry: RegistryFixture,
+    pub(crate) registry: Rc<RegistryFixture>,
     pub(crate) run_image: String,
     _root: tempfile::TempDir,
     pub(crate) dir: PathBuf,
 }
 
 impl Create {
-    fn new() -> Self {
+    /// A workspace and a registry of its own, with the run image.
+    pub(crate) fn new() -> Self {
         let registry = RegistryFixture::start().expect("registry");
         let run_image = RunImage::default()
             .push(&registry, "test/run:latest")
             .expect("run image")
             .reference;
-        Self::on(registry, run_image)
+        Self::on(Rc::new(registry), run_image)
     }
 
-    /// The fixture building on `run_image` of `registry`.
-    pub(crate) fn on(registry: RegistryFixture, run_image: String) -> Self {
+    /// Another workspace building into the same registry, on the same run image.
+    pub(crate) fn beside(&self) -> Self {
+        Self::on(Rc::clone(&self.registry), self.run_image.clone())
+    }
+
+    /// The workspace building on `run_image` of `registry`.
+    pub(crate) fn on(registry: Rc<RegistryFixture>, run_image: String) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().to_path_buf();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -96,7 +103,7 @@ impl Create {
         self.dir.join("layers")
     }
 
-    fn app(&self) -> PathBuf {
+    pub(crate) fn app(&self) -> PathBuf {
         self.dir.join("workspace")
     }
 
@@ -117,7 +124,7 @@ impl Create {
     }
 
     /// The creator as the build user.
-    fn as_build_user(&self) -> Command {
+    pub(crate) fn as_build_user(&self) -> Command {
         hand_to_build_user(&self.layers());
         hand_to_build_user(&self.app());
         let program = phase_for_build_user(&self.dir, "creator");

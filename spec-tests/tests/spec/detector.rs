@@ -8,7 +8,8 @@ pub(crate) mod fixture;
 mod generate;
 mod libcnb;
 
-use fixture::{Fixture, is_root};
+use cnb_testkit::is_root;
+use fixture::Fixture;
 
 const SIMPLE_PLAN: &str = "[[provides]]\nname = \"some_requirement\"\n[[requires]]\nname = \"some_requirement\"\n[requires.metadata]\nversion = \"some_version\"\nsome_metadata_key = \"some_metadata_val\"\n";
 

@@ -6,7 +6,7 @@ mod cache;
 mod container;
 mod extended;
 mod failures;
-mod fixture;
+pub(crate) mod fixture;
 mod labels;
 mod layout;
 mod odd_trees;

@@ -1,5 +1,5 @@
-//! Shared by the image-store suites: small reproducible gzip tar layers, a one-image writer
-//! over any `ImageStore`, stores configured for loopback registries, and skopeo/umoci helpers.
+//! Shared by the image-store suites: a one-image writer over any `ImageStore` (layers are the
+//! testkit's `TarLayer`s), stores configured for loopback registries, and skopeo/umoci helpers.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,36 +8,8 @@ use std::time::Duration;
 
 use cnb_image::{Descriptor, ImageConfig, ImageRef, ImageStore, Manifest, MediaType};
 use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore, RetryPolicy};
+use cnb_testkit::TarLayer;
 use serde_json::Value;
-
-/// A gzip tar layer holding `files` (path, contents), byte-identical for identical input:
-/// fixed mtime, owner and mode, no gzip timestamp.
-pub(crate) fn layer(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, contents) in files {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, path, contents.as_bytes())
-            .expect("tar entry");
-    }
-    let tar = builder.into_inner().expect("tar ends");
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gzip.write_all(&tar).expect("gzip");
-    gzip.finish().expect("gzip ends")
-}
-
-/// The diffID of a gzip layer: the digest of its uncompressed tar.
-pub(crate) fn diff_id(gzip: &[u8]) -> cnb_image::Digest {
-    let mut tar = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip), &mut tar).expect("gunzip");
-    cnb_image::Digest::of(&tar)
-}
 
 /// What [`push_image`] wrote.
 pub(crate) struct Written {
@@ -46,12 +18,12 @@ pub(crate) struct Written {
     pub(crate) digest: cnb_image::Digest,
 }
 
-/// Writes an image of `layers` (gzip tars) with `labels` to `targets` through `store`, blobs
-/// first (layers by streaming writer), then the manifest.
+/// Writes an image of `layers` (gzip-compressed) with `labels` to `targets` through `store`,
+/// blobs first (layers by streaming writer), then the manifest.
 pub(crate) fn push_image(
     store: &dyn ImageStore,
     targets: &[ImageRef],
-    layers: &[Vec<u8>],
+    layers: &[TarLayer],
     labels: &[(&str, &str)],
 ) -> Written {
     let target = &targets[0];
@@ -61,15 +33,15 @@ pub(crate) fn push_image(
         os: "linux".into(),
         ..ImageConfig::default()
     };
-    for bytes in layers {
+    for layer in layers {
         let mut writer = store
             .blob_writer(target, MediaType::OciLayerGzip)
             .expect("blob writer");
-        for piece in bytes.chunks(1000) {
+        for piece in layer.gzip().chunks(1000) {
             writer.write_all(piece).expect("layer bytes");
         }
         descriptors.push(writer.finish().expect("layer written"));
-        config.rootfs.diff_ids.push(diff_id(bytes));
+        config.rootfs.diff_ids.push(layer.diff_id());
     }
     for (key, value) in labels {
         config.set_label(key, value);

@@ -5,9 +5,9 @@ use std::fs;
 
 use cnb_image::{ImageStore, Platform};
 use cnb_layout::LayoutStore;
-use cnb_testkit::RunImage;
+use cnb_testkit::{RunImage, TarLayer};
 
-use crate::image_support::{inspect, layer, push_image, reference, skopeo, umoci_unpack};
+use crate::image_support::{inspect, push_image, reference, skopeo, umoci_unpack};
 
 fn amd64() -> Platform {
     Platform {
@@ -22,7 +22,7 @@ fn an_oci_layout_we_write_is_read_by_skopeo_and_umoci() {
     let root = tempfile::tempdir().expect("temp dir");
     let store = LayoutStore::new(root.path());
     let image = reference("registry.test/app/web:v1");
-    let layers = [layer(&[("workspace/index.html", "hello\n")])];
+    let layers = [TarLayer::of(&[("workspace/index.html", "hello\n")])];
     let written = push_image(
         &store,
         std::slice::from_ref(&image),

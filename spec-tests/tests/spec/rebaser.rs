@@ -5,9 +5,9 @@
 
 mod bench;
 mod container;
-mod fixture;
+pub(crate) mod fixture;
 mod fleet;
-mod layout;
+pub(crate) mod layout;
 mod validation;
 mod wire;
 

@@ -6,11 +6,9 @@ use std::fs;
 
 use cnb_image::{Descriptor, Digest, ImageStore, Index, MediaType, Platform, StoreError};
 use cnb_registry::Environment;
-use cnb_testkit::{RegistryFixture, build_run_image};
+use cnb_testkit::{RegistryFixture, TarLayer, build_run_image};
 
-use crate::image_support::{
-    inspect, layer, push_image, reference, registry_store, skopeo, umoci_unpack,
-};
+use crate::image_support::{inspect, push_image, reference, registry_store, skopeo, umoci_unpack};
 
 pub(crate) fn amd64() -> Platform {
     Platform {
@@ -20,10 +18,10 @@ pub(crate) fn amd64() -> Platform {
     }
 }
 
-pub(crate) fn two_layers() -> Vec<Vec<u8>> {
+pub(crate) fn two_layers() -> Vec<TarLayer> {
     vec![
-        layer(&[("etc/base.txt", "base layer\n")]),
-        layer(&[("workspace/app.txt", "hello from the app layer\n")]),
+        TarLayer::of(&[("etc/base.txt", "base layer\n")]),
+        TarLayer::of(&[("workspace/app.txt", "hello from the app layer\n")]),
     ]
 }
 
@@ -96,7 +94,7 @@ fn an_image_we_push_is_read_back_by_skopeo_and_unpacked_by_umoci() {
     let layer_bytes = store
         .read_blob(&image, &written.manifest.layers[1].digest)
         .expect("layer");
-    assert_eq!(layer_bytes, two_layers()[1]);
+    assert_eq!(layer_bytes, two_layers()[1].gzip());
     // A reader outlives the store that opened it.
     let mut reader = store
         .open_blob(&image, &written.manifest.layers[0].digest)
@@ -105,7 +103,7 @@ fn an_image_we_push_is_read_back_by_skopeo_and_unpacked_by_umoci() {
     drop(store);
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut reader, &mut bytes).expect("read after drop");
-    assert_eq!(bytes, two_layers()[0]);
+    assert_eq!(bytes, two_layers()[0].gzip());
 }
 
 #[test]

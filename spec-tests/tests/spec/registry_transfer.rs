@@ -133,7 +133,7 @@ fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
     let registry = RegistryFixture::start().expect("registry");
     let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
     // Every attempt to send the layer (one `PUT` with its bytes) is cut.
-    let layer_digest = Digest::of(&two_layers()[0]).hex();
+    let layer_digest = Digest::of(&two_layers()[0].gzip()).hex();
     proxy.inject(Fault {
         method: "PUT".into(),
         path_contains: layer_digest.clone(),
@@ -145,7 +145,7 @@ fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
     let mut writer = store
         .blob_writer(&image, MediaType::OciLayerGzip)
         .expect("writer");
-    std::io::Write::write_all(&mut writer, &two_layers()[0]).expect("spooled");
+    std::io::Write::write_all(&mut writer, &two_layers()[0].gzip()).expect("spooled");
     let err = writer.finish().expect_err("the upload gives up");
     let message = chain(&err);
     assert!(
@@ -165,8 +165,8 @@ fn when_an_upload_gives_up_no_tag_points_at_the_incomplete_image() {
         .expect("small config goes through");
     let layer = Descriptor::new(
         MediaType::OciLayerGzip,
-        Digest::of(&two_layers()[0]),
-        two_layers()[0].len() as u64,
+        Digest::of(&two_layers()[0].gzip()),
+        two_layers()[0].gzip().len() as u64,
     );
     let manifest = cnb_image::Manifest::new(MediaType::OciManifest, config, vec![layer.clone()]);
     let err = store

@@ -3,28 +3,16 @@ use std::path::Path;
 
 use cnb_files::labels::{BuildpackLayers, CacheMetadata};
 use cnb_layout::LayoutStore;
+use cnb_testkit::TarLayer;
 
 use super::*;
 use crate::restore_layer;
 
+/// A tar holding `<root>/layer/file` with `contents`.
 fn layer_tar(root: &Path, contents: &str) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(contents.len() as u64);
-    header.set_mode(0o644);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(0);
-    header.set_cksum();
-    let name = root.join("layer/file");
-    builder
-        .append_data(
-            &mut header,
-            name.strip_prefix("/").unwrap(),
-            contents.as_bytes(),
-        )
-        .unwrap();
-    builder.into_inner().unwrap()
+    TarLayer::new()
+        .file(root.join("layer/file"), contents)
+        .tar()
 }
 
 fn metadata(key: &str) -> CacheMetadata {

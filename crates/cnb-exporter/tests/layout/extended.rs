@@ -7,6 +7,7 @@ use std::io::Read;
 use cnb_archive::decompress;
 use cnb_files::labels::LifecycleMetadata;
 use cnb_image::{History, RootFs};
+use cnb_testkit::{EntryMeta, TarLayer};
 
 use super::*;
 
@@ -25,18 +26,14 @@ impl Build {
         let tool = self.dir.path().join("tool-root");
         fs::create_dir_all(tool.join("opt/ext")).unwrap();
         fs::write(tool.join("opt/ext/tool"), "#!/bin/sh\necho tool\n").unwrap();
-        let mut tar = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_ustar();
-        header.set_mode(0o755);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(1_700_000_000);
-        header.set_size(20);
-        header.set_username("kaniko").unwrap();
-        header.set_cksum();
-        tar.append_data(&mut header, "opt/ext/tool", &b"#!/bin/sh\necho tool\n"[..])
-            .unwrap();
-        let layer_bytes = tar.into_inner().unwrap();
+        let meta = EntryMeta {
+            mode: 0o755,
+            mtime: 1_700_000_000,
+            user_name: "kaniko".to_owned(),
+        };
+        let layer_bytes = TarLayer::new()
+            .file_with("opt/ext/tool", "#!/bin/sh\necho tool\n", meta)
+            .tar();
 
         let dir = self.dir.path().join("extended/run/sha256-whatever");
         let extended = LayoutStore::at(&dir).allow_sparse(true);

@@ -61,6 +61,36 @@ fn reads_cnb_registry_auth_with_every_scheme_and_normalised_keys() {
 }
 
 #[test]
+fn mistyped_credentials_json_fails_without_echoing_it() {
+    // a bare header instead of a map, and an `auths` entry that is a string
+    let env = Environment {
+        registry_auth: Some(format!("\"Basic {SECRET}\"")),
+        ..Environment::default()
+    };
+    let err = Keychain::resolve(&env, &[]).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "parsing CNB_REGISTRY_AUTH: a value of the wrong type at line 1 column 19"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &serde_json::json!({"auths": {"reg.io": SECRET}}),
+    );
+    let env = Environment {
+        docker_config: Some(dir.path().to_path_buf()),
+        ..Environment::default()
+    };
+    let err = Keychain::resolve(&env, &[image("reg.io/app")]).unwrap_err();
+    let err = err.to_string();
+    assert!(
+        err.ends_with("config.json: a value of the wrong type at line 1 column 32"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET), "{err}");
+}
+
+#[test]
 fn malformed_cnb_registry_auth_fails_without_echoing_it() {
     let env = Environment {
         registry_auth: Some(format!("{{\"reg.io\": {SECRET}")),

@@ -125,3 +125,59 @@ fn dropping_the_proxy_stops_it() {
     assert!(TcpStream::connect(&host).is_err());
     drop(idle);
 }
+
+#[test]
+fn held_requests_wait_for_the_release_before_or_after_the_registry_saw_them() {
+    let (upstream, served) = upstream();
+    let proxy = RegistryProxy::start(&upstream).unwrap();
+    proxy.inject(Fault {
+        method: "PUT".into(),
+        path_contains: "/manifests/before".into(),
+        kind: FaultKind::HoldRequest,
+        times: 1,
+    });
+    proxy.inject(Fault {
+        method: "PUT".into(),
+        path_contains: "/manifests/after".into(),
+        kind: FaultKind::HoldResponse,
+        times: 1,
+    });
+    let host = proxy.host();
+    let request = |tag: &str| {
+        let host = host.clone();
+        let text = format!("PUT /v2/a/manifests/{tag} HTTP/1.1\r\nContent-Length: 2\r\n\r\n{{}}");
+        thread::spawn(move || send(&host, text.as_bytes()))
+    };
+
+    let before = request("before");
+    assert!(proxy.wait_held(1, Duration::from_secs(10)));
+    assert!(!before.is_finished(), "answered while held");
+    assert!(proxy.requests().is_empty(), "nothing reached the registry");
+    proxy.release();
+    assert!(
+        before.join().unwrap().is_empty(),
+        "a held request is dropped"
+    );
+
+    let after = request("after");
+    assert!(proxy.wait_held(2, Duration::from_secs(10)));
+    assert_eq!(
+        proxy.requests().last().map(|seen| seen.status),
+        Some(Some(201)),
+        "the registry answered before the hold"
+    );
+    assert!(!after.is_finished(), "answered while held");
+    proxy.release();
+    assert!(after.join().unwrap().starts_with(b"HTTP/1.1 201"));
+
+    // The upstream serves three connections: two more end its loop.
+    for _ in 0..2 {
+        let _ = send(&host, b"GET /v2/ HTTP/1.1\r\n\r\n");
+    }
+    drop(proxy);
+    assert_eq!(
+        served.join().unwrap(),
+        3,
+        "the held-before request never arrived"
+    );
+}

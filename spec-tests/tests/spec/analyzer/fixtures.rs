@@ -9,10 +9,10 @@ use std::process::Command;
 use cnb_image::ImageStore;
 use cnb_layout::LayoutStore;
 use cnb_registry::{Environment, RegistryStore};
-use cnb_testkit::{Finished, Lifecycle};
+use cnb_testkit::{Finished, Lifecycle, TarLayer};
 use tempfile::TempDir;
 
-use crate::image_support::{layer, push_image, reference, registry_store};
+use crate::image_support::{push_image, reference, registry_store};
 
 /// The target labels of the run images these suites write.
 pub(crate) const RUN_LABELS: &[(&str, &str)] = &[
@@ -85,19 +85,19 @@ pub(crate) fn push_run_image(store: &dyn ImageStore, name: &str) -> String {
     let written = push_image(
         store,
         std::slice::from_ref(&target),
-        &[layer(&[("etc/os-release", "ID=busybox\n")])],
+        &[TarLayer::of(&[("etc/os-release", "ID=busybox\n")])],
         RUN_LABELS,
     );
     format!("{}@{}", target.context(), written.digest)
 }
 
 /// A previous app image pushed as `name`: the `io.buildpacks.lifecycle.metadata` label and
-/// `layers` (gzip tars); returns `<repository>@<digest>`.
+/// `layers`; returns `<repository>@<digest>`.
 pub(crate) fn push_app_image(
     store: &dyn ImageStore,
     name: &str,
     label: &str,
-    layers: &[Vec<u8>],
+    layers: &[TarLayer],
 ) -> String {
     let target = reference(name);
     let written = push_image(
@@ -107,44 +107,6 @@ pub(crate) fn push_app_image(
         &[("io.buildpacks.lifecycle.metadata", label)],
     );
     format!("{}@{}", target.context(), written.digest)
-}
-
-/// A plain (uncompressed) tar of files at absolute `paths`, as the exporter writes cached
-/// layers; entry names drop the leading `/`.
-pub(crate) fn plain_tar(files: &[(&Path, &str)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, contents) in files {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_entry_type(tar::EntryType::Regular);
-        let name = path.strip_prefix("/").expect("absolute path");
-        builder
-            .append_data(&mut header, name, contents.as_bytes())
-            .expect("tar entry");
-    }
-    builder.into_inner().expect("tar ends")
-}
-
-/// The diffID of a plain tar.
-pub(crate) fn tar_diff_id(tar: &[u8]) -> String {
-    cnb_image::Digest::of(tar).to_string()
-}
-
-/// A gzip layer of files at absolute paths.
-pub(crate) fn gzip_layer(files: &[(&Path, &str)]) -> Vec<u8> {
-    let names: Vec<(String, &str)> = files
-        .iter()
-        .map(|(path, contents)| {
-            let name = path.strip_prefix("/").expect("absolute path");
-            (name.to_string_lossy().into_owned(), *contents)
-        })
-        .collect();
-    let borrowed: Vec<(&str, &str)> = names.iter().map(|(name, c)| (name.as_str(), *c)).collect();
-    layer(&borrowed)
 }
 
 /// A layout store over `root`.

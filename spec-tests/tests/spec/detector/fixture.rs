@@ -1,6 +1,6 @@
 //! A detector run in temp dirs: buildpacks installed from `testdata/buildpacks/probe`, an order,
-//! and the installed `detector` run as a non-root user (through `setpriv` when the tests run as
-//! root, as CI does: the detector refuses root).
+//! and the installed `detector` run as the testkit's build user (through `setpriv` when the
+//! tests run as root, as CI does: the detector refuses root).
 #![expect(
     clippy::unwrap_used,
     reason = "test set-up: a step that fails should fail the test at once"
@@ -11,10 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cnb_testkit::{Finished, Lifecycle};
-
-/// The build user the detector runs as when the tests run as root.
-const BUILD_UID: u32 = 1000;
+use cnb_testkit::{Finished, build_user_command, hand_to_build_user, phase_for_build_user};
 
 pub(crate) fn probe_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/buildpacks/probe/bin/detect")
@@ -23,10 +20,6 @@ pub(crate) fn probe_script() -> PathBuf {
 /// The test extensions' `bin/generate` (`testdata/extensions/probe`).
 pub(crate) fn generate_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/extensions/probe/bin/generate")
-}
-
-pub(crate) fn is_root() -> bool {
-    nix::unistd::getuid().is_root()
 }
 
 pub(crate) struct Fixture {
@@ -157,27 +150,11 @@ impl Fixture {
     /// The detector command as the build user, with `CNB_PLATFORM_API=api` and the fixture's
     /// directories as flags, then `args`.
     pub(crate) fn command(&self, api: &str, args: &[&str]) -> Command {
-        let detector = self.detector();
-        let mut command = if is_root() {
-            let mut command = Command::new("setpriv");
-            command
-                .args([
-                    &format!("--reuid={BUILD_UID}"),
-                    &format!("--regid={BUILD_UID}"),
-                    "--clear-groups",
-                ])
-                .arg(&detector);
-            command
-        } else {
-            Command::new(&detector)
-        };
+        let mut command = build_user_command(&self.detector());
         command
-            .env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("HOME", &self.dir)
             .env("CNB_PLATFORM_API", api)
             .current_dir(&self.dir)
-            .stdin(std::process::Stdio::null())
             .arg(format!("-app={}", self.app.display()))
             .arg(format!("-layers={}", self.layers.display()))
             .arg(format!("-platform={}", self.platform.display()))
@@ -201,12 +178,7 @@ impl Fixture {
     /// The installed multi-call binary, copied into the fixture as `detector` so that the build
     /// user can run it wherever the workspace lives (a checkout under a private home, say).
     pub(crate) fn detector(&self) -> PathBuf {
-        let detector = self.dir.join("cnb/lifecycle/detector");
-        if !detector.exists() {
-            fs::create_dir_all(detector.parent().unwrap()).unwrap();
-            fs::copy(Lifecycle::installed().path("lifecycle"), &detector).unwrap();
-        }
-        detector
+        phase_for_build_user(&self.dir, "detector")
     }
 
     pub(crate) fn run(&self, api: &str, args: &[&str]) -> Finished {
@@ -272,15 +244,6 @@ impl Fixture {
         self.record(key, "env")
             .lines()
             .find_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
-    }
-}
-
-/// Gives the build user a directory the detector writes (when the tests run as root).
-fn hand_to_build_user(path: &Path) {
-    if is_root() {
-        let uid = Some(nix::unistd::Uid::from_raw(BUILD_UID));
-        let gid = Some(nix::unistd::Gid::from_raw(BUILD_UID));
-        nix::unistd::chown(path, uid, gid).unwrap();
     }
 }
 

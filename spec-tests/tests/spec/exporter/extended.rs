@@ -4,11 +4,11 @@
 //! the real run image in the registry plus one extension layer, as the extender would leave it.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 
 use cnb_image::{History, ImageStore, Manifest, MediaType};
 use cnb_layout::LayoutStore;
-use cnb_testkit::Finished;
+use cnb_testkit::{EntryMeta, Finished, TarLayer};
 use serde_json::Value;
 
 use super::HISTORY;
@@ -18,23 +18,14 @@ use crate::image_support::reference;
 const EXTENSION_HISTORY: &str = "Layer: 'RUN install-tool', Created by extension: test/ext";
 const TOOL: &str = "#!/bin/sh\necho tool\n";
 
-/// A gzip layer holding `opt/ext/tool`, written as kaniko would (a 2023 mtime, owner names).
-fn extension_layer() -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_ustar();
-    header.set_mode(0o755);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(1_700_000_000);
-    header.set_size(TOOL.len() as u64);
-    header.set_username("root").expect("username");
-    header.set_cksum();
-    tar.append_data(&mut header, "opt/ext/tool", TOOL.as_bytes())
-        .expect("tar entry");
-    let tar = tar.into_inner().expect("tar ends");
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gzip.write_all(&tar).expect("gzip");
-    gzip.finish().expect("gzip ends")
+/// A layer holding `opt/ext/tool`, written as kaniko would (a 2023 mtime, owner names).
+fn extension_layer() -> TarLayer {
+    let meta = EntryMeta {
+        mode: 0o755,
+        mtime: 1_700_000_000,
+        user_name: "root".to_owned(),
+    };
+    TarLayer::new().file_with("opt/ext/tool", TOOL, meta)
 }
 
 impl World {
@@ -45,16 +36,12 @@ impl World {
         let dir = self.layers().join("extended/run/layout");
         let store = LayoutStore::at(&dir).allow_sparse(true);
         let any = reference("extended/run");
-        let layer_bytes = extension_layer();
+        let extension = extension_layer();
         let layer = store
-            .write_blob(&any, MediaType::OciLayerGzip, &layer_bytes)
+            .write_blob(&any, MediaType::OciLayerGzip, &extension.gzip())
             .expect("layer written");
         let mut config = run.config.clone();
-        let mut tar = Vec::new();
-        flate2::read::GzDecoder::new(layer_bytes.as_slice())
-            .read_to_end(&mut tar)
-            .expect("gunzip");
-        config.rootfs.diff_ids.push(cnb_image::Digest::of(&tar));
+        config.rootfs.diff_ids.push(extension.diff_id());
         let mut history: Vec<History> = config
             .history
             .iter()

@@ -52,19 +52,19 @@ const METADATA: &str = r#"buildpack-default-process-type = "web"
   paths = ["static"]
 "#;
 
-pub(super) struct World {
-    pub(super) registry: RegistryFixture,
-    pub(super) store: RegistryStore,
+pub(crate) struct World {
+    pub(crate) registry: RegistryFixture,
+    pub(crate) store: RegistryStore,
     /// `<host>/test/run:latest`.
-    pub(super) run_image: String,
+    pub(crate) run_image: String,
     /// `<host>/test/run@sha256:…`.
-    pub(super) run_digest_ref: String,
-    pub(super) dir: tempfile::TempDir,
+    pub(crate) run_digest_ref: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl World {
     /// A registry with the run image, and the build's output in a temp dir.
-    pub(super) fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let registry = RegistryFixture::start().expect("registry");
         let pushed = RunImage::default()
             .push(&registry, "test/run:latest")
@@ -90,20 +90,20 @@ impl World {
     }
 
     /// The mirror run.toml lists next to the run image.
-    pub(super) fn mirror() -> String {
+    pub(crate) fn mirror() -> String {
         "mirror.example.test/run:latest".to_owned()
     }
 
-    pub(super) fn layers(&self) -> PathBuf {
+    pub(crate) fn layers(&self) -> PathBuf {
         self.dir.path().join("layers")
     }
 
-    pub(super) fn app(&self) -> PathBuf {
+    pub(crate) fn app(&self) -> PathBuf {
         self.dir.path().join("workspace")
     }
 
     /// `<host>/<repo_and_tag>`.
-    pub(super) fn name(&self, repo_and_tag: &str) -> String {
+    pub(crate) fn name(&self, repo_and_tag: &str) -> String {
         self.registry.reference(repo_and_tag)
     }
 
@@ -150,7 +150,7 @@ impl World {
 
     /// Writes analyzed.toml: the run image, and the previous image with its lifecycle label
     /// turned into `[metadata]` as the analyzer does.
-    pub(super) fn write_analyzed(&self, previous: Option<(&str, &Value)>, run_ref: &str) {
+    pub(crate) fn write_analyzed(&self, previous: Option<(&str, &Value)>, run_ref: &str) {
         let mut text = String::new();
         if let Some((previous_ref, label)) = previous {
             let _ = write!(text, "[image]\n  reference = \"{previous_ref}\"\n\n");
@@ -165,7 +165,7 @@ impl World {
     }
 
     /// The installed exporter at Platform API `api`, owning files as this process's user.
-    pub(super) fn exporter(&self, api: &str) -> Command {
+    pub(crate) fn exporter(&self, api: &str) -> Command {
         let lifecycle = Lifecycle::installed();
         let mut command = lifecycle.command("exporter");
         let (uid, gid) = owner(self.dir.path());
@@ -185,40 +185,40 @@ impl World {
         command
     }
 
-    pub(super) fn image(&self, name: &str) -> Image {
+    pub(crate) fn image(&self, name: &str) -> Image {
         self.store
             .read_image(&reference(name), &amd64())
             .expect("image readable")
             .expect("image exists")
     }
 
-    pub(super) fn exists(&self, name: &str) -> bool {
+    pub(crate) fn exists(&self, name: &str) -> bool {
         self.store
             .read_manifest_raw(&reference(name), None)
             .expect("registry answers")
             .is_some()
     }
 
-    pub(super) fn label(&self, name: &str, key: &str) -> Value {
+    pub(crate) fn label(&self, name: &str, key: &str) -> Value {
         let image = self.image(name);
         let text = image.label(key).unwrap_or_else(|| panic!("no label {key}"));
         serde_json::from_str(text).expect("label is JSON")
     }
 
     /// Exports `<image>` (and `extra` args) at Platform API 0.15 and expects success.
-    pub(super) fn export(&self, image: &str, extra: &[&str]) -> Finished {
+    pub(crate) fn export(&self, image: &str, extra: &[&str]) -> Finished {
         let finished = Finished::run(self.exporter("0.15").args(extra).arg(image));
         assert_eq!(finished.code, Some(0), "{finished}");
         finished
     }
 
-    pub(super) fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         fs::read_to_string(self.layers().join("report.toml")).expect("report.toml")
     }
 }
 
 /// The owner of `path`: this process's user and group, as a test may hand them to `-uid`.
-pub(super) fn owner(path: &Path) -> (u32, u32) {
+pub(crate) fn owner(path: &Path) -> (u32, u32) {
     let meta = fs::metadata(path).expect("stat");
     (meta.uid(), meta.gid())
 }

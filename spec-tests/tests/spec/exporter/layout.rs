@@ -5,10 +5,11 @@ use std::fs;
 
 use cnb_image::ImageStore;
 use cnb_layout::LayoutStore;
-use cnb_testkit::Finished;
+use cnb_testkit::{Finished, TarLayer};
 
 use super::fixture::World;
-use crate::image_support::{layer, push_image, reference};
+
+use crate::image_support::{push_image, reference};
 use crate::registry_store::amd64;
 
 #[test]
@@ -20,7 +21,7 @@ fn layout_mode_builds_on_the_layout_run_image_and_writes_the_app_beside_it() {
     let run = push_image(
         &store,
         &[reference(run_name)],
-        &[layer(&[("etc/os-release", "ID=busybox\n")])],
+        &[TarLayer::of(&[("etc/os-release", "ID=busybox\n")])],
         &[("io.buildpacks.rebasable", "true")],
     );
     let run_path = root.join("example.com/test/run/v1");

@@ -58,7 +58,7 @@ pub(crate) fn create_on_index() -> (Create, PushedIndex) {
     let registry = RegistryFixture::start().expect("registry");
     let layouts = run_image_layouts("release 1");
     let index = push_run_index(&registry, "test/run:multi", &layouts);
-    let create = Create::on(registry, index.reference.clone());
+    let create = Create::on(std::rc::Rc::new(registry), index.reference.clone());
     fs::write(
         create.dir.join("run.toml"),
         format!("[[images]]\n  image = \"{}\"\n", index.reference),

@@ -10,39 +10,39 @@ use cnb_image::{
     Descriptor, Digest, Image, ImageConfig, ImageRef, ImageStore, Manifest, MediaType,
 };
 use cnb_registry::{Environment, RegistryStore};
-use cnb_testkit::{Finished, Lifecycle, RegistryFixture, RunImage};
+use cnb_testkit::{Finished, Lifecycle, RegistryFixture, RunImage, TarLayer};
 use serde_json::json;
 
-use crate::image_support::{diff_id, layer, reference, registry_store};
+use crate::image_support::{reference, registry_store};
 use crate::registry_store::amd64;
 
 /// The file every app layer adds, and what it says.
-pub(super) const APP_FILE: (&str, &str) = ("app-file", "hello from the app\n");
+pub(crate) const APP_FILE: (&str, &str) = ("app-file", "hello from the app\n");
 /// What v2's `/etc/os-release` says.
-pub(super) const V2_OS_RELEASE: &str =
+pub(crate) const V2_OS_RELEASE: &str =
     "ID=busybox\nVERSION_ID=\"1.35.0\"\nPRETTY_NAME=\"run image v2 (patched)\"\n";
 
 /// How an app image is made.
-pub(super) struct App<'a> {
+pub(crate) struct App<'a> {
     /// `repo:tag` in the registry.
-    pub(super) name: &'a str,
+    pub(crate) name: &'a str,
     /// The run image it is built on (a full reference).
-    pub(super) run_image: &'a str,
+    pub(crate) run_image: &'a str,
     /// `CNB_PLATFORM_API` recorded in its env; `None` records none.
-    pub(super) api: Option<&'a str>,
+    pub(crate) api: Option<&'a str>,
     /// `runImage.image` in the label, and `runImage.mirrors`.
-    pub(super) label_image: Option<&'a str>,
+    pub(crate) label_image: Option<&'a str>,
     /// `runImage.mirrors` in the label.
-    pub(super) mirrors: &'a [&'a str],
+    pub(crate) mirrors: &'a [&'a str],
     /// Extra labels.
-    pub(super) labels: &'a [(&'a str, &'a str)],
+    pub(crate) labels: &'a [(&'a str, &'a str)],
     /// Whether to write the lifecycle metadata label at all.
-    pub(super) metadata: bool,
+    pub(crate) metadata: bool,
 }
 
 impl<'a> App<'a> {
     /// An app on `run_image`, built at Platform API 0.12, whose label names `run_image`.
-    pub(super) fn new(name: &'a str, run_image: &'a str) -> Self {
+    pub(crate) fn new(name: &'a str, run_image: &'a str) -> Self {
         Self {
             name,
             run_image,
@@ -55,26 +55,26 @@ impl<'a> App<'a> {
     }
 }
 
-pub(super) struct World {
-    pub(super) registry: RegistryFixture,
-    pub(super) store: RegistryStore,
+pub(crate) struct World {
+    pub(crate) registry: RegistryFixture,
+    pub(crate) store: RegistryStore,
     /// `<host>/test/run:v1`.
-    pub(super) v1: String,
+    pub(crate) v1: String,
     /// `<host>/test/run:v2`.
-    pub(super) v2: String,
+    pub(crate) v2: String,
 }
 
 impl World {
     /// An app built on v1 whose label names v2's tag (`test/run:v2`) as its run image: the
     /// name the platform gives it, which pointed at v1's content when the app was built.
-    pub(super) fn on_v1<'a>(&'a self, name: &'a str) -> App<'a> {
+    pub(crate) fn on_v1<'a>(&'a self, name: &'a str) -> App<'a> {
         App {
             label_image: Some(&self.v2),
             ..App::new(name, &self.v1)
         }
     }
 
-    pub(super) fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let registry = RegistryFixture::start().expect("registry");
         let v1 = RunImage::default()
             .push(&registry, "test/run:v1")
@@ -92,42 +92,42 @@ impl World {
     }
 
     /// `<host>/<repo_and_tag>`.
-    pub(super) fn name(&self, repo_and_tag: &str) -> String {
+    pub(crate) fn name(&self, repo_and_tag: &str) -> String {
         self.registry.reference(repo_and_tag)
     }
 
-    pub(super) fn image(&self, name: &str) -> Image {
+    pub(crate) fn image(&self, name: &str) -> Image {
         self.store
             .read_image(&reference(name), &amd64())
             .expect("image readable")
             .expect("image exists")
     }
 
-    pub(super) fn digest(&self, name: &str) -> Digest {
+    pub(crate) fn digest(&self, name: &str) -> Digest {
         self.image(name).digest()
     }
 
     /// v1 plus a patch layer (a new `/etc/os-release`), with `edit` applied to the config,
     /// pushed as `<host>/<repo_and_tag>`.
-    pub(super) fn derive_run_image(
+    pub(crate) fn derive_run_image(
         &self,
         repo_and_tag: &str,
         edit: impl FnOnce(&mut ImageConfig),
     ) -> String {
         let name = self.name(repo_and_tag);
-        let patch = self.push_gzip(&name, &layer(&[("etc/os-release", V2_OS_RELEASE)]));
+        let patch = self.push_gzip(&name, &TarLayer::of(&[("etc/os-release", V2_OS_RELEASE)]));
         self.extend(&self.v1, &name, patch, edit);
         name
     }
 
     /// Builds the app `app` on its run image and pushes it; returns its full name.
-    pub(super) fn app(&self, app: &App<'_>) -> String {
-        let layer = self.push_gzip(&self.name(app.name), &layer(&[APP_FILE]));
+    pub(crate) fn app(&self, app: &App<'_>) -> String {
+        let layer = self.push_gzip(&self.name(app.name), &TarLayer::of(&[APP_FILE]));
         self.app_with_layer(app, layer)
     }
 
     /// [`World::app`] with an app layer already pushed to the app's repository.
-    pub(super) fn app_with_layer(&self, app: &App<'_>, app_layer: (Descriptor, Digest)) -> String {
+    pub(crate) fn app_with_layer(&self, app: &App<'_>, app_layer: (Descriptor, Digest)) -> String {
         let name = self.name(app.name);
         let run = self.image(app.run_image);
         let top = run
@@ -169,13 +169,14 @@ impl World {
         name
     }
 
-    /// Pushes a gzip layer to the repository of `to`; returns its descriptor and diffID.
-    pub(super) fn push_gzip(&self, to: &str, bytes: &[u8]) -> (Descriptor, Digest) {
+    /// Pushes `layer` gzip-compressed to the repository of `to`; returns its descriptor and
+    /// diffID.
+    pub(crate) fn push_gzip(&self, to: &str, layer: &TarLayer) -> (Descriptor, Digest) {
         let descriptor = self
             .store
-            .write_blob(&reference(to), MediaType::OciLayerGzip, bytes)
+            .write_blob(&reference(to), MediaType::OciLayerGzip, &layer.gzip())
             .expect("layer");
-        (descriptor, diff_id(bytes))
+        (descriptor, layer.diff_id())
     }
 
     /// Writes `to`: the layers of `from` (lent, not copied) plus `top` (already in `to`'s
@@ -206,7 +207,7 @@ impl World {
     }
 
     /// Writes `config` and a manifest of `base`'s media type over `layers` to `target`.
-    pub(super) fn write(
+    pub(crate) fn write(
         &self,
         target: &ImageRef,
         base: &Image,
@@ -227,7 +228,7 @@ impl World {
 
     /// An uncompressed tar layer of one `size`-byte file of pseudo-random bytes, streamed to
     /// the repository of `to`; returns its descriptor and diffID (the same digest).
-    pub(super) fn push_big_layer(&self, to: &str, size: u64) -> (Descriptor, Digest) {
+    pub(crate) fn push_big_layer(&self, to: &str, size: u64) -> (Descriptor, Digest) {
         let target = reference(to);
         let mut writer = self
             .store
@@ -263,14 +264,14 @@ impl World {
     }
 
     /// The installed rebaser at Platform API `api`.
-    pub(super) fn rebaser(api: &str) -> Command {
+    pub(crate) fn rebaser(api: &str) -> Command {
         let mut command = Lifecycle::installed().command("rebaser");
         command.env("CNB_PLATFORM_API", api);
         command
     }
 
     /// Runs `command` and returns how it finished.
-    pub(super) fn run(command: &mut Command) -> Finished {
+    pub(crate) fn run(command: &mut Command) -> Finished {
         Finished::run(command)
     }
 }

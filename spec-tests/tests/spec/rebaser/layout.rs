@@ -6,15 +6,20 @@ use cnb_layout::LayoutStore;
 use serde_json::json;
 
 use super::fixture::World;
-use crate::image_support::{diff_id, layer, push_image, reference};
+use cnb_testkit::TarLayer;
+
+use crate::image_support::{push_image, reference};
 use crate::registry_store::amd64;
 
-const STACK: (&str, &str) = ("io.buildpacks.stack.id", "io.test.layout");
+pub(crate) const STACK: (&str, &str) = ("io.buildpacks.stack.id", "io.test.layout");
 
 /// run v1 (one layer), run v2 (two layers) and `apps` on v1, in a layout root.
-fn layouts(root: &std::path::Path, apps: &[&str]) -> (LayoutStore, Vec<cnb_image::Digest>) {
+pub(crate) fn layouts(
+    root: &std::path::Path,
+    apps: &[&str],
+) -> (LayoutStore, Vec<cnb_image::Digest>) {
     let store = LayoutStore::new(root);
-    let v1_layer = layer(&[("etc/os-release", "ID=v1\n")]);
+    let v1_layer = TarLayer::of(&[("etc/os-release", "ID=v1\n")]);
     push_image(
         &store,
         &[reference("test.local/run:v1")],
@@ -22,8 +27,8 @@ fn layouts(root: &std::path::Path, apps: &[&str]) -> (LayoutStore, Vec<cnb_image
         &[STACK],
     );
     let v2_layers = vec![
-        layer(&[("etc/os-release", "ID=v2\n")]),
-        layer(&[("etc/patch", "2\n")]),
+        TarLayer::of(&[("etc/os-release", "ID=v2\n")]),
+        TarLayer::of(&[("etc/patch", "2\n")]),
     ];
     push_image(
         &store,
@@ -32,11 +37,11 @@ fn layouts(root: &std::path::Path, apps: &[&str]) -> (LayoutStore, Vec<cnb_image
         &[STACK],
     );
     let label = json!({
-        "runImage": {"topLayer": diff_id(&v1_layer).to_string(), "reference": "", "image": "test.local/run:v1", "mirrors": ["test.local/run:v2"]}
+        "runImage": {"topLayer": v1_layer.diff_id().to_string(), "reference": "", "image": "test.local/run:v1", "mirrors": ["test.local/run:v2"]}
     })
     .to_string();
     for app in apps {
-        let app_layer = layer(&[("app-file", app)]);
+        let app_layer = TarLayer::of(&[("app-file", app)]);
         push_image(
             &store,
             &[reference(app)],
@@ -44,7 +49,7 @@ fn layouts(root: &std::path::Path, apps: &[&str]) -> (LayoutStore, Vec<cnb_image
             &[STACK, ("io.buildpacks.lifecycle.metadata", &label)],
         );
     }
-    let v2_ids = v2_layers.iter().map(|bytes| diff_id(bytes)).collect();
+    let v2_ids = v2_layers.iter().map(TarLayer::diff_id).collect();
     (store, v2_ids)
 }
 

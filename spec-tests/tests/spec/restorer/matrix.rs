@@ -9,8 +9,10 @@ use std::process::Command;
 use cnb_image::ImageStore;
 use cnb_testkit::Finished;
 
-use crate::analyzer::fixtures::{Build, gzip_layer, plain_tar, store, tar_diff_id};
-use crate::image_support::{diff_id, push_image, reference};
+use cnb_testkit::TarLayer;
+
+use crate::analyzer::fixtures::{Build, store};
+use crate::image_support::{push_image, reference};
 
 /// Where the cache lives.
 pub(crate) enum Cache {
@@ -59,23 +61,13 @@ impl Matrix {
             "layers/group.toml",
             "[[group]]\nid = \"some/bp\"\nversion = \"1.0\"\napi = \"0.12\"\n",
         );
-        let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut blobs: Vec<TarLayer> = Vec::new();
         let mut add = |files: &[(PathBuf, String)]| -> String {
-            let borrowed: Vec<(&std::path::Path, &str)> = files
-                .iter()
-                .map(|(path, text)| (path.as_path(), text.as_str()))
-                .collect();
-            let (id, bytes) = match cache {
-                Cache::Volume => {
-                    let tar = plain_tar(&borrowed);
-                    (tar_diff_id(&tar), tar)
-                }
-                Cache::Image(_) => {
-                    let gzip = gzip_layer(&borrowed);
-                    (diff_id(&gzip).to_string(), gzip)
-                }
-            };
-            blobs.push((id.clone(), bytes));
+            let layer = files.iter().fold(TarLayer::new(), |layer, (path, text)| {
+                layer.file(path, text)
+            });
+            let id = layer.diff_id().to_string();
+            blobs.push(layer);
             id
         };
         let mut app: Vec<(String, String)> = Vec::new();
@@ -211,14 +203,15 @@ impl Matrix {
     }
 }
 
-/// Writes `blobs` (by diffID) and `metadata` as the cache.
-fn write_cache(build: &Build, cache: &Cache, blobs: &[(String, Vec<u8>)], metadata: &str) {
+/// Writes `blobs` (plain tars in a volume, gzip in an image) and `metadata` as the cache.
+fn write_cache(build: &Build, cache: &Cache, blobs: &[TarLayer], metadata: &str) {
     match cache {
         Cache::Volume => {
             let committed = build.path("cache/committed");
             fs::create_dir_all(&committed).expect("cache dir");
-            for (id, bytes) in blobs {
-                fs::write(committed.join(format!("{id}.tar")), bytes).expect("cache tar");
+            for layer in blobs {
+                let name = format!("{}.tar", layer.diff_id());
+                fs::write(committed.join(name), layer.tar()).expect("cache tar");
             }
             fs::write(
                 committed.join("io.buildpacks.lifecycle.cache.metadata"),
@@ -228,11 +221,10 @@ fn write_cache(build: &Build, cache: &Cache, blobs: &[(String, Vec<u8>)], metada
         }
         Cache::Image(name) => {
             let store = store();
-            let layers: Vec<Vec<u8>> = blobs.iter().map(|(_, bytes)| bytes.clone()).collect();
             push_image(
                 &store as &dyn ImageStore,
                 &[reference(name)],
-                &layers,
+                blobs,
                 &[("io.buildpacks.lifecycle.cache.metadata", metadata)],
             );
         }
