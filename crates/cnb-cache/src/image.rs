@@ -31,16 +31,18 @@ pub struct ImageCache<'a> {
 }
 
 impl<'a> ImageCache<'a> {
-    /// Opens the cache image `reference`. A missing image reads as empty, and so does one
-    /// the registry refuses to show us (warned about: Go's imgutil takes a 401 for "not
-    /// found") or an index without this platform's image (Go's "no child with platform");
-    /// any other failure to read it is an error (Go fails the phase with 1). An unreadable
-    /// label is warned about and reads as empty.
+    /// Opens the cache image `reference`. A missing image reads as empty, and so do one the
+    /// registry refuses to show us (warned about: Go's imgutil takes a 401 for "not found")
+    /// and an index without an image for this platform (warned about: imgutil reads it as an
+    /// empty image); any other failure to read it is an error (Go fails the phase with 1). An
+    /// unreadable label is warned about and reads as empty.
     pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, Error> {
         let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
-            Err(StoreError::NoMatchingPlatform { .. }) => None,
-            Err(error @ StoreError::Unauthorized { .. }) => {
+            Err(
+                error @ (StoreError::Unauthorized { .. }
+                | StoreError::NoMatchingPlatform { .. }),
+            ) => {
                 tracing::warn!(
                     "ignoring cache image {reference}: {}",
                     cnb_api::one_line(&error)

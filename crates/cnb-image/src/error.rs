@@ -56,12 +56,14 @@ pub enum StoreError {
         media_type: MediaType,
     },
     /// An index has no manifest for the wanted platform.
-    #[error("{reference} has no image for platform {platform}")]
+    #[error("{reference} has no image for platform {platform} (it offers {offered})")]
     NoMatchingPlatform {
         /// The index.
         reference: String,
         /// `os/arch[/variant]`.
-        platform: String,
+        platform: Box<str>,
+        /// The platforms the index has images for, comma-separated.
+        offered: Box<str>,
     },
     /// Reading a blob failed.
     #[error("reading blob {digest} of {reference}")]

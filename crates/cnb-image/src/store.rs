@@ -174,8 +174,10 @@ pub trait ImageStore: Send + Sync {
         })
     }
 
-    /// The image manifest `reference` names, an index resolved to the entry whose platform
-    /// satisfies `platform`; `None` when the reference names nothing.
+    /// The image manifest `reference` names; an index (OCI or Docker manifest list) resolved
+    /// to its first entry whose platform satisfies `platform`, which is the one place images
+    /// are chosen by platform. `None` when the reference names nothing; an index without such
+    /// an entry is [`StoreError::NoMatchingPlatform`], naming the platforms it offers.
     fn read_manifest(
         &self,
         reference: &ImageRef,
@@ -195,7 +197,8 @@ pub trait ImageStore: Send + Sync {
             .find(platform)
             .ok_or_else(|| StoreError::NoMatchingPlatform {
                 reference: reference.to_string(),
-                platform: platform_name(platform),
+                platform: platform.to_string().into(),
+                offered: index.offered_platforms().join(", ").into(),
             })?;
         let pinned = reference.with_digest(entry.digest);
         let (media_type, entry_bytes) = self
@@ -354,16 +357,6 @@ fn looks_like_manifest(media_type: &MediaType, bytes: &[u8]) -> bool {
     matches!(media_type, MediaType::Other(_))
         && serde_json::from_slice::<serde_json::Value>(bytes)
             .is_ok_and(|value| value.get("config").is_some() && value.get("manifests").is_none())
-}
-
-/// `os/arch[/variant]`.
-pub fn platform_name(platform: &Platform) -> String {
-    match &platform.variant {
-        Some(variant) if !variant.is_empty() => {
-            format!("{}/{}/{variant}", platform.os, platform.architecture)
-        }
-        _ => format!("{}/{}", platform.os, platform.architecture),
-    }
 }
 
 #[cfg(test)]

@@ -187,15 +187,27 @@ impl Layout {
     /// missing blobs), and it replaces the old index whole, so a reader sees one or the other
     /// at any moment. Staged files left by writers that were killed are removed after.
     pub fn write_index(&self, manifest: &Descriptor, ref_name: &str) -> Result<(), Error> {
+        self.write_index_entries(&[(manifest.clone(), ref_name)])
+    }
+
+    /// Replaces `index.json` with one listing each manifest (or index) of `entries`, in
+    /// order, annotated with its ref name.
+    pub fn write_index_entries(&self, entries: &[(Descriptor, &str)]) -> Result<(), Error> {
         self.init()?;
-        let mut entry = manifest.clone();
-        entry
-            .annotations
-            .insert(REF_NAME_ANNOTATION.to_owned(), ref_name.to_owned());
+        let manifests = entries
+            .iter()
+            .map(|(manifest, ref_name)| {
+                let mut entry = manifest.clone();
+                entry
+                    .annotations
+                    .insert(REF_NAME_ANNOTATION.to_owned(), (*ref_name).to_owned());
+                entry
+            })
+            .collect();
         let index = Index {
             schema_version: 2,
             media_type: Some(MediaType::OciIndex),
-            manifests: vec![entry],
+            manifests,
             annotations: std::collections::BTreeMap::new(),
             other: Map::new(),
         };

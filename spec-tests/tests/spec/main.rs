@@ -22,6 +22,7 @@ mod input_files;
 mod install;
 mod launcher;
 mod layout_store;
+mod multiarch;
 mod package;
 mod platforms;
 mod rebaser;
