@@ -40,8 +40,7 @@ impl<'a> ImageCache<'a> {
         let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
             Err(
-                error @ (StoreError::Unauthorized { .. }
-                | StoreError::NoMatchingPlatform { .. }),
+                error @ (StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }),
             ) => {
                 tracing::warn!(
                     "ignoring cache image {reference}: {}",
