@@ -10,8 +10,10 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # Debian's <arch>-linux-gnu-gcc, and C dependencies (ring, zstd, ISA-L, any later one) are
 # compiled by Debian's <arch>-linux-musl-gcc (musl-dev:<debian arch>) against musl's headers
 # plus the target's Linux kernel headers (linux-libc-dev-<debian arch>-cross), which musl's
-# headers leave out. cc-rs and autotools-based build scripts find both through the usual
-# CC_<target>, AR_<target> and CFLAGS_<target> variables.
+# headers leave out (as -I<dir>, never -isystem <dir>: ISA-L hands CFLAGS to nasm too, which
+# reads the two words as an include option and a second input file). cc-rs and autotools-based
+# build scripts find both through the usual CC_<target>, AR_<target> and CFLAGS_<target>
+# variables.
 TARGET_ARCH ?= x86_64
 MUSL_TARGET := $(TARGET_ARCH)-unknown-linux-musl
 GNU_TRIPLET := $(TARGET_ARCH)-linux-gnu
@@ -20,7 +22,7 @@ KERNEL_HEADERS := $(abspath $(TARGET_DIR))/kernel-headers/$(TARGET_ARCH)
 TARGET_VAR := $(subst -,_,$(MUSL_TARGET))
 TARGET_VAR_UPPER := $(shell echo '$(TARGET_VAR)' | tr a-z A-Z)
 CROSS_ENV := CC_$(TARGET_VAR)=$(TARGET_ARCH)-linux-musl-gcc AR_$(TARGET_VAR)=$(GNU_TRIPLET)-ar \
-  CFLAGS_$(TARGET_VAR)="-isystem $(KERNEL_HEADERS)" CARGO_TARGET_$(TARGET_VAR_UPPER)_LINKER=$(GNU_TRIPLET)-gcc
+  CFLAGS_$(TARGET_VAR)=-I$(KERNEL_HEADERS) CARGO_TARGET_$(TARGET_VAR_UPPER)_LINKER=$(GNU_TRIPLET)-gcc
 DESTDIR ?= dist/install
 SPEC_INSTALL ?= $(TARGET_DIR)/spec-install
 DEMO_INSTALL ?= $(TARGET_DIR)/demo-install
