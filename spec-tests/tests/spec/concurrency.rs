@@ -49,9 +49,20 @@ fn two_creators_building_one_tag_with_one_cache_dir_both_finish_on_one_whole_ima
             create.fresh_layers();
             fs::write(create.app().join("main.txt"), format!("{who} {round}\n")).expect("app");
         }
+        // -skip-restore: here each creator's layers directory has a path of its own (on a
+        // platform it is /layers for every build), and the previous image's SBOM layer names
+        // the paths of the build that made it. Restoring it, as Go does, into the recorded
+        // paths would write into the other creator's layers while it runs. Both still write
+        // the shared cache, which the last build below reads.
         let runs: Vec<Running> = [&first, &second]
             .iter()
-            .map(|create| Running::start(create.as_build_user().args([&cache_arg, &tag])))
+            .map(|create| {
+                Running::start(create.as_build_user().args([
+                    "-skip-restore",
+                    cache_arg.as_str(),
+                    tag.as_str(),
+                ]))
+            })
             .collect();
         let finished: Vec<Finished> = runs.into_iter().map(Running::wait).collect();
         let digests = [
