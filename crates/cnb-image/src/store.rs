@@ -70,6 +70,12 @@ pub trait BlobWriter: io::Write + Send {
 /// Where images are read from and written to. All methods take the image reference they act
 /// on, so one store serves many repositories.
 pub trait ImageStore: Send + Sync {
+    /// How errors name the image `reference` reads or writes: the reference itself, unless the
+    /// store knows it better (a store at one layout directory names the directory).
+    fn name_of(&self, reference: &ImageRef) -> String {
+        reference.to_string()
+    }
+
     /// The raw manifest or index `reference` names, with its media type, or `None` when there
     /// is none. With `child`, the manifest with that digest listed in the index `reference`
     /// names instead (in a registry, the same repository; in a layout, the same directory).
@@ -163,26 +169,35 @@ pub trait ImageStore: Send + Sync {
             return Ok(None);
         };
         if !media_type.is_index() {
-            return single_manifest(reference, &media_type, bytes, None).map(Some);
+            let name = self.name_of(reference);
+            return single_manifest(reference, &name, &media_type, bytes, None).map(Some);
         }
         let index = Index::from_json(&bytes).map_err(|source| StoreError::Parse {
-            reference: reference.to_string(),
+            reference: self.name_of(reference),
             source,
         })?;
         let entry = index
             .find(platform)
             .ok_or_else(|| StoreError::NoMatchingPlatform {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 platform: platform_name(platform),
             })?;
         let pinned = reference.with_digest(entry.digest);
         let (media_type, entry_bytes) = self
             .read_manifest_raw(reference, Some(&entry.digest))?
             .ok_or_else(|| StoreError::MissingBlob {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: entry.digest,
             })?;
-        single_manifest(&pinned, &media_type, entry_bytes, Some(Digest::of(&bytes))).map(Some)
+        let name = self.name_of(&pinned);
+        single_manifest(
+            &pinned,
+            &name,
+            &media_type,
+            entry_bytes,
+            Some(Digest::of(&bytes)),
+        )
+        .map(Some)
     }
 
     /// The parsed config blob of `manifest`.
@@ -194,7 +209,7 @@ pub trait ImageStore: Send + Sync {
         let digest = manifest.config.digest;
         let bytes = self.read_blob(reference, &digest)?;
         ImageConfig::from_json(&bytes).map_err(|source| StoreError::Parse {
-            reference: reference.to_string(),
+            reference: self.name_of(reference),
             source,
         })
     }
@@ -217,14 +232,14 @@ pub trait ImageStore: Send + Sync {
         let mut reader =
             self.open_blob(reference, digest)?
                 .ok_or_else(|| StoreError::MissingBlob {
-                    reference: reference.to_string(),
+                    reference: self.name_of(reference),
                     digest: *digest,
                 })?;
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
             .map_err(|source| StoreError::ReadBlob {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: *digest,
                 source: source.into(),
             })?;
@@ -242,7 +257,7 @@ pub trait ImageStore: Send + Sync {
         writer
             .write_all(bytes)
             .map_err(|source| StoreError::WriteBlob {
-                reference: target.to_string(),
+                reference: self.name_of(target),
                 source: source.into(),
             })?;
         writer.finish()
@@ -268,21 +283,23 @@ pub trait ImageStore: Send + Sync {
     }
 }
 
-/// `bytes` as an image manifest, unless the media type says otherwise.
+/// `bytes` as an image manifest, unless the media type says otherwise; errors call the image
+/// `name`.
 fn single_manifest(
     reference: &ImageRef,
+    name: &str,
     media_type: &MediaType,
     bytes: Vec<u8>,
     index: Option<Digest>,
 ) -> Result<ResolvedManifest, StoreError> {
     if !media_type.is_manifest() && !looks_like_manifest(media_type, &bytes) {
         return Err(StoreError::UnsupportedMediaType {
-            reference: reference.to_string(),
+            reference: name.to_owned(),
             media_type: media_type.clone(),
         });
     }
     let manifest = Manifest::from_json(&bytes).map_err(|source| StoreError::Parse {
-        reference: reference.to_string(),
+        reference: name.to_owned(),
         source,
     })?;
     let digest = Digest::of(&bytes);
