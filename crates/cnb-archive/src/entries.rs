@@ -172,7 +172,9 @@ mod tests {
         dir.set_gid(0);
         dir.set_size(0);
         dir.set_cksum();
-        builder.append_data(&mut dir, "a/", std::io::empty()).unwrap();
+        builder
+            .append_data(&mut dir, "a/", std::io::empty())
+            .unwrap();
         builder
             .append_pax_extensions([
                 ("uid", &b"3000000"[..]),

@@ -113,33 +113,31 @@ impl OciPath {
             Selector::Only => placeholder,
             Selector::Digest(digest) => placeholder.with_digest(*digest),
             Selector::Tag(tag) => {
-                let found = index.manifests.iter().find(|entry| {
+                let tagged = |entry: &&cnb_image::Descriptor| {
                     entry
                         .annotations
                         .get(REF_NAME_ANNOTATION)
                         .map(String::as_str)
                         == Some(tag.as_str())
-                });
-                match found {
-                    Some(entry) => placeholder.with_digest(entry.digest),
-                    None => {
-                        let tags: Vec<&str> = index
-                            .manifests
-                            .iter()
-                            .filter_map(|entry| entry.annotations.get(REF_NAME_ANNOTATION))
-                            .map(String::as_str)
-                            .collect();
-                        return Err(Error::NoSuchTag {
-                            path: self.dir.clone(),
-                            tag: tag.clone(),
-                            tags: if tags.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                tags.join(", ")
-                            },
-                        });
-                    }
-                }
+                };
+                let Some(entry) = index.manifests.iter().find(tagged) else {
+                    let tags: Vec<&str> = index
+                        .manifests
+                        .iter()
+                        .filter_map(|entry| entry.annotations.get(REF_NAME_ANNOTATION))
+                        .map(String::as_str)
+                        .collect();
+                    return Err(Error::NoSuchTag {
+                        path: self.dir.clone(),
+                        tag: tag.clone(),
+                        tags: if tags.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            tags.join(", ")
+                        },
+                    });
+                };
+                placeholder.with_digest(entry.digest)
             }
         };
         Ok((LayoutStore::at(&self.dir), reference))
