@@ -7,6 +7,7 @@
 //! build user owns what goes into it. With both `-layout` and `-daemon` the layout wins and
 //! the daemon client is still made, as in Go.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use cnb_api::ExitKind;
@@ -116,7 +117,20 @@ fn registry_store(
     images: &[String],
     kind: ExitKind,
 ) -> Result<RegistryStore, Failure> {
-    let env = Environment::from_lookup(|name| lookup(inputs, name));
+    registry_store_for(&inputs.environ, &inputs.insecure_registries, images, kind)
+}
+
+/// A registry store whose keychain (`CNB_REGISTRY_AUTH`, the Docker config and its helpers,
+/// from `environ`) covers the registries of `images`, with `insecure_registries` spoken to
+/// over plain HTTP. A keychain that cannot be resolved fails with 1, a client that cannot be
+/// made with `kind`.
+pub(crate) fn registry_store_for(
+    environ: &[(OsString, OsString)],
+    insecure_registries: &[String],
+    images: &[String],
+    kind: ExitKind,
+) -> Result<RegistryStore, Failure> {
+    let env = Environment::from_lookup(|name| lookup(environ, name));
     let references: Vec<ImageRef> = images
         .iter()
         .filter_map(|image| ImageRef::parse(image).ok())
@@ -124,7 +138,7 @@ fn registry_store(
     let keychain = Keychain::resolve(&env, &references)
         .map_err(|error| Failure::new(ExitKind::Failed, Some("resolve keychain"), &error))?;
     let config = RegistryConfig {
-        insecure_registries: inputs.insecure_registries.clone(),
+        insecure_registries: insecure_registries.to_vec(),
         ..RegistryConfig::default()
     };
     RegistryStore::new(config, &env, keychain)
@@ -133,17 +147,16 @@ fn registry_store(
 
 /// The daemon store: the client from the Docker variables of the environment.
 fn daemon_store(inputs: &Inputs) -> Result<DaemonStore, Failure> {
-    let config = DaemonConfig::from_lookup(|name| lookup(inputs, name));
+    let config = DaemonConfig::from_lookup(|name| lookup(&inputs.environ, name));
     let client = DaemonClient::connect(&config).map_err(|error| {
         Failure::new(ExitKind::Failed, Some("initialize docker client"), &error)
     })?;
     Ok(DaemonStore::new(client, Platform::own()))
 }
 
-/// The value of environment variable `name` in the inputs.
-fn lookup(inputs: &Inputs, name: &str) -> Option<String> {
-    inputs
-        .environ
+/// The value of environment variable `name` in `environ`.
+fn lookup(environ: &[(OsString, OsString)], name: &str) -> Option<String> {
+    environ
         .iter()
         .find(|(key, _)| key == name)
         .and_then(|(_, value)| value.to_str().map(str::to_owned))

@@ -181,6 +181,8 @@ pub fn documented_source(flag: &str) -> (Option<&'static str>, Option<String>) {
         "force" => (Some(env::FORCE_REBASE), None),
         "uid" => (Some(env::USER_ID), None),
         "gid" => (Some(env::GROUP_ID), None),
+        "max-layers" => (None, Some(crate::DEFAULT_MAX_LAYERS.to_string())),
+        "max-lines" => (None, Some(crate::DEFAULT_MAX_LINES.to_string())),
         _ => (None, None),
     }
 }
