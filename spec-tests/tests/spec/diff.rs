@@ -99,7 +99,10 @@ fn a_rebuild_that_changed_one_file_is_told_by_that_file_and_its_buildpack_layer(
     );
     assert_eq!(
         file,
-        "/layers/test_hello/greeting/message: content differs (23 B vs 28 B)",
+        format!(
+            "{}/test_hello/greeting/message: content differs (23 B vs 28 B)",
+            create.layers().display()
+        ),
         "{finished}"
     );
     assert!(
