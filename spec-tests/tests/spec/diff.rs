@@ -89,7 +89,11 @@ fn a_rebuild_that_changed_one_file_is_told_by_that_file_and_its_buildpack_layer(
     assert_eq!(finished.code, Some(1), "{finished}");
     assert_eq!(finished.stderr, "", "{finished}");
     let layers = layer_lines(&finished);
-    assert_eq!(layers.len(), 1, "only the greeting layer differs: {finished}");
+    assert_eq!(
+        layers.len(),
+        1,
+        "only the greeting layer differs: {finished}"
+    );
     let (title, file) = layers[0]
         .split_once("): ")
         .unwrap_or_else(|| panic!("layer line: {finished}"));
@@ -125,7 +129,10 @@ fn a_rebuild_that_changed_one_file_is_told_by_that_file_and_its_buildpack_layer(
     for (a, b) in [(&first, &again), (&second, &second)] {
         let finished = diff(&[a, b]);
         assert_eq!(finished.code, Some(0), "{finished}");
-        assert!(finished.stdout.starts_with("identical: sha256:"), "{finished}");
+        assert!(
+            finished.stdout.starts_with("identical: sha256:"),
+            "{finished}"
+        );
         assert_eq!(finished.stdout.lines().count(), 1, "{finished}");
     }
 
@@ -162,12 +169,36 @@ fn bad_flags_arguments_and_unreadable_images_fail_with_one_error_line_and_their_
     let nowhere = tempfile::tempdir().expect("temp dir");
     let no_layout = format!("oci:{}", nowhere.path().join("none").display());
     let cases: [(&[&str], i32, &str); 6] = [
-        (&["-nope", "a", "b"], 2, "ERROR: failed to parse flags: flag provided but not defined: -nope"),
-        (&["only-one"], 3, "ERROR: failed to parse arguments: received 1 arguments, but expected 2 images"),
-        (&["Not A Reference", "b"], 3, "ERROR: failed to parse arguments: "),
-        (&["oci:/x@sha256:12", "b"], 3, "ERROR: failed to parse arguments: 'oci:/x@sha256:12' is not an OCI layout path"),
-        (&[&missing, &missing], 4, &format!("ERROR: failed to compare images: {missing} not found")),
-        (&[&no_layout, &missing], 4, &format!("ERROR: failed to read image {no_layout}: ")),
+        (
+            &["-nope", "a", "b"],
+            2,
+            "ERROR: failed to parse flags: flag provided but not defined: -nope",
+        ),
+        (
+            &["only-one"],
+            3,
+            "ERROR: failed to parse arguments: received 1 arguments, but expected 2 images",
+        ),
+        (
+            &["Not A Reference", "b"],
+            3,
+            "ERROR: failed to parse arguments: ",
+        ),
+        (
+            &["oci:/x@sha256:12", "b"],
+            3,
+            "ERROR: failed to parse arguments: 'oci:/x@sha256:12' is not an OCI layout path",
+        ),
+        (
+            &[&missing, &missing],
+            4,
+            &format!("ERROR: failed to compare images: {missing} not found"),
+        ),
+        (
+            &[&no_layout, &missing],
+            4,
+            &format!("ERROR: failed to read image {no_layout}: "),
+        ),
     ];
     for (args, code, error) in cases {
         let finished = diff(args);
