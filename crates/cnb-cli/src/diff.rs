@@ -172,6 +172,7 @@ fn registry(inputs: &DiffInputs, images: [&Image; 2]) -> Result<Option<RegistryS
     registry_store_for(
         &inputs.environ,
         &inputs.insecure_registries,
+        inputs.registry_timeout,
         &names,
         ExitKind::DiffError,
     )

@@ -9,6 +9,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use cnb_api::ExitKind;
 use cnb_cache::LaunchCache;
@@ -117,16 +118,23 @@ fn registry_store(
     images: &[String],
     kind: ExitKind,
 ) -> Result<RegistryStore, Failure> {
-    registry_store_for(&inputs.environ, &inputs.insecure_registries, images, kind)
+    registry_store_for(
+        &inputs.environ,
+        &inputs.insecure_registries,
+        inputs.registry_timeout,
+        images,
+        kind,
+    )
 }
 
 /// A registry store whose keychain (`CNB_REGISTRY_AUTH`, the Docker config and its helpers,
 /// from `environ`) covers the registries of `images`, with `insecure_registries` spoken to
-/// over plain HTTP. A keychain that cannot be resolved fails with 1, a client that cannot be
-/// made with `kind`.
+/// over plain HTTP and `timeout` (`CNB_REGISTRY_TIMEOUT`) replacing the default patience. A
+/// keychain that cannot be resolved fails with 1, a client that cannot be made with `kind`.
 pub(crate) fn registry_store_for(
     environ: &[(OsString, OsString)],
     insecure_registries: &[String],
+    timeout: Option<Duration>,
     images: &[String],
     kind: ExitKind,
 ) -> Result<RegistryStore, Failure> {
@@ -137,9 +145,11 @@ pub(crate) fn registry_store_for(
         .collect();
     let keychain = Keychain::resolve(&env, &references)
         .map_err(|error| Failure::new(ExitKind::Failed, Some("resolve keychain"), &error))?;
+    let defaults = RegistryConfig::default();
     let config = RegistryConfig {
         insecure_registries: insecure_registries.to_vec(),
-        ..RegistryConfig::default()
+        give_up_after: timeout.unwrap_or(defaults.give_up_after),
+        ..defaults
     };
     RegistryStore::new(config, &env, keychain)
         .map_err(|error| Failure::new(kind, Some("initialize registry client"), &error))

@@ -1,10 +1,12 @@
 //! The inputs of `lifecycle diff <image> <image>`, which compares two app images. It is this
 //! lifecycle's own command, not a phase of the platform spec: it has no Platform API (and does
 //! not require `CNB_PLATFORM_API`), and takes the registry inputs every connected phase takes
-//! (`-insecure-registry` / `CNB_INSECURE_REGISTRIES`; `CNB_REGISTRY_AUTH` and the Docker
-//! config through [`DiffInputs::environ`]) plus how much it prints.
+//! (`-insecure-registry` / `CNB_INSECURE_REGISTRIES`, `CNB_REGISTRY_TIMEOUT`;
+//! `CNB_REGISTRY_AUTH` and the Docker config through [`DiffInputs::environ`]) plus how much it
+//! prints.
 
 use std::ffi::OsString;
+use std::time::Duration;
 
 use cnb_api::env;
 
@@ -55,6 +57,8 @@ pub struct DiffInputs {
     pub images: [String; 2],
     /// `-insecure-registry` values and `CNB_INSECURE_REGISTRIES` items.
     pub insecure_registries: Vec<String>,
+    /// `CNB_REGISTRY_TIMEOUT`, as for the phases.
+    pub registry_timeout: Option<Duration>,
     /// `-log-level`.
     pub log_level: LogLevel,
     /// `-no-color`.
@@ -90,6 +94,7 @@ pub fn resolve_diff(flags: &FlagValues, env_source: &dyn EnvSource) -> Result<Di
     Ok(DiffInputs {
         images,
         insecure_registries: r.list("insecure-registry", Some(env::INSECURE_REGISTRIES)),
+        registry_timeout: crate::resolve::registry_timeout(env_source)?,
         log_level,
         no_color: r.bool("no-color", &[env::NO_COLOR]),
         max_layers: count(&MAX_LAYERS, DEFAULT_MAX_LAYERS)?,
