@@ -50,6 +50,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cnb-restorer", CONNECTED),
     ("cnb-exporter", CONNECTED),
     ("cnb-rebaser", CONNECTED),
+    // beside the connected phases: compares two images read through injected stores
+    ("cnb-diff", &["cnb-files", "cnb-image", "cnb-archive"]),
     // applies Dockerfiles to its own root; reads and writes OCI layout directories itself
     (
         "cnb-extender",
@@ -87,6 +89,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-layout",
             "cnb-daemon",
             "cnb-detector",
+            "cnb-diff",
             "cnb-builder",
             "cnb-analyzer",
             "cnb-restorer",

@@ -10,6 +10,10 @@ pub enum ExitKind {
     Usage,
     /// Invalid arguments or inputs (3): positional count, bad or cross-registry references.
     InvalidArgs,
+    /// `lifecycle diff` could not read or compare an image (4): not found, unreachable,
+    /// refused, or a layer that does not match its diffID. Distinct from 1, which `diff` exits
+    /// with when the images differ.
+    DiffError,
     /// The Platform API is unset or unsupported (11).
     IncompatiblePlatformApi,
     /// A buildpack or extension declares an unsupported Buildpack API (12).
@@ -49,6 +53,7 @@ impl ExitKind {
             Self::Failed => 1,
             Self::Usage => 2,
             Self::InvalidArgs => 3,
+            Self::DiffError => 4,
             Self::IncompatiblePlatformApi => 11,
             Self::IncompatibleBuildpackApi => 12,
             Self::FailedDetect => 20,

@@ -25,6 +25,7 @@ use nix::fcntl::OFlag;
 use tar::EntryType;
 
 use crate::decompress::decompress;
+use crate::entries::owner;
 use crate::{Error, Result};
 
 /// Unpacks layers into a target directory.
@@ -335,32 +336,6 @@ fn remove_any(path: &Path) -> Result<()> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// The entry's owner: the header's, or the PAX `uid`/`gid` records when present.
-pub(crate) fn owner<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(u32, u32)> {
-    let read = |source| Error::ReadArchive { source };
-    let header = entry.header();
-    let mut uid = header.uid().map_err(read)?;
-    let mut gid = header.gid().map_err(read)?;
-    if let Some(extensions) = entry.pax_extensions().map_err(read)? {
-        for extension in extensions {
-            let extension = extension.map_err(read)?;
-            let value = || {
-                std::str::from_utf8(extension.value_bytes())
-                    .ok()?
-                    .parse()
-                    .ok()
-            };
-            match extension.key_bytes() {
-                b"uid" => uid = value().unwrap_or(uid),
-                b"gid" => gid = value().unwrap_or(gid),
-                _ => {}
-            }
-        }
-    }
-    let narrow = |id: u64| u32::try_from(id).unwrap_or(u32::MAX);
-    Ok((narrow(uid), narrow(gid)))
 }
 
 /// The entry name as a path relative to the target: leading `/`, `.` and empty elements

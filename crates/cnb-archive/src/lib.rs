@@ -10,7 +10,8 @@
 //! [`add_layer_entries`] writes another tool's layer again, normalised.
 //!
 //! Reading: [`extract`] unpacks a plain, gzip or zstd layer into a directory, refusing
-//! entries that would land outside it or pass through a symlink.
+//! entries that would land outside it or pass through a symlink; [`decompress`] and
+//! [`for_each_tar_entry`] read a layer entry by entry without unpacking it.
 //!
 //! Layer 2 (services): depends on `cnb-sys` and `cnb-image` only; nothing here knows about
 //! registries, phases or the platform.
@@ -18,6 +19,7 @@
 mod compress;
 mod decompress;
 mod dir_layer;
+mod entries;
 mod error;
 mod extract;
 mod fs_entry;
@@ -31,6 +33,7 @@ mod writer;
 pub use compress::{Compression, GzipEngine};
 pub use decompress::decompress;
 pub use dir_layer::{ImagePath, add_dir, add_entry, add_parents, add_tree};
+pub use entries::{LayerEntry, for_each_tar_entry};
 pub use error::{Error, Result};
 pub use extract::{Extractor, extract};
 pub use fs_entry::Owner;

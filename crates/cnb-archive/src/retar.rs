@@ -5,78 +5,23 @@
 
 use std::io::Read;
 
-use tar::EntryType;
-
 use crate::decompress::decompress;
-use crate::extract::owner;
-use crate::{EntryKind, EntrySink, Error, Header, Result};
+use crate::entries::for_each_tar_entry;
+use crate::{EntrySink, Result};
 
 /// Appends every entry of the layer `blob` (plain, gzip or zstd) to `sink`. PAX global headers
 /// are dropped; entry types no layer of ours holds (GNU sparse files, volume labels) are
 /// refused.
 pub fn add_layer_entries(sink: &mut dyn EntrySink, blob: impl Read) -> Result<()> {
-    let read = |source| Error::ReadArchive { source };
-    let mut archive = tar::Archive::new(decompress(blob)?);
-    for entry in archive.entries().map_err(read)? {
-        let mut entry = entry.map_err(read)?;
-        let raw = entry.header().entry_type();
-        let name = entry.path_bytes().into_owned();
-        let kind = match raw {
-            EntryType::XGlobalHeader => continue,
-            EntryType::Regular | EntryType::Continuous => EntryKind::Regular,
-            EntryType::Link => EntryKind::HardLink,
-            EntryType::Symlink => EntryKind::Symlink,
-            EntryType::Char => EntryKind::CharDevice,
-            EntryType::Block => EntryKind::BlockDevice,
-            EntryType::Directory => EntryKind::Directory,
-            EntryType::Fifo => EntryKind::Fifo,
-            other => {
-                return Err(Error::UnsupportedEntry {
-                    name: String::from_utf8_lossy(&name).into_owned(),
-                    typeflag: other.as_byte(),
-                });
-            }
-        };
-        let (uid, gid) = owner(&mut entry)?;
-        let header = entry.header();
-        // Only devices carry device numbers; other writers leave the fields blank.
-        let is_device = matches!(kind, EntryKind::CharDevice | EntryKind::BlockDevice);
-        let device = |number: std::io::Result<Option<u32>>| {
-            if is_device {
-                number.map(Option::unwrap_or_default)
-            } else {
-                Ok(0)
-            }
-        };
-        let mut name = name;
-        while name.len() > 1 && name.last() == Some(&b'/') {
-            name.pop();
-        }
-        let header = Header {
-            name,
-            kind,
-            link_name: entry
-                .link_name_bytes()
-                .map(std::borrow::Cow::into_owned)
-                .unwrap_or_default(),
-            mode: header.mode().map_err(read)? & 0o7777,
-            uid,
-            gid,
-            size: if kind == EntryKind::Regular {
-                entry.size()
-            } else {
-                0
-            },
-            dev_major: device(header.device_major()).map_err(read)?,
-            dev_minor: device(header.device_minor()).map_err(read)?,
-        };
-        sink.append(&header, &mut entry)?;
-    }
-    Ok(())
+    for_each_tar_entry(decompress(blob)?, |entry, data| {
+        sink.append(&entry.header, data)
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use tar::EntryType;
+
     use super::*;
     use crate::{NORMALIZED_MTIME, TarWriter};
 

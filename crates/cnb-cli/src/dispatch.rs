@@ -1,5 +1,6 @@
 //! From `argv` to a finished phase: which phase (argv[0] or `lifecycle <verb>`), the Platform
-//! API check, flag parsing, input resolution, logging, then the phase itself.
+//! API check, flag parsing, input resolution, logging, then the phase itself. `lifecycle diff`
+//! is this lifecycle's own command beside the phases (no symlink, no Platform API).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -9,7 +10,7 @@ use cnb_api::{ExitKind, Phase, version_line};
 use cnb_platform::{EnvSource, ProcessEnv};
 
 use crate::invocation::{Invocation, invocation};
-use crate::{Failure, logging, output, phases};
+use crate::{Failure, diff, logging, output, phases};
 
 /// The `main` of the multi-call `lifecycle` binary.
 pub fn lifecycle_main(args: Vec<OsString>) -> ExitCode {
@@ -18,7 +19,7 @@ pub fn lifecycle_main(args: Vec<OsString>) -> ExitCode {
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
     match run(&args, &ProcessEnv) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(failure) => {
             logging::init(cnb_platform::LogLevel::Info, false);
             tracing::error!("{}", failure.message);
@@ -27,15 +28,23 @@ pub fn lifecycle_main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn run(args: &[String], env: &dyn EnvSource) -> Result<(), Failure> {
+fn run(args: &[String], env: &dyn EnvSource) -> Result<ExitCode, Failure> {
     let program = args.first().map_or("lifecycle", String::as_str);
     let name = Path::new(program)
         .file_stem()
         .and_then(|stem| stem.to_str())
         .unwrap_or_default();
     if let Some(phase) = Phase::from_binary(name) {
-        return run_phase(phase, &args[1.min(args.len())..], env);
+        return run_phase(phase, &args[1.min(args.len())..], env).map(|()| ExitCode::SUCCESS);
     }
+    if args.get(1).map(String::as_str) == Some(diff::VERB) {
+        return diff::run(&args[2..], env);
+    }
+    run_verb(args, env).map(|()| ExitCode::SUCCESS)
+}
+
+/// `lifecycle <verb> …` for a phase's verb.
+fn run_verb(args: &[String], env: &dyn EnvSource) -> Result<(), Failure> {
     match args.get(1).map(String::as_str) {
         None => Err(Failure::message(
             ExitKind::InvalidArgs,
@@ -50,7 +59,7 @@ fn run(args: &[String], env: &dyn EnvSource) -> Result<(), Failure> {
             None => Err(Failure::message(
                 ExitKind::InvalidArgs,
                 format!(
-                    "failed to recognize phase: {verb} (valid phases: detect, analyze, restore, build, export, rebase, create, extend)"
+                    "failed to recognize phase: {verb} (valid phases: detect, analyze, restore, build, export, rebase, create, extend; other commands: diff)"
                 ),
             )),
         },

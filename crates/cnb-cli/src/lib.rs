@@ -7,6 +7,7 @@
 
 mod analyze;
 mod creator;
+mod diff;
 mod dispatch;
 mod experimental;
 mod export;

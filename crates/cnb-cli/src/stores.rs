@@ -7,7 +7,9 @@
 //! build user owns what goes into it. With both `-layout` and `-daemon` the layout wins and
 //! the daemon client is still made, as in Go.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use cnb_api::ExitKind;
 use cnb_cache::LaunchCache;
@@ -116,7 +118,27 @@ fn registry_store(
     images: &[String],
     kind: ExitKind,
 ) -> Result<RegistryStore, Failure> {
-    let env = Environment::from_lookup(|name| lookup(inputs, name));
+    registry_store_for(
+        &inputs.environ,
+        &inputs.insecure_registries,
+        inputs.registry_timeout,
+        images,
+        kind,
+    )
+}
+
+/// A registry store whose keychain (`CNB_REGISTRY_AUTH`, the Docker config and its helpers,
+/// from `environ`) covers the registries of `images`, with `insecure_registries` spoken to
+/// over plain HTTP and `timeout` (`CNB_REGISTRY_TIMEOUT`) replacing the default patience. A
+/// keychain that cannot be resolved fails with 1, a client that cannot be made with `kind`.
+pub(crate) fn registry_store_for(
+    environ: &[(OsString, OsString)],
+    insecure_registries: &[String],
+    timeout: Option<Duration>,
+    images: &[String],
+    kind: ExitKind,
+) -> Result<RegistryStore, Failure> {
+    let env = Environment::from_lookup(|name| lookup(environ, name));
     let references: Vec<ImageRef> = images
         .iter()
         .filter_map(|image| ImageRef::parse(image).ok())
@@ -125,8 +147,8 @@ fn registry_store(
         .map_err(|error| Failure::new(ExitKind::Failed, Some("resolve keychain"), &error))?;
     let defaults = RegistryConfig::default();
     let config = RegistryConfig {
-        insecure_registries: inputs.insecure_registries.clone(),
-        give_up_after: inputs.registry_timeout.unwrap_or(defaults.give_up_after),
+        insecure_registries: insecure_registries.to_vec(),
+        give_up_after: timeout.unwrap_or(defaults.give_up_after),
         ..defaults
     };
     RegistryStore::new(config, &env, keychain)
@@ -135,17 +157,16 @@ fn registry_store(
 
 /// The daemon store: the client from the Docker variables of the environment.
 fn daemon_store(inputs: &Inputs) -> Result<DaemonStore, Failure> {
-    let config = DaemonConfig::from_lookup(|name| lookup(inputs, name));
+    let config = DaemonConfig::from_lookup(|name| lookup(&inputs.environ, name));
     let client = DaemonClient::connect(&config).map_err(|error| {
         Failure::new(ExitKind::Failed, Some("initialize docker client"), &error)
     })?;
     Ok(DaemonStore::new(client, Platform::own()))
 }
 
-/// The value of environment variable `name` in the inputs.
-fn lookup(inputs: &Inputs, name: &str) -> Option<String> {
-    inputs
-        .environ
+/// The value of environment variable `name` in `environ`.
+fn lookup(environ: &[(OsString, OsString)], name: &str) -> Option<String> {
+    environ
         .iter()
         .find(|(key, _)| key == name)
         .and_then(|(_, value)| value.to_str().map(str::to_owned))

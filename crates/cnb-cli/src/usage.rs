@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use cnb_api::{Phase, PlatformApi};
-use cnb_platform::{FlagKind, documented_source, flags_for};
+use cnb_platform::{FlagDef, FlagKind, documented_source, flags_for};
 
 /// `Usage of <phase>:` and one entry per flag, in the layout of Go's `flag.PrintDefaults`.
 pub(crate) fn text(phase: Phase, api: PlatformApi) -> String {
@@ -14,7 +14,14 @@ pub(crate) fn text(phase: Phase, api: PlatformApi) -> String {
         cnb_platform::Arity::AtLeastOne => " <image> [<tag>...]",
     };
     let mut text = format!("Usage of {phase} (Platform API {api}): {phase} [flags]{positionals}\n");
-    for def in flags_for(phase, api) {
+    text.push_str(&flags(&flags_for(phase, api)));
+    text
+}
+
+/// One entry per flag of `defs`, with the variable and default behind it.
+pub(crate) fn flags(defs: &[FlagDef]) -> String {
+    let mut text = String::new();
+    for def in defs {
         let kind = match def.kind {
             FlagKind::Bool => "",
             FlagKind::String | FlagKind::List => " string",

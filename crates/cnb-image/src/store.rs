@@ -81,6 +81,12 @@ pub trait BlobWriter: io::Write + Send {
 /// Where images are read from and written to. All methods take the image reference they act
 /// on, so one store serves many repositories.
 pub trait ImageStore: Send + Sync {
+    /// How errors name the image `reference` reads or writes: the reference itself, unless the
+    /// store knows it better (a store at one layout directory names the directory).
+    fn name_of(&self, reference: &ImageRef) -> String {
+        reference.to_string()
+    }
+
     /// The raw manifest or index `reference` names, with its media type, or `None` when there
     /// is none. With `child`, the manifest with that digest listed in the index `reference`
     /// names instead (in a registry, the same repository; in a layout, the same directory).
@@ -169,7 +175,7 @@ pub trait ImageStore: Send + Sync {
     /// callers treat as a warning; this default is such a store.
     fn delete_manifest(&self, reference: &ImageRef, digest: &Digest) -> Result<(), StoreError> {
         Err(StoreError::DeleteManifest {
-            reference: reference.with_digest(*digest).to_string(),
+            reference: self.name_of(&reference.with_digest(*digest)),
             source: "this image store cannot delete images".into(),
         })
     }
@@ -187,16 +193,17 @@ pub trait ImageStore: Send + Sync {
             return Ok(None);
         };
         if !media_type.is_index() {
-            return single_manifest(reference, &media_type, bytes, None).map(Some);
+            let name = self.name_of(reference);
+            return single_manifest(reference, &name, &media_type, bytes, None).map(Some);
         }
         let index = Index::from_json(&bytes).map_err(|source| StoreError::Parse {
-            reference: reference.to_string(),
+            reference: self.name_of(reference),
             source,
         })?;
         let entry = index
             .find(platform)
             .ok_or_else(|| StoreError::NoMatchingPlatform {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 platform: platform.to_string().into(),
                 offered: index.offered_platforms().join(", ").into(),
             })?;
@@ -204,10 +211,18 @@ pub trait ImageStore: Send + Sync {
         let (media_type, entry_bytes) = self
             .read_manifest_raw(reference, Some(&entry.digest))?
             .ok_or_else(|| StoreError::MissingBlob {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: entry.digest,
             })?;
-        single_manifest(&pinned, &media_type, entry_bytes, Some(Digest::of(&bytes))).map(Some)
+        let name = self.name_of(&pinned);
+        single_manifest(
+            &pinned,
+            &name,
+            &media_type,
+            entry_bytes,
+            Some(Digest::of(&bytes)),
+        )
+        .map(Some)
     }
 
     /// The parsed config blob of `manifest`, refused when its descriptor says it is larger
@@ -220,7 +235,7 @@ pub trait ImageStore: Send + Sync {
         let descriptor = &manifest.config;
         if descriptor.size > CONFIG_LIMIT {
             return Err(StoreError::ConfigTooLarge {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: descriptor.digest,
                 limit: CONFIG_LIMIT,
             });
@@ -228,7 +243,7 @@ pub trait ImageStore: Send + Sync {
         let reader = self
             .open_blob(reference, &descriptor.digest)?
             .ok_or_else(|| StoreError::MissingBlob {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: descriptor.digest,
             })?;
         let mut bytes = Vec::new();
@@ -238,19 +253,19 @@ pub trait ImageStore: Send + Sync {
             .take(descriptor.size + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| StoreError::ReadBlob {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: descriptor.digest,
                 source: source.into(),
             })?;
         if bytes.len() as u64 != descriptor.size {
             return Err(StoreError::SizeMismatch {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: descriptor.digest,
                 expected: descriptor.size,
             });
         }
         ImageConfig::from_json(&bytes).map_err(|source| StoreError::Parse {
-            reference: reference.to_string(),
+            reference: self.name_of(reference),
             source,
         })
     }
@@ -273,14 +288,14 @@ pub trait ImageStore: Send + Sync {
         let mut reader =
             self.open_blob(reference, digest)?
                 .ok_or_else(|| StoreError::MissingBlob {
-                    reference: reference.to_string(),
+                    reference: self.name_of(reference),
                     digest: *digest,
                 })?;
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
             .map_err(|source| StoreError::ReadBlob {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 digest: *digest,
                 source: source.into(),
             })?;
@@ -298,7 +313,7 @@ pub trait ImageStore: Send + Sync {
         writer
             .write_all(bytes)
             .map_err(|source| StoreError::WriteBlob {
-                reference: target.to_string(),
+                reference: self.name_of(target),
                 source: source.into(),
             })?;
         writer.finish()
@@ -324,21 +339,23 @@ pub trait ImageStore: Send + Sync {
     }
 }
 
-/// `bytes` as an image manifest, unless the media type says otherwise.
+/// `bytes` as an image manifest, unless the media type says otherwise; errors call the image
+/// `name`.
 fn single_manifest(
     reference: &ImageRef,
+    name: &str,
     media_type: &MediaType,
     bytes: Vec<u8>,
     index: Option<Digest>,
 ) -> Result<ResolvedManifest, StoreError> {
     if !media_type.is_manifest() && !looks_like_manifest(media_type, &bytes) {
         return Err(StoreError::UnsupportedMediaType {
-            reference: reference.to_string(),
+            reference: name.to_owned(),
             media_type: media_type.clone(),
         });
     }
     let manifest = Manifest::from_json(&bytes).map_err(|source| StoreError::Parse {
-        reference: reference.to_string(),
+        reference: name.to_owned(),
         source,
     })?;
     let digest = Digest::of(&bytes);

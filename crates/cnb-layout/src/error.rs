@@ -73,4 +73,28 @@ pub enum Error {
         #[source]
         source: cnb_image::ParseError,
     },
+    /// A command-line `oci:` image that does not parse.
+    #[error("'{text}' is not an OCI layout path (oci:<path>[:<tag>|@<digest>]): {reason}")]
+    BadOciPath {
+        /// What was given.
+        text: String,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// The directory holds no `index.json`.
+    #[error("{path} is not an OCI layout (no index.json)")]
+    NotALayout {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// No image in the layout carries the tag.
+    #[error("{path} has no image tagged '{tag}' (tags: {tags})")]
+    NoSuchTag {
+        /// The layout.
+        path: PathBuf,
+        /// The tag asked for.
+        tag: String,
+        /// The tags there are, comma-separated, or `none`.
+        tags: String,
+    },
 }

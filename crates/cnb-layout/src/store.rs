@@ -53,8 +53,10 @@ impl LayoutStore {
         }
     }
 
-    /// The one image in the layout directory `dir`, whatever reference names it (the
-    /// extended run image the extender leaves in `<extended>/run/<digest>`).
+    /// The one image in the layout directory `dir`, whatever tag names it (the extended run
+    /// image the extender leaves in `<extended>/run/<digest>`); a digest reference reads the
+    /// manifest or index with that digest among the layout's blobs instead. Errors name the
+    /// directory.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Self {
             root: dir.into(),
@@ -104,7 +106,7 @@ impl LayoutStore {
     fn read_layout(&self, reference: &ImageRef) -> Result<Layout, StoreError> {
         self.layout(reference)
             .map_err(|err| StoreError::ReadManifest {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 source: err.into(),
             })
     }
@@ -112,7 +114,7 @@ impl LayoutStore {
     fn write_layout(&self, reference: &ImageRef) -> Result<Layout, StoreError> {
         self.layout(reference)
             .map_err(|err| StoreError::WriteManifest {
-                reference: reference.to_string(),
+                reference: self.name_of(reference),
                 source: err.into(),
             })
     }
@@ -130,13 +132,13 @@ impl LayoutStore {
                 || layout
                     .link_blob_from(primary, &blob.digest)
                     .map_err(|err| StoreError::WriteManifest {
-                        reference: target.to_string(),
+                        reference: self.name_of(target),
                         source: err.into(),
                     })?;
             let may_be_absent = self.sparse && blob.media_type.is_layer();
             if !(present || may_be_absent) {
                 return Err(StoreError::MissingBlob {
-                    reference: target.to_string(),
+                    reference: self.name_of(target),
                     digest: blob.digest,
                 });
             }
@@ -146,20 +148,36 @@ impl LayoutStore {
 }
 
 impl ImageStore for LayoutStore {
+    /// The reference, or for a store at one layout (where references do not choose the
+    /// directory) the directory, with the digest when the reference has one.
+    fn name_of(&self, reference: &ImageRef) -> String {
+        match (self.naming, reference.digest()) {
+            (Naming::Root, Some(digest)) => format!("{}@{digest}", self.root.display()),
+            (Naming::Root, None) => self.root.display().to_string(),
+            _ => reference.to_string(),
+        }
+    }
+
     fn read_manifest_raw(
         &self,
         reference: &ImageRef,
         child: Option<&Digest>,
     ) -> Result<Option<(MediaType, Vec<u8>)>, StoreError> {
         let layout = self.read_layout(reference)?;
-        let found = match child {
+        // At one layout, a digest reference picks that manifest or index among its blobs, as
+        // a registry answers a digest; elsewhere the digest has chosen the directory already.
+        let pinned = match self.naming {
+            Naming::Root => reference.digest(),
+            Naming::Reference | Naming::Digest => None,
+        };
+        let found = match child.or(pinned) {
             None => layout.root_manifest(),
             Some(digest) => layout
                 .read_blob(digest)
                 .map(|blob| blob.map(|bytes| (MediaType::of_manifest(&bytes), bytes))),
         };
         found.map_err(|err| StoreError::ReadManifest {
-            reference: reference.to_string(),
+            reference: self.name_of(reference),
             source: err.into(),
         })
     }
@@ -170,7 +188,7 @@ impl ImageStore for LayoutStore {
         digest: &Digest,
     ) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
         let fail = |err: Error| StoreError::ReadBlob {
-            reference: reference.to_string(),
+            reference: self.name_of(reference),
             digest: *digest,
             source: err.into(),
         };
@@ -190,7 +208,7 @@ impl ImageStore for LayoutStore {
         sources: &[ImageRef],
     ) -> Result<bool, StoreError> {
         let fail = |err: Error| StoreError::WriteBlob {
-            reference: target.to_string(),
+            reference: self.name_of(target),
             source: err.into(),
         };
         let layout = self.layout(target).map_err(fail)?;
@@ -224,12 +242,12 @@ impl ImageStore for LayoutStore {
         media_type: MediaType,
     ) -> Result<Box<dyn BlobWriter>, StoreError> {
         let layout = self.layout(target).map_err(|err| StoreError::WriteBlob {
-            reference: target.to_string(),
+            reference: self.name_of(target),
             source: err.into(),
         })?;
         Ok(Box::new(LayoutBlobWriter::new(
             layout,
-            target.to_string(),
+            self.name_of(target),
             media_type,
         )?))
     }
@@ -248,7 +266,7 @@ impl ImageStore for LayoutStore {
         };
         let blobs =
             referenced_blobs(media_type, bytes).map_err(|err| StoreError::WriteManifest {
-                reference: first.to_string(),
+                reference: self.name_of(first),
                 source: err.into(),
             })?;
         let primary = self.write_layout(first)?;
@@ -265,7 +283,7 @@ impl ImageStore for LayoutStore {
                 .put_blob(bytes)
                 .and_then(|_| layout.write_index(&descriptor, &target.identifier().to_string()))
                 .map_err(|err| StoreError::WriteManifest {
-                    reference: target.to_string(),
+                    reference: self.name_of(target),
                     source: err.into(),
                 })?;
             tracing::debug!(%digest, reference = %target, path = %layout.dir().display(), "wrote image");

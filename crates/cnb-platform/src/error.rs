@@ -12,6 +12,20 @@ pub enum Error {
         /// How many were given.
         got: usize,
     },
+    /// `lifecycle diff` takes exactly two images.
+    #[error("received {got} arguments, but expected 2 images")]
+    ExpectedTwoImages {
+        /// How many were given.
+        got: usize,
+    },
+    /// A count flag given a negative number.
+    #[error("-{flag} must be a count (0 or more), not {value:?}")]
+    NotACount {
+        /// The flag.
+        flag: &'static str,
+        /// What it held.
+        value: String,
+    },
     /// The phase takes an image argument and none was given.
     #[error("at least one image argument is required")]
     ImageArgumentRequired,
@@ -61,12 +75,14 @@ impl Error {
     pub fn action(&self) -> Option<&'static str> {
         match self {
             Self::ExpectedOneArgument { .. }
+            | Self::ExpectedTwoImages { .. }
             | Self::ImageArgumentRequired
             | Self::UnexpectedArguments => Some("parse arguments"),
             Self::OutputImageEmpty
             | Self::RunImageUnsupported
             | Self::ImageUnsupported
             | Self::OneRunImageOnly
+            | Self::NotACount { .. }
             | Self::InvalidId { .. }
             | Self::CurrentDir => Some("resolve inputs"),
             Self::LogLevel(_)

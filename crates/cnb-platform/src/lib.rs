@@ -6,6 +6,7 @@
 //!
 //! Layer 2: depends on `cnb-api` only; knows nothing of images, registries or phases' work.
 
+mod diff;
 mod env_source;
 mod error;
 mod flag_table;
@@ -13,6 +14,7 @@ mod inputs;
 mod resolve;
 mod values;
 
+pub use diff::{DEFAULT_MAX_LAYERS, DEFAULT_MAX_LINES, DiffInputs, diff_flags, resolve_diff};
 pub use env_source::{EnvSource, ProcessEnv};
 pub use error::Error;
 pub use flag_table::{Arity, FlagDef, FlagKind, arity, flags_for};

@@ -181,19 +181,31 @@ pub fn documented_source(flag: &str) -> (Option<&'static str>, Option<String>) {
         "force" => (Some(env::FORCE_REBASE), None),
         "uid" => (Some(env::USER_ID), None),
         "gid" => (Some(env::GROUP_ID), None),
+        "max-layers" => (None, Some(crate::DEFAULT_MAX_LAYERS.to_string())),
+        "max-lines" => (None, Some(crate::DEFAULT_MAX_LINES.to_string())),
         _ => (None, None),
     }
 }
 
-struct Resolver<'a> {
+pub(crate) struct Resolver<'a> {
     flags: &'a FlagValues,
     env: &'a dyn EnvSource,
     cwd: &'a Path,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
+    /// A resolver for a command without path inputs (relative paths would be taken against
+    /// `/`).
+    pub(crate) fn without_paths(flags: &'a FlagValues, env: &'a dyn EnvSource) -> Self {
+        Self {
+            flags,
+            env,
+            cwd: Path::new("/"),
+        }
+    }
+
     /// flag (even when empty) > non-empty env; `None` when neither.
-    fn raw(&self, flag: &str, env: Option<&str>) -> Option<String> {
+    pub(crate) fn raw(&self, flag: &str, env: Option<&str>) -> Option<String> {
         self.flags
             .last(flag)
             .map(str::to_owned)
@@ -255,7 +267,7 @@ impl Resolver<'_> {
     }
 
     /// Flag (validated by the parser) > env (`ParseBool`, anything else is false) > false.
-    fn bool(&self, flag: &str, envs: &[&str]) -> bool {
+    pub(crate) fn bool(&self, flag: &str, envs: &[&str]) -> bool {
         if let Some(value) = self.flags.last(flag) {
             return parse_bool(value).unwrap_or(false);
         }
@@ -290,7 +302,7 @@ impl Resolver<'_> {
             .ok_or(Error::InvalidId { name, value: text })
     }
 
-    fn list(&self, flag: &str, env: Option<&str>) -> Vec<String> {
+    pub(crate) fn list(&self, flag: &str, env: Option<&str>) -> Vec<String> {
         let from_env = env.and_then(|name| self.env.var(name)).unwrap_or_default();
         let mut items: Vec<String> = Vec::new();
         for item in from_env
@@ -508,7 +520,7 @@ fn log_level(r: &Resolver<'_>) -> Result<LogLevel, Error> {
 
 /// `CNB_REGISTRY_TIMEOUT`, this lifecycle's own: unset or empty is the store's default;
 /// anything else must be a positive Go duration.
-fn registry_timeout(env_source: &dyn EnvSource) -> Result<Option<Duration>, Error> {
+pub(crate) fn registry_timeout(env_source: &dyn EnvSource) -> Result<Option<Duration>, Error> {
     let Some(text) = env_source.non_empty(env::REGISTRY_TIMEOUT) else {
         return Ok(None);
     };

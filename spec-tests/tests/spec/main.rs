@@ -14,6 +14,7 @@ mod daemon;
 mod daemon_support;
 mod demo;
 mod detector;
+mod diff;
 mod exporter;
 mod extender;
 mod hostile;

@@ -6,7 +6,7 @@ use pretty_assertions::assert_eq;
 use serde_json::Value;
 
 use super::*;
-use crate::REF_NAME_ANNOTATION;
+use crate::{OciPath, REF_NAME_ANNOTATION};
 
 fn reference(text: &str) -> ImageRef {
     ImageRef::parse(text).unwrap()
@@ -358,5 +358,80 @@ fn a_store_at_one_layout_finds_its_image_by_any_name() {
     assert!(
         at.has_blob(&reference("x"), &manifest.layers[0].digest)
             .unwrap()
+    );
+}
+
+#[test]
+fn an_oci_path_picks_an_image_by_tag_or_digest_in_a_layout_of_several() {
+    let root = tempfile::tempdir().unwrap();
+    let named = LayoutStore::new(root.path());
+    let one = write_image(&named, &[reference("x/app:one")], b"first");
+    let dir = named
+        .layout(&reference("x/app:one"))
+        .unwrap()
+        .dir()
+        .to_path_buf();
+    // a second image in the same directory, listed beside the first (as umoci tags)
+    let other = tempfile::tempdir().unwrap();
+    let two = write_image(
+        &LayoutStore::at(other.path()),
+        &[reference("x/app:two")],
+        b"second",
+    );
+    for digest in two.blobs().map(|blob| blob.digest) {
+        Layout::new(&dir)
+            .link_blob_from(&Layout::new(other.path()), &digest)
+            .unwrap();
+    }
+    let two_bytes = two.to_json();
+    let two_digest = Layout::new(&dir).put_blob(&two_bytes).unwrap();
+    let mut index = index_json(&dir);
+    let mut entry = index["manifests"][0].clone();
+    entry["digest"] = Value::String(two_digest.to_string());
+    entry["size"] = Value::from(two_bytes.len());
+    entry["annotations"][REF_NAME_ANNOTATION] = Value::String("two".to_owned());
+    index["manifests"].as_array_mut().unwrap().push(entry);
+    fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let read = |text: &str| {
+        let (store, reference) = OciPath::parse(text).unwrap().open().unwrap();
+        store.read_image(&reference, &amd64()).unwrap().unwrap()
+    };
+    let base = format!("oci:{}", dir.display());
+    assert_eq!(read(&format!("{base}:one")).manifest.manifest, one);
+    assert_eq!(read(&format!("{base}:two")).manifest.manifest, two);
+    assert_eq!(read(&format!("{base}@{two_digest}")).manifest.manifest, two);
+
+    let missing = OciPath::parse(&format!("{base}:three"))
+        .unwrap()
+        .open()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("no image tagged 'three' (tags: one, two)"),
+        "{missing}"
+    );
+    let (store, reference) = OciPath::parse(&format!("{base}:two"))
+        .unwrap()
+        .open()
+        .unwrap();
+    let absent = Digest::of(b"absent");
+    let err = store
+        .read_blob(&reference, &absent)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("blob {absent} of {}@{two_digest} is missing", dir.display()),
+        "errors name the directory, not a reference"
+    );
+    let not_a_layout = OciPath::parse(&format!("oci:{}", other.path().join("nope").display()))
+        .unwrap()
+        .open()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        not_a_layout.contains("is not an OCI layout"),
+        "{not_a_layout}"
     );
 }
