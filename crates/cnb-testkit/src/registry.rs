@@ -64,17 +64,26 @@ pub struct RegistryFixture {
 impl RegistryFixture {
     /// Starts an anonymous registry and waits until `GET /v2/` answers 200.
     pub fn start() -> io::Result<Self> {
-        Self::launch(None)
+        Self::launch(None, Storage::Filesystem)
+    }
+
+    /// Starts an anonymous registry that keeps blobs and manifests in memory (distribution's
+    /// `inmemory` storage driver) instead of files, for tests that push hundreds of images:
+    /// nothing to write to disk, nothing to remove after. [`RegistryFixture::storage_dir`]
+    /// stays empty.
+    pub fn in_memory() -> io::Result<Self> {
+        Self::launch(None, Storage::Memory)
     }
 
     /// Starts a registry that requires HTTP basic auth for `user`/`password` (an htpasswd
     /// file made with `htpasswd -Bbn`, from apache2-utils), and waits until `GET /v2/`
     /// answers 401.
     pub fn with_htpasswd(user: &str, password: &str) -> io::Result<Self> {
-        Self::launch(Some(Credentials {
+        let credentials = Credentials {
             user: user.to_owned(),
             password: password.to_owned(),
-        }))
+        };
+        Self::launch(Some(credentials), Storage::Filesystem)
     }
 
     /// `127.0.0.1:<port>`, the registry part of an image reference.
@@ -117,7 +126,7 @@ impl RegistryFixture {
         fs::read_to_string(self.dir.path().join("registry.log"))
     }
 
-    fn launch(credentials: Option<Credentials>) -> io::Result<Self> {
+    fn launch(credentials: Option<Credentials>, storage: Storage) -> io::Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("cnb-testkit-registry-")
             .tempdir()?;
@@ -130,7 +139,8 @@ impl RegistryFixture {
         let mut port_errors = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            let mut child = spawn(dir.path(), port, &instance, credentials.is_some())?;
+            let config = config_yaml(dir.path(), port, &instance, credentials.is_some(), storage);
+            let mut child = spawn(dir.path(), &config)?;
             match wait_until_ready(&mut child, dir.path(), port, &instance, deadline) {
                 Ok(()) => {
                     return Ok(Self {
@@ -183,9 +193,18 @@ enum Startup {
     Failed(io::Error),
 }
 
-fn spawn(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> io::Result<Child> {
+/// Where a registry keeps what is pushed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// Files under [`RegistryFixture::storage_dir`].
+    Filesystem,
+    /// The process's memory.
+    Memory,
+}
+
+fn spawn(dir: &Path, config_text: &str) -> io::Result<Child> {
     let config = dir.join("config.yml");
-    fs::write(&config, config_yaml(dir, port, instance, htpasswd))?;
+    fs::write(&config, config_text)?;
     let log = File::create(dir.join("registry.log"))?;
     let mut command = Command::new("docker-registry");
     command
@@ -199,8 +218,14 @@ fn spawn(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> io::Result<Ch
     command.spawn().map_err(|err| spawn_error(&command, &err))
 }
 
-fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> String {
-    let storage = yaml_string(&dir.join("storage"));
+fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool, storage: Storage) -> String {
+    let driver = match storage {
+        Storage::Filesystem => format!(
+            "filesystem:\n    rootdirectory: {}",
+            yaml_string(&dir.join("storage"))
+        ),
+        Storage::Memory => "inmemory: {}".to_owned(),
+    };
     let auth = if htpasswd {
         let path = yaml_string(&dir.join("htpasswd"));
         format!("auth:\n  htpasswd:\n    realm: cnb-testkit\n    path: {path}\n")
@@ -212,8 +237,7 @@ fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> String 
 log:
   level: error
 storage:
-  filesystem:
-    rootdirectory: {storage}
+  {driver}
   delete:
     enabled: true
   maintenance:
