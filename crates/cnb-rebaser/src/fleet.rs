@@ -6,9 +6,10 @@
 //! The report is JSON lines, one object per image in the order given:
 //! `{"image":…,"old-digest":…,"new-digest":…,"run-image":…}` for a rebased image, and
 //! `{"image":…,"old-digest":…,"error":…}` for a failed one (`old-digest` only when the image
-//! could be read). A run that rebases one [`Shard`] of a list adds `"shard":{"index":…,"count":…}`
-//! to each line and names its report after the shard ([`Shard::report_name`]); the reports of
-//! all shards merge into one ([`merge_fleet_reports`](crate::merge_fleet_reports)).
+//! could be read). A run that rebases one [`Shard`] of a list adds
+//! `"shard":{"index":…,"count":…}` to each line and names its report after the shard
+//! ([`Shard::report_name`]); the reports of all shards merge into one
+//! ([`merge_fleet_reports`](crate::merge_fleet_reports)).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -116,10 +116,27 @@ fn two_hundred_images_in_four_parallel_shards_are_each_rebased_once_and_merged()
             .map(|worker| worker.join().expect("shard thread"))
             .collect()
     });
-    let mut per_shard = Vec::new();
     for (k, finished) in runs.iter().enumerate() {
         assert_eq!(finished.code, Some(0), "shard {k}: {finished}");
-        let lines = read_report(&reports.join(format!("fleet-report-shard-{k}-of-{SHARDS}.jsonl")));
+    }
+
+    // Exactly one manifest written per image, whichever shard wrote it.
+    let mut puts: BTreeMap<String, usize> = BTreeMap::new();
+    for request in proxy.requests() {
+        if request.method == "PUT" && request.path.contains("/manifests/") {
+            *puts.entry(request.path).or_default() += 1;
+        }
+    }
+    assert_eq!(puts.len(), IMAGES, "{puts:#?}");
+    for n in 0..IMAGES {
+        let path = format!("/v2/test/fleet/manifests/{n}");
+        assert_eq!(puts.get(&path), Some(&1), "{path}");
+    }
+
+    let mut per_shard = Vec::new();
+    for (k, finished) in runs.iter().enumerate() {
+        let report = reports.join(format!("fleet-report-shard-{k}-of-{SHARDS}.jsonl"));
+        let lines = read_report(&report);
         let count = lines.len();
         assert!(
             finished.stdout.contains(&format!(
@@ -139,19 +156,6 @@ fn two_hundred_images_in_four_parallel_shards_are_each_rebased_once_and_merged()
         "{per_shard:?}"
     );
     assert_eq!(per_shard.iter().sum::<usize>(), IMAGES, "{per_shard:?}");
-
-    // Exactly one manifest written per image, whichever shard wrote it.
-    let mut puts: BTreeMap<String, usize> = BTreeMap::new();
-    for request in proxy.requests() {
-        if request.method == "PUT" && request.path.contains("/manifests/") {
-            *puts.entry(request.path).or_default() += 1;
-        }
-    }
-    assert_eq!(puts.len(), IMAGES, "{puts:#?}");
-    for n in 0..IMAGES {
-        let path = format!("/v2/test/fleet/manifests/{n}");
-        assert_eq!(puts.get(&path), Some(&1), "{path}");
-    }
 
     let merged_dir = dir.path().join("merged");
     std::fs::create_dir(&merged_dir).expect("merged dir");
