@@ -1,10 +1,10 @@
 //! The Kubernetes manifests of `docs/platforms/fleet-rebase.md`: every YAML block parses into
-//! typed batch/v1 Job, ConfigMap and PersistentVolumeClaim fields that refuse unknown keys, the
-//! Kubernetes rules these manifests lean on hold (Indexed mode, `podFailurePolicy` needs
-//! `restartPolicy: Never`, `FailIndex` needs `backoffLimitPerIndex`, mounts name volumes,
-//! volumes name the ConfigMap and the claim), and each container's `args` and `env` resolve
-//! with this rebaser's own argument parser into the inputs the page promises, for every
-//! `JOB_COMPLETION_INDEX` the Job hands out.
+//! typed batch/v1 `Job`, `ConfigMap` and `PersistentVolumeClaim` fields that refuse unknown
+//! keys, the Kubernetes rules these manifests lean on hold (Indexed mode, `podFailurePolicy`
+//! needs `restartPolicy: Never`, `FailIndex` needs `backoffLimitPerIndex`, mounts name
+//! volumes, volumes name the `ConfigMap` and the claim), and each container's `args` and `env`
+//! resolve with this rebaser's own argument parser into the inputs the page promises, for
+//! every `JOB_COMPLETION_INDEX` the Job hands out.
 
 mod manifest;
 

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use cnb_testkit::{RegistryProxy, TarLayer};
+use cnb_testkit::{Finished, RegistryProxy, TarLayer};
 use serde_json::Value;
 
 use super::fixture::{APP_FILE, App, World};
@@ -74,28 +74,19 @@ fn read_report(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn two_hundred_images_in_four_parallel_shards_are_each_rebased_once_and_merged() {
-    let world = World::in_memory();
-    let proxy = RegistryProxy::start(&world.registry.host()).expect("proxy");
-    let run = world.v2.replacen(&world.registry.host(), &proxy.host(), 1);
-    let mirrors = [run.as_str()];
-    let images = seed(&world, &mirrors, &proxy.host());
-    assert_eq!(images.len(), IMAGES);
-
-    let dir = tempfile::tempdir().expect("temp dir");
-    let reports = dir.path().join("reports");
-    std::fs::create_dir(&reports).expect("reports dir");
-    proxy.clear();
-    let runs: Vec<_> = std::thread::scope(|scope| {
+/// Runs the four shards at once, each a rebaser process reading its own copy of the list
+/// (in `dir`) and reporting into `reports`: shards 0 and 1 as pods of a Kubernetes Indexed
+/// Job, 2 and 3 with `-shard`.
+fn run_shards(dir: &Path, reports: &Path, images: &[String], run: &str) -> Vec<Finished> {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..SHARDS)
             .map(|k| {
-                let list = dir.path().join(format!("images-{k}.txt"));
-                let text = ordered_for(&images, k).join("\n");
+                let list = dir.join(format!("images-{k}.txt"));
+                let text = ordered_for(images, k).join("\n");
                 std::fs::write(&list, format!("# shard {k}'s copy\n{text}\n")).expect("list");
                 let mut command = World::rebaser("0.13");
                 command
-                    .args(["-run-image", &run])
+                    .args(["-run-image", run])
                     .arg("-images-from")
                     .arg(&list)
                     .arg("-report")
@@ -115,7 +106,23 @@ fn two_hundred_images_in_four_parallel_shards_are_each_rebased_once_and_merged()
             .into_iter()
             .map(|worker| worker.join().expect("shard thread"))
             .collect()
-    });
+    })
+}
+
+#[test]
+fn two_hundred_images_in_four_parallel_shards_are_each_rebased_once_and_merged() {
+    let world = World::in_memory();
+    let proxy = RegistryProxy::start(&world.registry.host()).expect("proxy");
+    let run = world.v2.replacen(&world.registry.host(), &proxy.host(), 1);
+    let mirrors = [run.as_str()];
+    let images = seed(&world, &mirrors, &proxy.host());
+    assert_eq!(images.len(), IMAGES);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).expect("reports dir");
+    proxy.clear();
+    let runs = run_shards(dir.path(), &reports, &images, &run);
     for (k, finished) in runs.iter().enumerate() {
         assert_eq!(finished.code, Some(0), "shard {k}: {finished}");
     }
@@ -214,12 +221,15 @@ fn two_hundred_images_in_four_parallel_shards_are_each_rebased_once_and_merged()
     assert!(!merged_dir.join("fleet-report.jsonl").exists());
 }
 
+/// Arguments, environment, and the message after `failed to resolve inputs: `.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_shard_values_are_invalid_inputs_on_one_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let list = dir.path().join("images.txt");
     std::fs::write(&list, "127.0.0.1:1/app\n").expect("list");
-    let cases: [(&[&str], &[(&str, &str)], &str); 6] = [
+    let cases: [Case<'_>; 6] = [
         (
             &["-shard", "4/4"],
             &[],

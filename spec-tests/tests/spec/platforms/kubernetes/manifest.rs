@@ -1,9 +1,9 @@
 //! The Kubernetes API fields the fleet-rebase manifests use, as serde types that refuse any
 //! other key (a misspelt field fails to parse, where `kubectl apply` would drop it or refuse
 //! it only at apply time). Field names and enum values follow the `batch/v1` and `core/v1`
-//! API reference: Job, JobSpec, PodFailurePolicy, PodTemplateSpec, PodSpec,
-//! PodSecurityContext, Container, EnvVar, VolumeMount, Volume, ConfigMap,
-//! PersistentVolumeClaim. Only the subset the manifests use is here: a field they do not
+//! API reference: `Job`, `JobSpec`, `PodFailurePolicy`, `PodTemplateSpec`, `PodSpec`,
+//! `PodSecurityContext`, `Container`, `EnvVar`, `VolumeMount`, `Volume`, `ConfigMap`,
+//! `PersistentVolumeClaim`. Only the subset the manifests use is here: a field they do not
 //! use is refused too, so that adding one means adding it here and checking it.
 
 use std::collections::BTreeMap;
@@ -222,6 +222,7 @@ pub(super) struct PersistentVolumeClaimSpec {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[expect(clippy::enum_variant_names, reason = "the Kubernetes API's names")]
 pub(super) enum AccessMode {
     ReadWriteOnce,
     ReadOnlyMany,
