@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cnb_api::{DeprecationMode, ExperimentalMode, Phase, PlatformApi, env};
 
-mod shard;
+mod fleet;
 
 use crate::flag_table::{Arity, arity};
 use crate::values::{parse_bool, parse_duration, parse_int};
@@ -318,10 +318,6 @@ fn gzip_engine(env_source: &dyn EnvSource) -> Result<GzipEngine, Error> {
 
 /// Resolves every input of `phase` at Platform API `api` from parsed `flags`, the environment
 /// and the defaults; relative paths are taken against `cwd` (which must be absolute).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one struct literal with a line per input"
-)]
 pub fn resolve(
     phase: Phase,
     api: PlatformApi,
@@ -336,10 +332,7 @@ pub fn resolve(
     };
     let mut warnings = Vec::new();
 
-    let log_text = r
-        .raw("log-level", Some(env::LOG_LEVEL))
-        .unwrap_or_else(|| "info".to_owned());
-    let log_level = LogLevel::parse(&log_text).ok_or(Error::LogLevel(log_text))?;
+    let log_level = log_level(&r)?;
 
     let layers_dir = r.path("layers", Path::new("/layers"), true);
     let order_path = match r
@@ -351,22 +344,8 @@ pub fn resolve(
         None => PathBuf::from(CNB_ORDER),
     };
 
-    let images_from = (phase == Phase::Rebaser)
-        .then(|| r.optional_path("images-from"))
-        .flatten();
-    let merge_reports: Vec<PathBuf> = match phase {
-        Phase::Rebaser => r
-            .list("merge-reports", None)
-            .iter()
-            .map(|path| r.absolute(path))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let rebase_shard = match phase {
-        Phase::Rebaser => shard::rebase_shard(&r, images_from.is_some(), &mut warnings)?,
-        _ => None,
-    };
-    let no_image_needed = images_from.is_some() || !merge_reports.is_empty();
+    let fleet = fleet::fleet_inputs(&r, phase, &mut warnings)?;
+    let no_image_needed = fleet.images_from.is_some() || !fleet.merge_reports.is_empty();
     let (output_image, additional_tags) = positionals(phase, flags, no_image_needed)?;
     let mut tags = additional_tags;
     for tag in r.list("tag", None) {
@@ -427,6 +406,7 @@ pub fn resolve(
         use_layout: r.bool("layout", &[env::USE_LAYOUT]),
         layout_dir: r.optional_path("layout-dir"),
         insecure_registries: r.list("insecure-registry", Some(env::INSECURE_REGISTRIES)),
+        registry_timeout: registry_timeout(env_source)?,
         process_type: r.optional_string("process-type", env::PROCESS_TYPE),
         launcher_path: r.path("launcher", &layers_dir, false),
         launcher_sbom_dir: r.path("launcher-sbom", &layers_dir, false),
@@ -436,16 +416,16 @@ pub fn resolve(
             .unwrap_or_else(|| "build".to_owned()),
         kaniko_cache_ttl: kaniko_cache_ttl(&r),
         force_rebase: r.bool("force", &[env::FORCE_REBASE]),
-        images_from,
-        rebase_shard,
-        merge_reports,
+        images_from: fleet.images_from,
+        rebase_shard: fleet.rebase_shard,
+        merge_reports: fleet.merge_reports,
         uid: r.id("uid", env::USER_ID)?,
         gid: r.id("gid", env::GROUP_ID)?,
         exec_env: env_source
             .non_empty(env::EXEC_ENV)
             .unwrap_or_else(|| "production".to_owned()),
         layers_dir,
-        environ: env_source.environ(),
+        environ: crate::Environ(env_source.environ()),
         warnings: Vec::new(),
     };
     check(&inputs, &mut warnings)?;
@@ -521,6 +501,26 @@ fn kaniko_cache_ttl(r: &Resolver<'_>) -> Duration {
         .non_empty(env::KANIKO_CACHE_TTL)
         .and_then(|text| parse_duration(&text))
         .unwrap_or(DEFAULT)
+}
+
+/// `-log-level` or `CNB_LOG_LEVEL`, `info` by default.
+fn log_level(r: &Resolver<'_>) -> Result<LogLevel, Error> {
+    let text = r
+        .raw("log-level", Some(env::LOG_LEVEL))
+        .unwrap_or_else(|| "info".to_owned());
+    LogLevel::parse(&text).ok_or(Error::LogLevel(text))
+}
+
+/// `CNB_REGISTRY_TIMEOUT`, this lifecycle's own: unset or empty is the store's default;
+/// anything else must be a positive Go duration.
+fn registry_timeout(env_source: &dyn EnvSource) -> Result<Option<Duration>, Error> {
+    let Some(text) = env_source.non_empty(env::REGISTRY_TIMEOUT) else {
+        return Ok(None);
+    };
+    match parse_duration(text.trim()) {
+        Some(timeout) if !timeout.is_zero() => Ok(Some(timeout)),
+        _ => Err(Error::RegistryTimeout(text)),
+    }
 }
 
 /// The per-phase checks of Go's `ResolveInputs` that need no image or file: an empty output

@@ -1,19 +1,54 @@
-//! The rebaser's shard (this lifecycle's own inputs): `-shard <index>/<count>` or
-//! `CNB_REBASE_SHARD`; else `-shard-count <count>` or `CNB_REBASE_SHARD_COUNT` with the index
-//! from `JOB_COMPLETION_INDEX`, which Kubernetes sets in each pod of an Indexed Job. Values are
-//! checked here, before any work: a bad one is an invalid input (exit 3), whether it came from
-//! a flag or a variable.
+//! The rebaser's fleet inputs (this lifecycle's own): `-images-from`, `-merge-reports`, and
+//! the shard: `-shard <index>/<count>` or `CNB_REBASE_SHARD`; else `-shard-count <count>` or
+//! `CNB_REBASE_SHARD_COUNT` with the index from `JOB_COMPLETION_INDEX`, which Kubernetes sets in
+//! each pod of an Indexed Job. Shard values are checked here, before any work: a bad one is an
+//! invalid input (exit 3), whether it came from a flag or a variable.
 
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 
-use cnb_api::env;
+use cnb_api::{Phase, env};
 
 use super::Resolver;
 use crate::{Error, RebaseShard};
 
+/// The rebaser's fleet inputs; empty for every other phase.
+#[derive(Debug, Default)]
+pub(super) struct FleetInputs {
+    /// `-images-from`.
+    pub(super) images_from: Option<PathBuf>,
+    /// `-merge-reports`, absolute.
+    pub(super) merge_reports: Vec<PathBuf>,
+    /// The share of the `-images-from` list this run takes.
+    pub(super) rebase_shard: Option<RebaseShard>,
+}
+
+/// Resolves the fleet inputs of `phase`; warnings go to `warnings`.
+pub(super) fn fleet_inputs(
+    r: &Resolver<'_>,
+    phase: Phase,
+    warnings: &mut Vec<String>,
+) -> Result<FleetInputs, Error> {
+    if phase != Phase::Rebaser {
+        return Ok(FleetInputs::default());
+    }
+    let images_from = r.optional_path("images-from");
+    let merge_reports = r
+        .list("merge-reports", None)
+        .iter()
+        .map(|path| r.absolute(path))
+        .collect();
+    let rebase_shard = rebase_shard(r, images_from.is_some(), warnings)?;
+    Ok(FleetInputs {
+        images_from,
+        merge_reports,
+        rebase_shard,
+    })
+}
+
 /// The shard of an `-images-from` run (`list` tells whether there is one), or `None` for the
 /// whole list. Adds a warning when `JOB_COMPLETION_INDEX` is set but no count says how to use it.
-pub(super) fn rebase_shard(
+fn rebase_shard(
     r: &Resolver<'_>,
     list: bool,
     warnings: &mut Vec<String>,
@@ -106,7 +141,7 @@ fn number(text: &str) -> Option<u32> {
 mod tests {
     use std::path::Path;
 
-    use cnb_api::{ExitKind, Phase};
+    use cnb_api::ExitKind;
 
     use super::super::tests::resolve_in;
     use super::*;
