@@ -413,14 +413,18 @@ impl ImageStore for DaemonStore {
                 source: Error::LaunchCache(error).into(),
             })?;
         let client = &self.shared.client;
-        Ok(Box::new(StreamedLayer::start(
+        match StreamedLayer::start(
             session,
             || client.start_load(),
             target.to_string(),
-            media_type,
+            media_type.clone(),
             size,
             staged,
-        )?))
+        )? {
+            Some(layer) => Ok(Box::new(layer)),
+            // Another layer took the archive between the check above and the start.
+            None => self.blob_writer(target, media_type),
+        }
     }
 
     fn write_manifest(

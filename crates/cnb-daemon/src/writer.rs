@@ -88,7 +88,10 @@ pub(crate) struct StreamedLayer {
 }
 
 impl StreamedLayer {
-    /// Starts the entry `name` of `size` bytes in the session's load.
+    /// Starts the entry `name` of `size` bytes in the session's load; `None` when another
+    /// layer's entry is being written (layers are exported in parallel, and the archive takes
+    /// one entry at a time: the caller spools this one instead). The check and the start are
+    /// one step under the session's lock.
     pub(crate) fn start(
         session: SharedSession,
         load: impl FnOnce() -> Result<LoadStream, crate::Error>,
@@ -96,9 +99,12 @@ impl StreamedLayer {
         media_type: MediaType,
         size: u64,
         staged: Option<StagedLayer>,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Option<Self>, StoreError> {
         let name = {
             let mut guard = lock(&session);
+            if guard.writing {
+                return Ok(None);
+            }
             if guard.load.is_none() {
                 guard.load = Some(load().map_err(|error| write_error(&target, error))?);
             }
@@ -116,7 +122,7 @@ impl StreamedLayer {
             guard.writing = true;
             name
         };
-        Ok(Self {
+        Ok(Some(Self {
             session,
             target,
             media_type,
@@ -125,7 +131,7 @@ impl StreamedLayer {
             hasher: Sha256Writer::new(io::sink()),
             staged,
             done: false,
-        })
+        }))
     }
 }
 
@@ -241,5 +247,27 @@ impl BlobWriter for SpooledLayer {
             .map_err(|error| write_error(&target, error))?;
         lock(&shared.state).files.insert(digest, path);
         Ok(Descriptor::new(media_type, digest, size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_layer_never_starts_an_entry_while_one_is_being_written() {
+        let session = SharedSession::default();
+        lock(&session).writing = true;
+        let started = StreamedLayer::start(
+            Arc::clone(&session),
+            || panic!("no load is started for it"),
+            "app".to_owned(),
+            MediaType::DockerLayer,
+            3,
+            None,
+        )
+        .expect("no error");
+        assert!(started.is_none(), "the caller spools it instead");
+        assert!(lock(&session).entries.is_empty());
     }
 }
