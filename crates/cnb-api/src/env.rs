@@ -95,6 +95,14 @@ names! {
     KANIKO_CACHE_TTL = "CNB_KANIKO_CACHE_TTL";
     /// `-force`.
     FORCE_REBASE = "CNB_FORCE_REBASE";
+    /// `-shard` (ours): the rebaser's share of an `-images-from` list, `<index>/<count>`.
+    REBASE_SHARD = "CNB_REBASE_SHARD";
+    /// `-shard-count` (ours): how many shards an `-images-from` list is split into; the
+    /// index then comes from [`JOB_COMPLETION_INDEX`].
+    REBASE_SHARD_COUNT = "CNB_REBASE_SHARD_COUNT";
+    /// Set by Kubernetes in every pod of an Indexed Job: the pod's index, `0` to
+    /// `completions - 1`. The rebaser's shard index when only a shard count is given.
+    JOB_COMPLETION_INDEX = "JOB_COMPLETION_INDEX";
     /// `-uid`.
     USER_ID = "CNB_USER_ID";
     /// `-gid`.

@@ -13,6 +13,7 @@ mod experimental;
 mod export;
 mod extend;
 mod failure;
+mod fleet;
 mod goflag;
 mod invocation;
 mod logging;

@@ -64,6 +64,53 @@ pub enum Error {
         /// What it held.
         value: String,
     },
+    /// `-shard` or `CNB_REBASE_SHARD` is not `<index>/<count>` with the index below the count.
+    #[error("{name} {value:?} is not a shard: {reason}")]
+    InvalidShard {
+        /// The flag or variable.
+        name: String,
+        /// What it held.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `-shard-count` or `CNB_REBASE_SHARD_COUNT` is not a whole number of at least 1.
+    #[error("{name} {value:?} is not a shard count: expected a whole number of at least 1")]
+    InvalidShardCount {
+        /// The flag or variable.
+        name: String,
+        /// What it held.
+        value: String,
+    },
+    /// A shard count was given, but neither `-shard` nor `JOB_COMPLETION_INDEX` says which shard.
+    #[error(
+        "a shard count of {count} needs the shard's index: give -shard <index>/{count}, or run in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)"
+    )]
+    ShardIndexMissing {
+        /// The shard count.
+        count: u32,
+    },
+    /// `JOB_COMPLETION_INDEX` is not an index below the shard count.
+    #[error("JOB_COMPLETION_INDEX {value:?} is not a shard index below the shard count {count}")]
+    InvalidCompletionIndex {
+        /// What it held.
+        value: String,
+        /// The shard count.
+        count: u32,
+    },
+    /// `-shard` and the shard count name different counts.
+    #[error("-shard {shard} and the shard count {count} disagree")]
+    ShardCountsDisagree {
+        /// `-shard`, as `<index>/<count>`.
+        shard: String,
+        /// `-shard-count` or `CNB_REBASE_SHARD_COUNT`.
+        count: u32,
+    },
+    /// A shard was given without a list to share (`-images-from`).
+    #[error(
+        "-shard and -shard-count (CNB_REBASE_SHARD, CNB_REBASE_SHARD_COUNT) apply to -images-from only"
+    )]
+    ShardWithoutList,
     /// The current directory, needed to resolve relative paths, cannot be read.
     #[error("cannot read the current directory to resolve relative paths")]
     CurrentDir,
@@ -84,6 +131,12 @@ impl Error {
             | Self::OneRunImageOnly
             | Self::NotACount { .. }
             | Self::InvalidId { .. }
+            | Self::InvalidShard { .. }
+            | Self::InvalidShardCount { .. }
+            | Self::ShardIndexMissing { .. }
+            | Self::InvalidCompletionIndex { .. }
+            | Self::ShardCountsDisagree { .. }
+            | Self::ShardWithoutList
             | Self::CurrentDir => Some("resolve inputs"),
             Self::LogLevel(_)
             | Self::ExperimentalDisabled(_)

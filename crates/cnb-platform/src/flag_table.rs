@@ -113,6 +113,11 @@ pub(crate) const FLAGS: &[FlagDef] = &[
         "path to output directory for images in OCI layout format",
     ),
     flag("log-level", Str, "logging level (debug, info, warn, error)"),
+    flag(
+        "merge-reports",
+        List,
+        "merge per-shard fleet reports (a directory of them, or a file; repeatable) into one",
+    ),
     flag("no-color", Bool, "disable color output"),
     flag("order", Str, "path to order.toml"),
     flag(
@@ -128,6 +133,16 @@ pub(crate) const FLAGS: &[FlagDef] = &[
     flag("report", Str, "path to report.toml"),
     flag("run", Str, "path to run.toml"),
     flag("run-image", Str, "reference to run image"),
+    flag(
+        "shard",
+        Str,
+        "rebase only this shard of the -images-from list, <index>/<count> (index from 0)",
+    ),
+    flag(
+        "shard-count",
+        Str,
+        "split the -images-from list into this many shards; the index comes from JOB_COMPLETION_INDEX",
+    ),
     flag(
         "skip-layers",
         Bool,
@@ -308,6 +323,9 @@ const REBASER: &[Gate] = &[
     ("force", (0, 12), None),
     ("insecure-registry", (0, 13), None),
     ("images-from", ALL, None),
+    ("shard", ALL, None),
+    ("shard-count", ALL, None),
+    ("merge-reports", ALL, None),
     ("layout", (0, 12), None),
     ("layout-dir", (0, 12), None),
 ];
@@ -406,6 +424,10 @@ mod tests {
         assert!(names(Phase::Rebaser, 7).contains(&"images-from"));
         assert!(names(Phase::Rebaser, 15).contains(&"images-from"));
         assert!(!names(Phase::Exporter, 15).contains(&"images-from"));
+        for flag in ["shard", "shard-count", "merge-reports"] {
+            assert!(names(Phase::Rebaser, 7).contains(&flag), "-{flag}");
+            assert!(!names(Phase::Creator, 15).contains(&flag), "-{flag}");
+        }
         assert!(!names(Phase::Rebaser, 11).contains(&"layout"));
         assert!(names(Phase::Rebaser, 12).contains(&"layout-dir"));
     }

@@ -2,6 +2,8 @@
 //! placeholders substituted and paths made absolute. Phases never see flags or env; `cnb-cli`
 //! maps these fields into each phase's own configuration.
 
+use std::fmt;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -52,6 +54,22 @@ impl GzipEngine {
             "isal" | "isa-l" => Some(Self::Isal),
             _ => None,
         }
+    }
+}
+
+/// The rebaser's share of an `-images-from` list (`-shard`, `-shard-count` with
+/// `JOB_COMPLETION_INDEX`; this lifecycle's own): shard `index` of `count`, counted from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebaseShard {
+    /// Which shard, below `count`.
+    pub index: u32,
+    /// How many shards the list is split into.
+    pub count: NonZeroU32,
+}
+
+impl fmt::Display for RebaseShard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
     }
 }
 
@@ -165,6 +183,12 @@ pub struct Inputs {
     /// `-images-from` (rebaser fleet mode): a file naming app images to rebase in place, one
     /// per line; the image arguments may then be omitted.
     pub images_from: Option<PathBuf>,
+    /// `-shard` / `CNB_REBASE_SHARD`, else `-shard-count` / `CNB_REBASE_SHARD_COUNT` with
+    /// `JOB_COMPLETION_INDEX` (fleet mode only): the share of the list this run rebases.
+    pub rebase_shard: Option<RebaseShard>,
+    /// `-merge-reports` (rebaser): per-shard fleet reports, or directories of them, to merge
+    /// into one fleet report instead of rebasing.
+    pub merge_reports: Vec<PathBuf>,
     /// `-uid` (0 when unset, as in Go).
     pub uid: u32,
     /// `-gid` (0 when unset, as in Go).

@@ -18,7 +18,7 @@ pub use diff::{DEFAULT_MAX_LAYERS, DEFAULT_MAX_LINES, DiffInputs, diff_flags, re
 pub use env_source::{EnvSource, ProcessEnv};
 pub use error::Error;
 pub use flag_table::{Arity, FlagDef, FlagKind, arity, flags_for};
-pub use inputs::{Environ, GzipEngine, Inputs, LogLevel};
+pub use inputs::{Environ, GzipEngine, Inputs, LogLevel, RebaseShard};
 pub use resolve::{FlagValues, documented_source, resolve};
 pub use values::{parse_bool, parse_duration, parse_int};
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use cnb_api::{DeprecationMode, ExperimentalMode, Phase, PlatformApi, env};
 
+mod fleet;
+
 use crate::flag_table::{Arity, arity};
 use crate::values::{parse_bool, parse_duration, parse_int};
 use crate::{EnvSource, Error, GzipEngine, Inputs, LogLevel};
@@ -179,6 +181,8 @@ pub fn documented_source(flag: &str) -> (Option<&'static str>, Option<String>) {
         "kind" => (Some(env::EXTEND_KIND), Some("build".to_owned())),
         "kaniko-cache-ttl" => (Some(env::KANIKO_CACHE_TTL), Some("336h".to_owned())),
         "force" => (Some(env::FORCE_REBASE), None),
+        "shard" => (Some(env::REBASE_SHARD), None),
+        "shard-count" => (Some(env::REBASE_SHARD_COUNT), None),
         "uid" => (Some(env::USER_ID), None),
         "gid" => (Some(env::GROUP_ID), None),
         "max-layers" => (None, Some(crate::DEFAULT_MAX_LAYERS.to_string())),
@@ -352,10 +356,9 @@ pub fn resolve(
         None => PathBuf::from(CNB_ORDER),
     };
 
-    let images_from = (phase == Phase::Rebaser)
-        .then(|| r.optional_path("images-from"))
-        .flatten();
-    let (output_image, additional_tags) = positionals(phase, flags, images_from.is_some())?;
+    let fleet = fleet::fleet_inputs(&r, phase, &mut warnings)?;
+    let no_image_needed = fleet.images_from.is_some() || !fleet.merge_reports.is_empty();
+    let (output_image, additional_tags) = positionals(phase, flags, no_image_needed)?;
     let mut tags = additional_tags;
     for tag in r.list("tag", None) {
         if !tags.contains(&tag) {
@@ -425,7 +428,9 @@ pub fn resolve(
             .unwrap_or_else(|| "build".to_owned()),
         kaniko_cache_ttl: kaniko_cache_ttl(&r),
         force_rebase: r.bool("force", &[env::FORCE_REBASE]),
-        images_from,
+        images_from: fleet.images_from,
+        rebase_shard: fleet.rebase_shard,
+        merge_reports: fleet.merge_reports,
         uid: r.id("uid", env::USER_ID)?,
         gid: r.id("gid", env::GROUP_ID)?,
         exec_env: env_source
@@ -440,15 +445,15 @@ pub fn resolve(
 }
 
 /// The output image and the positional tags; the count is checked against the phase's arity
-/// (the rebaser's fleet mode, `-images-from`, may have none).
+/// (the rebaser's fleet mode, `-images-from`, and its `-merge-reports` may have none).
 fn positionals(
     phase: Phase,
     flags: &FlagValues,
-    fleet: bool,
+    no_image_needed: bool,
 ) -> Result<(Option<String>, Vec<String>), Error> {
     let args = flags.positionals();
     match (arity(phase), args) {
-        (Arity::AtLeastOne, []) if fleet => Ok((None, Vec::new())),
+        (Arity::AtLeastOne, []) if no_image_needed => Ok((None, Vec::new())),
         (Arity::None, []) => Ok((None, Vec::new())),
         (Arity::None, _) => Err(Error::UnexpectedArguments),
         (Arity::One, [image]) => Ok((Some(image.clone()), Vec::new())),
@@ -538,7 +543,8 @@ fn check(inputs: &Inputs, warnings: &mut Vec<String>) -> Result<(), Error> {
         phase,
         Phase::Analyzer | Phase::Exporter | Phase::Creator | Phase::Rebaser
     );
-    let fleet = inputs.images_from.is_some() && inputs.output_image.is_none();
+    let fleet = (inputs.images_from.is_some() || !inputs.merge_reports.is_empty())
+        && inputs.output_image.is_none();
     if takes_image && !fleet && inputs.output_image.as_deref().is_none_or(str::is_empty) {
         return Err(Error::OutputImageEmpty);
     }

@@ -201,16 +201,115 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A fleet report to merge could not be read (or a directory of them listed).
+    #[error("reading {path}")]
+    ReadFleetReport {
+        /// The report or directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of a fleet report to merge is not a fleet result.
+    #[error("{path} line {line} is not a fleet report line")]
+    ParseFleetReport {
+        /// The report.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A directory given to merge holds no shard reports.
+    #[error("no shard reports (fleet-report-shard-<index>-of-<count>.jsonl) in {dir}")]
+    NoShardReports {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A report's lines name another shard than the report (its name or first line) does.
+    #[error("{path} is the report of {expected} but lists {image} as {found}")]
+    ReportShardMismatch {
+        /// The report.
+        path: PathBuf,
+        /// The image of the odd line.
+        image: String,
+        /// `shard <i>/<n>` or `no shard`, for the report.
+        expected: String,
+        /// The same, for the line.
+        found: String,
+    },
+    /// Two reports to merge were made for different splits of the list.
+    #[error("{first} is the report of {first_shard} but {second} of {second_shard}")]
+    InconsistentShards {
+        /// One report.
+        first: PathBuf,
+        /// `shard <i>/<n>` or `no shard`.
+        first_shard: String,
+        /// Another.
+        second: PathBuf,
+        /// `shard <i>/<n>` or `no shard`.
+        second_shard: String,
+    },
+    /// Two reports to merge are for the same shard.
+    #[error("{first} and {second} are both reports of shard {shard}")]
+    ShardReportTwice {
+        /// The shard.
+        shard: String,
+        /// One report.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
+    /// A shard's report lists an image that falls in another shard.
+    #[error("{path} lists {image} in shard {shard}, but it falls in shard {belongs}")]
+    ImageInWrongShard {
+        /// The report.
+        path: PathBuf,
+        /// The image.
+        image: String,
+        /// The report's shard.
+        shard: String,
+        /// The shard it falls in.
+        belongs: String,
+    },
+    /// Two reports (or two lines of one) list the same image.
+    #[error("{image} is listed in {first} and again in {second}")]
+    ImageTwice {
+        /// The image, as the second listing spells it.
+        image: String,
+        /// Where it was first.
+        first: PathBuf,
+        /// Where it was again.
+        second: PathBuf,
+    },
+    /// Some shards of the list have no report.
+    #[error("missing the reports of {missing} (of {count} shards)")]
+    MissingShards {
+        /// The missing shards, `i/n`, comma-separated.
+        missing: String,
+        /// The shard count.
+        count: u32,
+    },
 }
 
 impl Error {
-    /// The exit code class: a missing run image name is a bad input (3); the rest are
-    /// rebase errors (72).
+    /// The exit code class: reports that cannot be merged are bad inputs (3), a run image
+    /// that cannot be read a bare failure (1); the rest are rebase errors (72).
     pub fn kind(&self) -> ExitKind {
         match self {
             // Go wraps the missing metadata in "set app image" (72) and fails to open the
             // new run image with a bare failure (1).
             Self::ReadRunImage { .. } | Self::RunImageNotFound { .. } => ExitKind::Failed,
+            Self::ReadFleetReport { .. }
+            | Self::ParseFleetReport { .. }
+            | Self::NoShardReports { .. }
+            | Self::ReportShardMismatch { .. }
+            | Self::InconsistentShards { .. }
+            | Self::ShardReportTwice { .. }
+            | Self::ImageInWrongShard { .. }
+            | Self::ImageTwice { .. }
+            | Self::MissingShards { .. } => ExitKind::InvalidArgs,
             _ => ExitKind::RebaseError,
         }
     }
@@ -226,6 +325,15 @@ impl Error {
             Self::ReadRunImage { .. } | Self::RunImageNotFound { .. } => "access run image",
             Self::WriteReport { .. } => "write rebase report",
             Self::WriteFleetReport { .. } => "write fleet report",
+            Self::ReadFleetReport { .. }
+            | Self::ParseFleetReport { .. }
+            | Self::NoShardReports { .. }
+            | Self::ReportShardMismatch { .. }
+            | Self::InconsistentShards { .. }
+            | Self::ShardReportTwice { .. }
+            | Self::ImageInWrongShard { .. }
+            | Self::ImageTwice { .. }
+            | Self::MissingShards { .. } => "merge fleet reports",
             _ => "rebase",
         }
     }

@@ -6,37 +6,51 @@
 //! The report is JSON lines, one object per image in the order given:
 //! `{"image":…,"old-digest":…,"new-digest":…,"run-image":…}` for a rebased image, and
 //! `{"image":…,"old-digest":…,"error":…}` for a failed one (`old-digest` only when the image
-//! could be read).
+//! could be read). A run that rebases one [`Shard`] of a list adds
+//! `"shard":{"index":…,"count":…}` to each line and names its report after the shard
+//! ([`Shard::report_name`]); the reports of all shards merge into one
+//! ([`merge_fleet_reports`](crate::merge_fleet_reports)).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use cnb_image::ImageRef;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::{Error, RebaseRequest, Rebaser, Result};
+use crate::{Error, RebaseRequest, Rebaser, Result, Shard};
 
 /// The fleet report's file name; cnb-cli writes it next to report.toml.
 pub const FLEET_REPORT: &str = "fleet-report.jsonl";
 
 /// What happened to one image of a fleet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetResult {
     /// The image, as listed.
     pub image: String,
     /// Its manifest digest before, when it could be read.
-    #[serde(rename = "old-digest", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "old-digest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub old_digest: Option<String>,
     /// Its manifest digest after a successful rebase.
-    #[serde(rename = "new-digest", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "new-digest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub new_digest: Option<String>,
     /// The run image it now sits on.
-    #[serde(rename = "run-image", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "run-image", default, skip_serializing_if = "Option::is_none")]
     pub run_image: Option<String>,
     /// Why it failed, on one line (`failed to <action>: …`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The shard of the list the run that rebased it took, if the list was sharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 impl FleetResult {
@@ -80,6 +94,7 @@ impl Rebaser<'_> {
                     new_digest: None,
                     run_image: None,
                     error: Some("not rebased".to_owned()),
+                    shard: None,
                 })
             })
             .collect()
@@ -100,6 +115,7 @@ impl Rebaser<'_> {
                 new_digest: Some(rebased.new_image.to_string()),
                 run_image: Some(rebased.run_image),
                 error: None,
+                shard: None,
             },
             Err(error) => {
                 tracing::warn!(
@@ -117,6 +133,7 @@ impl Rebaser<'_> {
                         error.action(),
                         cnb_api::one_line(&error)
                     )),
+                    shard: None,
                 }
             }
         }

@@ -12,7 +12,9 @@
 //! [`Rebaser::rebase`] rebases one image to one or more tags (the Go form
 //! `rebaser <image> <tag>…`); [`Rebaser::rebase_fleet`] rebases many images, each in place,
 //! concurrently with a bound on parallel store requests, and reports one [`FleetResult`] per
-//! image, written as JSON lines by [`write_fleet_report`].
+//! image, written as JSON lines by [`write_fleet_report`]. A fleet list can be split into
+//! [`Shard`]s that separate runs (machines, pods) take, and their reports merged into one by
+//! [`merge_fleet_reports`].
 //!
 //! Layer 4 (connected phase): gets a `&dyn ImageStore` injected; knows no flags, no
 //! environment and no registry client.
@@ -20,14 +22,18 @@
 mod config;
 mod error;
 mod fleet;
+mod merge;
 mod metadata;
 mod rebaser;
 mod select;
+mod shard;
 mod swap;
 mod validate;
 
 pub use config::{FLEET_PARALLELISM, RebaseRequest, Rebased, RebaserConfig};
 pub use error::{Error, Result};
 pub use fleet::{FLEET_REPORT, FleetResult, write_fleet_report};
+pub use merge::{MergedReport, merge_fleet_reports};
 pub use rebaser::Rebaser;
 pub use select::{choose_run_image, recorded_run_images};
+pub use shard::{Shard, image_key, shard_index};

@@ -74,13 +74,21 @@ pub struct RegistryFixture {
 impl RegistryFixture {
     /// Starts an anonymous registry and waits until `GET /v2/` answers 200.
     pub fn start() -> io::Result<Self> {
-        Self::launch(None, None)
+        Self::launch(None, None, Storage::Filesystem)
+    }
+
+    /// Starts an anonymous registry that keeps blobs and manifests in memory (distribution's
+    /// `inmemory` storage driver) instead of files, for tests that push hundreds of images:
+    /// nothing to write to disk, nothing to remove after. [`RegistryFixture::storage_dir`]
+    /// stays empty.
+    pub fn in_memory() -> io::Result<Self> {
+        Self::launch(None, None, Storage::Memory)
     }
 
     /// Starts an anonymous registry serving HTTPS with `tls`, and waits until it answers (a
     /// plain-HTTP probe gets Go's "HTTP request to an HTTPS server" 400).
     pub fn with_tls(tls: &Tls) -> io::Result<Self> {
-        Self::launch(None, Some(tls))
+        Self::launch(None, Some(tls), Storage::Filesystem)
     }
 
     /// Starts a registry that requires HTTP basic auth for `user`/`password` (an htpasswd
@@ -93,6 +101,7 @@ impl RegistryFixture {
                 password: password.to_owned(),
             }),
             None,
+            Storage::Filesystem,
         )
     }
 
@@ -136,7 +145,11 @@ impl RegistryFixture {
         fs::read_to_string(self.dir.path().join("registry.log"))
     }
 
-    fn launch(credentials: Option<Credentials>, tls: Option<&Tls>) -> io::Result<Self> {
+    fn launch(
+        credentials: Option<Credentials>,
+        tls: Option<&Tls>,
+        storage: Storage,
+    ) -> io::Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("cnb-testkit-registry-")
             .tempdir()?;
@@ -149,7 +162,8 @@ impl RegistryFixture {
         let mut port_errors = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            let config = config_yaml(dir.path(), port, &instance, credentials.is_some(), tls);
+            let htpasswd = credentials.is_some();
+            let config = config_yaml(dir.path(), port, &instance, htpasswd, tls, storage);
             let mut child = spawn(dir.path(), &config)?;
             let probe = Probe {
                 port,
@@ -208,6 +222,15 @@ enum Startup {
     Failed(io::Error),
 }
 
+/// Where a registry keeps what is pushed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// Files under [`RegistryFixture::storage_dir`].
+    Filesystem,
+    /// The process's memory.
+    Memory,
+}
+
 fn spawn(dir: &Path, yaml: &str) -> io::Result<Child> {
     let config = dir.join("config.yml");
     fs::write(&config, yaml)?;
@@ -224,8 +247,21 @@ fn spawn(dir: &Path, yaml: &str) -> io::Result<Child> {
     command.spawn().map_err(|err| spawn_error(&command, &err))
 }
 
-fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool, tls: Option<&Tls>) -> String {
-    let storage = yaml_string(&dir.join("storage"));
+fn config_yaml(
+    dir: &Path,
+    port: u16,
+    instance: &str,
+    htpasswd: bool,
+    tls: Option<&Tls>,
+    storage: Storage,
+) -> String {
+    let driver = match storage {
+        Storage::Filesystem => format!(
+            "filesystem:\n    rootdirectory: {}",
+            yaml_string(&dir.join("storage"))
+        ),
+        Storage::Memory => "inmemory: {}".to_owned(),
+    };
     let auth = if htpasswd {
         let path = yaml_string(&dir.join("htpasswd"));
         format!("auth:\n  htpasswd:\n    realm: cnb-testkit\n    path: {path}\n")
@@ -244,8 +280,7 @@ fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool, tls: Optio
 log:
   level: error
 storage:
-  filesystem:
-    rootdirectory: {storage}
+  {driver}
   delete:
     enabled: true
   maintenance:

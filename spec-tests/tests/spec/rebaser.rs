@@ -1,7 +1,7 @@
 //! The rebaser phase (platform.md › rebaser; spec-matrix §8) against a real loopback
 //! registry: the layer swap and label updates as skopeo sees them, the result still running
 //! under runc, validation by the app image's own Platform API, mirror choice, `-force`, the
-//! exit codes, OCI layout sources, zero layer bytes uploaded, and fleet mode.
+//! exit codes, OCI layout sources, zero layer bytes uploaded, fleet mode and its shards.
 
 mod bench;
 mod container;
@@ -9,6 +9,7 @@ pub(crate) mod fixture;
 mod fleet;
 mod hostile;
 pub(crate) mod layout;
+mod shards;
 mod validation;
 mod wire;
 

@@ -33,7 +33,7 @@ fn flags(args: &[&str]) -> FlagValues {
     values
 }
 
-fn resolve_in(
+pub(super) fn resolve_in(
     phase: Phase,
     minor: u64,
     args: &[&str],

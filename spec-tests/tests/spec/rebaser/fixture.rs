@@ -75,7 +75,15 @@ impl World {
     }
 
     pub(crate) fn start() -> Self {
-        let registry = RegistryFixture::start().expect("registry");
+        Self::on(RegistryFixture::start().expect("registry"))
+    }
+
+    /// The world on a registry that keeps everything in memory, for hundreds of images.
+    pub(crate) fn in_memory() -> Self {
+        Self::on(RegistryFixture::in_memory().expect("registry"))
+    }
+
+    fn on(registry: RegistryFixture) -> Self {
         let v1 = RunImage::default()
             .push(&registry, "test/run:v1")
             .expect("run image v1")
@@ -116,7 +124,7 @@ impl World {
     ) -> String {
         let name = self.name(repo_and_tag);
         let patch = self.push_gzip(&name, &TarLayer::of(&[("etc/os-release", V2_OS_RELEASE)]));
-        self.extend(&self.v1, &name, patch, edit);
+        self.extend(&self.image(&self.v1), &self.v1, &name, patch, edit);
         name
     }
 
@@ -153,7 +161,7 @@ impl World {
             label["runImage"]["mirrors"] = json!(app.mirrors);
             label["stack"] = json!({"runImage": {"image": image, "mirrors": app.mirrors}});
         }
-        self.extend(app.run_image, &name, app_layer, |config| {
+        self.extend(&run, app.run_image, &name, app_layer, |config| {
             if app.metadata {
                 config.set_label("io.buildpacks.lifecycle.metadata", &label.to_string());
             }
@@ -179,16 +187,16 @@ impl World {
         (descriptor, layer.diff_id())
     }
 
-    /// Writes `to`: the layers of `from` (lent, not copied) plus `top` (already in `to`'s
-    /// repository), with `from`'s config edited by `edit`.
+    /// Writes `to`: the layers of `base`, the image `from` names (lent, not copied), plus
+    /// `top` (already in `to`'s repository), with `base`'s config edited by `edit`.
     fn extend(
         &self,
+        base: &Image,
         from: &str,
         to: &str,
         top: (Descriptor, Digest),
         edit: impl FnOnce(&mut ImageConfig),
     ) {
-        let base = self.image(from);
         let target = reference(to);
         let source = reference(from);
         for descriptor in &base.manifest.manifest.layers {
@@ -203,7 +211,7 @@ impl World {
         descriptors.push(top.0);
         config.rootfs.diff_ids.push(top.1);
         edit(&mut config);
-        self.write(&target, &base, &config, descriptors);
+        self.write(&target, base, &config, descriptors);
     }
 
     /// Writes `config` and a manifest of `base`'s media type over `layers` to `target`.
