@@ -54,10 +54,15 @@ pub struct LabelStore {
     pub metadata: serde_json::Value,
 }
 
+/// A `metadata` table as label `data`; `null` when there is none, and when it nests deeper than
+/// [`MAX_DATA_DEPTH`](crate::value::MAX_DATA_DEPTH) (dotted keys in a `<layer>.toml` can build
+/// any depth): such data would not be restored anyway, and past 128 levels no JSON reader of
+/// ours could read the label back (found by fuzzing).
 fn table_to_json(table: Option<&toml::Table>) -> serde_json::Value {
-    table.map_or(serde_json::Value::Null, |table| {
-        serde_json::Value::Object(table_to_object(table))
-    })
+    table
+        .map(|table| serde_json::Value::Object(table_to_object(table)))
+        .filter(|json| crate::value::json_to_table(json).is_some())
+        .unwrap_or(serde_json::Value::Null)
 }
 
 impl From<&BuildpackLayersMetadata> for BuildpackLayers {
