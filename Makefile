@@ -66,11 +66,17 @@ static: ## Stripped static musl release binaries in $(TARGET_DIR)/x86_64-unknown
 	  file $(STATIC_DIR)/$$bin | grep -Eq 'static-pie linked|statically linked' || { echo "$$bin is not statically linked" >&2; exit 1; }; \
 	done
 
-install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, phase symlinks and lifecycle.toml
+# Beside each binary, its SBOMs under the Go lifecycle's names (<binary>.sbom.{cdx,spdx,syft}.json):
+# what the release build of its package links for $(MUSL_TARGET), from cargo (crates/cnb-sbom).
+# SOURCE_DATE_EPOCH, when set, is their time.
+install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, their SBOMs, phase symlinks and lifecycle.toml
 	install -d $(DESTDIR)/cnb/lifecycle
 	install -m 0755 $(STATIC_DIR)/lifecycle $(STATIC_DIR)/launcher $(DESTDIR)/cnb/lifecycle/
 	@for phase in $(PHASES); do ln -sfn lifecycle $(DESTDIR)/cnb/lifecycle/$$phase; done
 	$(CARGO) run --quiet --locked -p cnb-files --example lifecycle_toml > $(DESTDIR)/cnb/lifecycle.toml
+	@for bin in lifecycle launcher; do \
+	  $(CARGO) run --quiet --locked -p cnb-sbom -- $$bin $(STATIC_DIR)/$$bin $(MUSL_TARGET) $(DESTDIR)/cnb/lifecycle || exit 1; \
+	done
 
 clean: ## Remove build output
 	$(CARGO) clean

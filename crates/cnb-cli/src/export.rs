@@ -220,8 +220,8 @@ fn configure(
         previous_image,
         run_image_for_export,
         launcher_path: inputs.launcher_path.clone(),
-        lifecycle_dir: PathBuf::from(cnb_platform::LIFECYCLE_DIR),
-        launcher_sbom_dir: (inputs.launcher_sbom_dir != Path::new(cnb_platform::LIFECYCLE_DIR))
+        lifecycle_dir: PathBuf::from(cnb_api::LIFECYCLE_DIR),
+        launcher_sbom_dir: (inputs.launcher_sbom_dir != Path::new(cnb_api::LIFECYCLE_DIR))
             .then(|| inputs.launcher_sbom_dir.clone()),
         launcher_metadata: launcher_metadata(),
         process_type: inputs.process_type.clone().filter(|kind| !kind.is_empty()),

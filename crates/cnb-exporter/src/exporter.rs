@@ -19,8 +19,7 @@ use cnb_image::{ImageIdentity, ImageRef, ImageStore};
 
 use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
-use crate::sbom::{self, LauncherSboms};
-use crate::{Error, ExporterConfig, Result};
+use crate::{Error, ExporterConfig, Result, sbom};
 
 mod extended;
 mod layers;
@@ -90,11 +89,7 @@ impl<'a> Exporter<'a> {
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;
         if api.copies_lifecycle_sboms() {
-            let launcher = match &config.launcher_sbom_dir {
-                Some(dir) => LauncherSboms::Dir(dir),
-                None => LauncherSboms::Lifecycle,
-            };
-            sbom::copy_lifecycle_sboms(&config.lifecycle_dir, launcher, &config.layers_dir)?;
+            sbom::copy_for(config)?;
         }
 
         let run_ref = config.run_image.clone();

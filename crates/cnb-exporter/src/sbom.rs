@@ -16,25 +16,24 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use cnb_api::SbomFormat;
 
-/// The SBOM file suffixes, as buildpacks name their SBOM files (`<x>.sbom.<ext>`).
-const SUFFIXES: [&str; 3] = ["sbom.cdx.json", "sbom.spdx.json", "sbom.syft.json"];
+use crate::{Error, ExporterConfig, Result};
 
-/// Where the launcher's SBOMs come from.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum LauncherSboms<'a> {
-    /// `launcher.sbom.<ext>` in the lifecycle's directory (no `-launcher-sbom`, or its default).
-    Lifecycle,
-    /// Every SBOM file of a directory the platform named with `-launcher-sbom`.
-    Dir(&'a Path),
+/// [`copy_lifecycle_sboms`] with the directories of `config`.
+pub(crate) fn copy_for(config: &ExporterConfig) -> Result<()> {
+    copy_lifecycle_sboms(
+        &config.lifecycle_dir,
+        config.launcher_sbom_dir.as_deref(),
+        &config.layers_dir,
+    )
 }
 
-/// Copies the lifecycle's and the launcher's SBOM files from `lifecycle_dir` (and the
-/// launcher's from `launcher` when it names a directory) into `layers_dir`.
+/// Copies the lifecycle's SBOM files from `lifecycle_dir`, and the launcher's from there or
+/// from `launcher_sbom_dir` when the platform named another directory, into `layers_dir`.
 pub(crate) fn copy_lifecycle_sboms(
     lifecycle_dir: &Path,
-    launcher: LauncherSboms<'_>,
+    launcher_sbom_dir: Option<&Path>,
     layers_dir: &Path,
 ) -> Result<()> {
     let sbom = layers_dir.join("sbom");
@@ -44,16 +43,16 @@ pub(crate) fn copy_lifecycle_sboms(
         .join("buildpacksio_lifecycle")
         .join("launcher");
     copy_component(lifecycle_dir, "lifecycle", &build)?;
-    match launcher {
-        LauncherSboms::Lifecycle => copy_component(lifecycle_dir, "launcher", &launch),
-        LauncherSboms::Dir(dir) => copy_dir(dir, &launch),
+    match launcher_sbom_dir {
+        None => copy_component(lifecycle_dir, "launcher", &launch),
+        Some(dir) => copy_dir(dir, &launch),
     }
 }
 
 /// `<component>.sbom.<ext>` in `from` → `<to>/sbom.<ext>`, each one that exists.
 fn copy_component(from: &Path, component: &str, to: &Path) -> Result<()> {
-    for suffix in SUFFIXES {
-        let name = format!("{component}.{suffix}");
+    for format in SbomFormat::ALL {
+        let name = format.file_name(component);
         let source = from.join(&name);
         match fs::metadata(&source) {
             Ok(_) => {}
@@ -63,7 +62,7 @@ fn copy_component(from: &Path, component: &str, to: &Path) -> Result<()> {
             }
             Err(error) => return Err(copy_failed(&source, error)),
         }
-        let target = to.join(suffix);
+        let target = to.join(format.suffix());
         tracing::debug!("Copying SBOM {name} to {}", target.display());
         copy(&source, to, &target)?;
     }
@@ -78,10 +77,11 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     for entry in entries {
         let entry = entry.map_err(|error| copy_failed(from, error))?;
         let path = entry.path();
-        let named = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|name| SUFFIXES.iter().any(|suffix| name.ends_with(suffix)));
+        let named = entry.file_name().to_str().is_some_and(|name| {
+            SbomFormat::ALL
+                .iter()
+                .any(|format| name.ends_with(&format.suffix()))
+        });
         // a directory is skipped, a symlink to a file is followed
         if named && path.is_file() {
             sboms.push(path);
@@ -141,7 +141,7 @@ mod tests {
         fs::write(from.path().join("launcher.sbom.cdx.json"), "{}").unwrap();
         fs::write(from.path().join("lifecycle.sbom.spdx.json"), "[]").unwrap();
         fs::write(from.path().join("other.sbom.cdx.json"), "x").unwrap();
-        copy_lifecycle_sboms(from.path(), LauncherSboms::Lifecycle, layers.path()).unwrap();
+        copy_lifecycle_sboms(from.path(), None, layers.path()).unwrap();
         let launch = layers.path().join(LAUNCH);
         assert_eq!(read(launch.join("sbom.cdx.json")), "{}");
         assert_eq!(read(layers.path().join(BUILD).join("sbom.spdx.json")), "[]");
@@ -157,7 +157,7 @@ mod tests {
     fn nothing_in_the_lifecycles_dir_makes_no_launch_dir() {
         let from = tempfile::tempdir().unwrap();
         let layers = tempfile::tempdir().unwrap();
-        copy_lifecycle_sboms(from.path(), LauncherSboms::Lifecycle, layers.path()).unwrap();
+        copy_lifecycle_sboms(from.path(), None, layers.path()).unwrap();
         assert!(!layers.path().join("sbom").exists());
     }
 
@@ -172,8 +172,7 @@ mod tests {
         fs::write(custom.path().join("sbom.cdx.json"), "c").unwrap();
         fs::write(custom.path().join("notes.txt"), "no").unwrap();
         fs::create_dir(custom.path().join("dir.sbom.cdx.json")).unwrap();
-        let dir = LauncherSboms::Dir(custom.path());
-        copy_lifecycle_sboms(lifecycle.path(), dir, layers.path()).unwrap();
+        copy_lifecycle_sboms(lifecycle.path(), Some(custom.path()), layers.path()).unwrap();
         let launch = layers.path().join(LAUNCH);
         let mut names: Vec<_> = fs::read_dir(&launch)
             .unwrap()
@@ -183,7 +182,10 @@ mod tests {
         assert_eq!(names, ["my-launcher.sbom.syft.json", "sbom.cdx.json"]);
         assert_eq!(read(launch.join("sbom.cdx.json")), "c");
         // the lifecycle's own build SBOM still comes from the lifecycle's dir
-        assert_eq!(read(layers.path().join(BUILD).join("sbom.cdx.json")), "build");
+        assert_eq!(
+            read(layers.path().join(BUILD).join("sbom.cdx.json")),
+            "build"
+        );
     }
 
     #[test]
@@ -191,8 +193,7 @@ mod tests {
         let lifecycle = tempfile::tempdir().unwrap();
         let custom = tempfile::tempdir().unwrap();
         let layers = tempfile::tempdir().unwrap();
-        let dir = LauncherSboms::Dir(custom.path());
-        copy_lifecycle_sboms(lifecycle.path(), dir, layers.path()).unwrap();
+        copy_lifecycle_sboms(lifecycle.path(), Some(custom.path()), layers.path()).unwrap();
         assert!(layers.path().join(LAUNCH).is_dir());
     }
 
@@ -201,15 +202,14 @@ mod tests {
         let lifecycle = tempfile::tempdir().unwrap();
         let layers = tempfile::tempdir().unwrap();
         let missing = lifecycle.path().join("missing");
-        let error = copy_lifecycle_sboms(
-            lifecycle.path(),
-            LauncherSboms::Dir(&missing),
-            layers.path(),
-        )
-        .unwrap_err();
+        let error =
+            copy_lifecycle_sboms(lifecycle.path(), Some(&missing), layers.path()).unwrap_err();
         assert_eq!(
             error.to_string(),
-            format!("failed to copy buildpacksio SBOMs from {}", missing.display())
+            format!(
+                "failed to copy buildpacksio SBOMs from {}",
+                missing.display()
+            )
         );
     }
 }

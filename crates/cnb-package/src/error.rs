@@ -103,15 +103,6 @@ pub enum Error {
         /// Why it failed.
         source: io::Error,
     },
-    /// A query for an SBOM (`cargo metadata`, `cargo tree`, `rustc -vV`, reading
-    /// `Cargo.lock`) failed or answered what cannot be read.
-    #[error("SBOM: {command}: {reason}")]
-    SbomQuery {
-        /// The command or file.
-        command: String,
-        /// What went wrong.
-        reason: String,
-    },
     /// The registry client could not be set up.
     #[error("failed to set up the registry client")]
     Registry(#[from] cnb_registry::Error),

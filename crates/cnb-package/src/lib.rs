@@ -6,9 +6,7 @@
 //!   `ClusterLifecycle` read, as an OCI layout;
 //! - [`builder`]: a builder image assembled from a build base (an OCI layout), the lifecycle,
 //!   buildpack and image extension directories, an order and a run image;
-//! - [`publish`](publish::publish): pushes an image from a layout to a registry;
-//! - [`sbom`]: the SBOMs of the `lifecycle` and `launcher` binaries (CycloneDX, SPDX, Syft
-//!   JSON) that `make install` puts beside them, from cargo's view of what each links.
+//! - [`publish`](publish::publish): pushes an image from a layout to a registry.
 //!
 //! Each starts from an [`InstalledLifecycle`], the directory `make install` lays out. The
 //! `cnb-package` binary drives all of them (`make package`).
@@ -25,7 +23,6 @@ pub mod builder;
 pub mod labels;
 pub mod lifecycle_image;
 pub mod publish;
-pub mod sbom;
 pub mod tgz;
 
 #[cfg(test)]
@@ -33,4 +30,4 @@ mod test_support;
 
 pub use builder::BuilderInputs;
 pub use error::{Error, Result};
-pub use lifecycle::{InstalledLifecycle, REQUIRED_BINARIES};
+pub use lifecycle::{InstalledLifecycle, REQUIRED_BINARIES, SBOM_BINARIES};

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cnb_package::sbom::{self, Bill, CargoQuery};
 use cnb_package::{BuilderInputs, InstalledLifecycle, builder, lifecycle_image, publish, tgz};
 
 const USAGE: &str = "\
@@ -15,10 +14,7 @@ usage:
   cnb-package lifecycle-image --lifecycle <install-dir> [--ca-bundle <pem>] --layout <dir> [--tag <tag>] [--publish <ref>]
   cnb-package builder --lifecycle <install-dir> --base <layout> --buildpack <dir>... [--extension <dir>]...
                       --order <file> --run-image <ref> [--run-image-mirror <ref>]... --layout <dir> [--tag <tag>] [--publish <ref>]
-  cnb-package sbom --package <crate> --binary <file> --target <triple> --out <dir> [--manifest-path <Cargo.toml>]
-                   [--cargo <cargo>] [--rustc <rustc>] [--source-date-epoch <seconds>]
-<install-dir> is the DESTDIR of `make install` (it holds cnb/lifecycle and cnb/lifecycle.toml).
-`sbom` writes <binary>.sbom.{cdx,spdx,syft}.json for the crate's release build into <dir>.";
+<install-dir> is the DESTDIR of `make install` (it holds cnb/lifecycle and cnb/lifecycle.toml).";
 
 /// Options that may be given more than once.
 const REPEATABLE: &[&str] = &["buildpack", "extension", "run-image-mirror"];
@@ -40,7 +36,6 @@ fn main() -> ExitCode {
         "tgz" => run_tgz(&options),
         "lifecycle-image" => run_lifecycle_image(&options),
         "builder" => run_builder(&options),
-        "sbom" => run_sbom(&options),
         other => return usage(&format!("unknown command {other:?}")),
     };
     match result {
@@ -182,45 +177,6 @@ fn run_builder(options: &Options) -> Result<Vec<String>, Failure> {
     let mut lines = vec![format!("oci:{}:{tag} {digest}", layout.display())];
     lines.extend(publish_if_asked(options, &layout, tag)?);
     Ok(lines)
-}
-
-fn run_sbom(options: &Options) -> Result<Vec<String>, Failure> {
-    options.only(&[
-        "package",
-        "binary",
-        "target",
-        "out",
-        "manifest-path",
-        "cargo",
-        "rustc",
-        "source-date-epoch",
-    ])?;
-    let created = match options.optional("source-date-epoch") {
-        None | Some("") => sbom::DEFAULT_CREATED,
-        Some(seconds) => seconds.parse().map_err(|_| {
-            Failure::Usage(format!(
-                "--source-date-epoch {seconds:?} is not a number of seconds"
-            ))
-        })?,
-    };
-    let query = CargoQuery {
-        cargo: options.optional("cargo").unwrap_or("cargo").as_ref(),
-        rustc: options.optional("rustc").unwrap_or("rustc").as_ref(),
-        manifest_path: options
-            .optional("manifest-path")
-            .unwrap_or("Cargo.toml")
-            .as_ref(),
-        package: options.required("package")?,
-        target: options.required("target")?,
-        binary: options.required("binary")?.as_ref(),
-        created,
-    };
-    let bill = Bill::from_cargo(&query)?;
-    let written = bill.write_all(options.required("out")?.as_ref())?;
-    Ok(written
-        .iter()
-        .map(|path| path.display().to_string())
-        .collect())
 }
 
 fn publish_if_asked(

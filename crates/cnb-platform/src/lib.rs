@@ -17,7 +17,7 @@ pub use env_source::{EnvSource, ProcessEnv};
 pub use error::Error;
 pub use flag_table::{Arity, FlagDef, FlagKind, arity, flags_for};
 pub use inputs::{GzipEngine, Inputs, LogLevel};
-pub use resolve::{FlagValues, LIFECYCLE_DIR, documented_source, resolve};
+pub use resolve::{FlagValues, documented_source, resolve};
 pub use values::{parse_bool, parse_duration, parse_int};
 
 /// Reads and checks `CNB_PLATFORM_API` from `env`: unset, blank, malformed and unsupported

@@ -132,15 +132,15 @@ const PATHS: &[(&str, Option<&str>, Fallback)] = &[
         Fallback::Path("/cnb/stack.toml"),
     ),
     ("launcher", None, Fallback::Path("/cnb/lifecycle/launcher")),
-    ("launcher-sbom", None, Fallback::Path(LIFECYCLE_DIR)),
+    (
+        "launcher-sbom",
+        None,
+        Fallback::Path(cnb_api::LIFECYCLE_DIR),
+    ),
     ("cache-dir", Some(env::CACHE_DIR), Fallback::Unset),
     ("launch-cache", Some(env::LAUNCH_CACHE_DIR), Fallback::Unset),
     ("layout-dir", Some(env::LAYOUT_DIR), Fallback::Unset),
 ];
-
-/// The lifecycle's own directory: its binaries and their SBOMs, and the default of
-/// `-launcher-sbom` (the exporter tells that default from another directory, as Go does).
-pub const LIFECYCLE_DIR: &str = "/cnb/lifecycle";
 
 /// Where the spec puts kaniko's directory (`<kaniko-dir>`, "must be `/kaniko`");
 /// `CNB_KANIKO_DIR`, ours, moves it.

@@ -1,5 +1,5 @@
 //! SBOMs of the lifecycle's own binaries, written beside them by `make install` under the
-//! names the Go lifecycle ships (`lifecycle.sbom.cdx.json`, `launcher.sbom.spdx.json`, …): the
+//! names the Go lifecycle ships (`lifecycle.sbom.cdx.json`, `launcher.sbom.spdx.json`, …); the
 //! exporter copies the launcher's into every app image's SBOM layer.
 //!
 //! A [`Bill`] is what one binary links: the crates of its package's dependency tree for the
@@ -10,9 +10,13 @@
 //! [`spdx`] (SPDX 2.3 JSON) and [`syft`] (Syft JSON). The same crates, binary, toolchain and
 //! time give the same bytes: lists are sorted, ids and serial numbers derive from the content,
 //! and the only time is the one given (`SOURCE_DATE_EPOCH`, or the 1980 constant).
+//!
+//! A tool beside the stack (like `cnb-package`): uses cnb-api and cnb-image; the `cnb-sbom`
+//! binary is what `make install` runs.
 
 mod cargo;
 pub mod cyclonedx;
+mod error;
 mod ids;
 pub mod spdx;
 pub mod syft;
@@ -21,68 +25,28 @@ mod tree;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use cnb_api::SbomFormat;
 use serde_json::Value;
 
-use crate::{Error, Result};
-
 pub use cargo::CargoQuery;
+pub use error::{Error, Result};
 
 /// The documents' time when no `SOURCE_DATE_EPOCH` is given: 1980-01-01T00:00:01Z, the time
 /// the lifecycle gives everything it writes reproducibly.
 pub const DEFAULT_CREATED: i64 = 315_532_801;
 
-/// The SBOM formats the lifecycle ships, in Go's order.
-pub const FORMATS: [Format; 3] = [Format::CycloneDx, Format::Spdx, Format::Syft];
-
-/// One SBOM format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// CycloneDX JSON.
-    CycloneDx,
-    /// SPDX JSON.
-    Spdx,
-    /// Syft JSON.
-    Syft,
-}
-
-impl Format {
-    /// The file suffix after `<binary>.sbom.` (`cdx.json`).
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::CycloneDx => "cdx.json",
-            Self::Spdx => "spdx.json",
-            Self::Syft => "syft.json",
-        }
-    }
-
-    /// The media type buildpacks declare for it (`sbom-formats`).
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::CycloneDx => "application/vnd.cyclonedx+json",
-            Self::Spdx => "application/spdx+json",
-            Self::Syft => "application/vnd.syft+json",
-        }
-    }
-
-    /// The document of `bill` in this format.
-    pub fn document(self, bill: &Bill) -> Value {
-        match self {
-            Self::CycloneDx => cyclonedx::document(bill),
-            Self::Spdx => spdx::document(bill),
-            Self::Syft => syft::document(bill),
-        }
-    }
-
-    /// The document's bytes: two-space indented JSON and a final newline.
-    pub fn render(self, bill: &Bill) -> Vec<u8> {
-        render(&self.document(bill))
+/// The document of `bill` in `format`.
+pub fn document(format: SbomFormat, bill: &Bill) -> Value {
+    match format {
+        SbomFormat::CycloneDx => cyclonedx::document(bill),
+        SbomFormat::Spdx => spdx::document(bill),
+        SbomFormat::Syft => syft::document(bill),
     }
 }
 
-fn render(document: &Value) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(document).expect("a JSON value always encodes");
-    bytes.push(b'\n');
-    bytes
+/// The bytes of `bill`'s document in `format`: two-space indented JSON and a final newline.
+pub fn render(format: SbomFormat, bill: &Bill) -> Vec<u8> {
+    format!("{:#}\n", document(format, bill)).into_bytes()
 }
 
 /// What one binary links, and what the documents say about it.
@@ -113,15 +77,16 @@ impl Bill {
 
     /// The binary's path once installed.
     pub fn installed_path(&self) -> String {
-        format!("{}/{}", cnb_platform::LIFECYCLE_DIR, self.binary_name)
+        format!("{}/{}", cnb_api::LIFECYCLE_DIR, self.binary_name)
     }
 
-    /// Writes `<binary>.sbom.<ext>` into `dir` for every format; returns the paths written.
+    /// Writes `<binary>.sbom.<ext>` into `dir` for every format (Go's names); returns the
+    /// paths written.
     pub fn write_all(&self, dir: &Path) -> Result<Vec<PathBuf>> {
-        let mut written = Vec::with_capacity(FORMATS.len());
-        for format in FORMATS {
-            let path = dir.join(format!("{}.sbom.{}", self.binary_name, format.extension()));
-            fs::write(&path, format.render(self)).map_err(|source| Error::Write {
+        let mut written = Vec::with_capacity(SbomFormat::ALL.len());
+        for format in SbomFormat::ALL {
+            let path = dir.join(format.file_name(&self.binary_name));
+            fs::write(&path, render(format, self)).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
             })?;

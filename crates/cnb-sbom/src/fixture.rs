@@ -1,7 +1,7 @@
 //! A small bill for the writers' tests: the launcher, a crate of this repository and two from
 //! crates.io (one with build metadata in its version).
 
-use super::{Bill, Crate, CrateSource};
+use crate::{Bill, Crate, CrateSource};
 
 fn krate(name: &str, version: &str, source: CrateSource) -> Crate {
     Crate {
@@ -19,9 +19,17 @@ fn krate(name: &str, version: &str, source: CrateSource) -> Crate {
 
 /// launcher → cnb-api → toml; launcher → libc.
 pub(crate) fn bill() -> Bill {
-    let mut root = krate("launcher", "0.1.0", CrateSource::Path("bin/launcher".into()));
+    let mut root = krate(
+        "launcher",
+        "0.1.0",
+        CrateSource::Path("bin/launcher".into()),
+    );
     root.license = Some("Apache-2.0".to_owned());
-    let mut api = krate("cnb-api", "0.1.0", CrateSource::Path("crates/cnb-api".into()));
+    let mut api = krate(
+        "cnb-api",
+        "0.1.0",
+        CrateSource::Path("crates/cnb-api".into()),
+    );
     let mut libc = krate("libc", "0.2.191", CrateSource::CratesIo);
     libc.checksum = Some("ef".repeat(32));
     libc.license = None;
@@ -37,6 +45,6 @@ pub(crate) fn bill() -> Bill {
         crates: vec![api, libc, toml],
         target: "x86_64-unknown-linux-musl".to_owned(),
         rustc: "1.95.0".to_owned(),
-        created: super::DEFAULT_CREATED,
+        created: crate::DEFAULT_CREATED,
     }
 }

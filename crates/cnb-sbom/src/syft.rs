@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Bill, Crate, ids};
+use crate::{Bill, Crate, ids};
 
 /// The Syft JSON schema version written (the first of the 16 line, whose fields these are).
 pub const SCHEMA_VERSION: &str = "16.0.0";
@@ -105,8 +105,8 @@ fn artifact(bill: &Bill, krate: &Crate, binary: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sbom::Format;
-    use crate::sbom::fixture::bill;
+    use crate::fixture::bill;
+    use cnb_api::SbomFormat;
     use std::collections::BTreeSet;
 
     #[test]
@@ -138,7 +138,9 @@ mod tests {
             "ab".repeat(32)
         );
         for artifact in document["artifacts"].as_array().unwrap() {
-            for field in ["id", "name", "version", "type", "foundBy", "language", "purl"] {
+            for field in [
+                "id", "name", "version", "type", "foundBy", "language", "purl",
+            ] {
                 assert!(artifact[field].is_string(), "{field} in {artifact}");
             }
             for field in ["locations", "licenses", "cpes"] {
@@ -173,7 +175,10 @@ mod tests {
     fn relationships_point_from_dependency_to_dependent_between_known_ids() {
         let document = document(&bill());
         let artifacts = document["artifacts"].as_array().unwrap();
-        let ids: BTreeSet<&str> = artifacts.iter().map(|a| a["id"].as_str().unwrap()).collect();
+        let ids: BTreeSet<&str> = artifacts
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids.len(), artifacts.len(), "ids are unique");
         let id_of = |name: &str| {
             artifacts.iter().find(|a| a["name"] == name).unwrap()["id"]
@@ -190,12 +195,19 @@ mod tests {
             })
             .collect();
         assert_eq!(edges.len(), 3);
-        assert!(edges.iter().all(|(p, c)| ids.contains(p) && ids.contains(c)));
+        assert!(
+            edges
+                .iter()
+                .all(|(p, c)| ids.contains(p) && ids.contains(c))
+        );
         assert!(edges.contains(&(id_of("libc"), id_of("launcher"))));
     }
 
     #[test]
     fn the_same_bill_gives_the_same_bytes() {
-        assert_eq!(Format::Syft.render(&bill()), Format::Syft.render(&bill()));
+        assert_eq!(
+            crate::render(SbomFormat::Syft, &bill()),
+            crate::render(SbomFormat::Syft, &bill())
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Bill, Crate, CrateSource, ids};
+use crate::{Bill, Crate, CrateSource, ids};
 
 /// The SPDX version written.
 pub const SPDX_VERSION: &str = "SPDX-2.3";
@@ -65,10 +65,7 @@ pub fn document(bill: &Bill) -> Value {
         "packages": packages,
         "relationships": relationships,
     });
-    let namespace = format!(
-        "urn:uuid:{}",
-        ids::uuid_of(&serde_json::to_vec(&document).expect("a JSON value always encodes"))
-    );
+    let namespace = format!("urn:uuid:{}", ids::uuid_of(document.to_string().as_bytes()));
     document["documentNamespace"] = Value::String(namespace);
     document
 }
@@ -145,8 +142,8 @@ fn download_location(krate: &Crate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sbom::Format;
-    use crate::sbom::fixture::bill;
+    use crate::fixture::bill;
+    use cnb_api::SbomFormat;
     use std::collections::BTreeSet;
 
     #[test]
@@ -161,7 +158,7 @@ mod tests {
         assert_eq!(document["creationInfo"]["created"], "1980-01-01T00:00:01Z");
         assert_eq!(
             document["creationInfo"]["creators"][0],
-            format!("Tool: cnb-package-{}", env!("CARGO_PKG_VERSION"))
+            format!("Tool: cnb-sbom-{}", env!("CARGO_PKG_VERSION"))
         );
         for package in document["packages"].as_array().unwrap() {
             for field in ["SPDXID", "name", "downloadLocation", "versionInfo"] {
@@ -225,7 +222,10 @@ mod tests {
 
     #[test]
     fn the_same_bill_gives_the_same_bytes_and_another_another_namespace() {
-        assert_eq!(Format::Spdx.render(&bill()), Format::Spdx.render(&bill()));
+        assert_eq!(
+            crate::render(SbomFormat::Spdx, &bill()),
+            crate::render(SbomFormat::Spdx, &bill())
+        );
         let mut other = bill();
         other.binary_sha256 = "00".repeat(32);
         let namespace = |bill: &Bill| document(bill)["documentNamespace"].clone();

@@ -2,6 +2,8 @@
 //! give the same bytes: package URLs, SPDX element ids, a name-based UUID for a document's
 //! serial number or namespace, and license strings as SPDX expressions.
 
+use std::fmt::Write as _;
+
 use cnb_image::Digest;
 
 /// `s` percent-encoded as a package URL component: every byte outside `A-Z a-z 0-9 . - _ ~`
@@ -12,7 +14,7 @@ pub(super) fn purl_encode(s: &str) -> String {
         if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out
@@ -44,7 +46,10 @@ pub(super) fn uuid_of(content: &[u8]) -> String {
     }
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex = bytes.iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

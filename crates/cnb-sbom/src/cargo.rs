@@ -12,24 +12,21 @@ use std::process::Command;
 use cnb_image::Digest;
 use serde::Deserialize;
 
-use super::tree::{self, TreePackage};
-use super::{Bill, Crate, CrateSource, ids};
-use crate::{Error, Result};
+use crate::tree::{self, TreePackage};
+use crate::{Bill, Crate, CrateSource, Error, Result, ids};
 
 /// crates.io's Cargo source id.
 pub(super) const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
 /// crates.io's source id when reached over the sparse protocol.
 const CRATES_IO_SPARSE: &str = "sparse+https://index.crates.io/";
 
-/// What to ask cargo about.
+/// What to ask cargo about (cargo runs in the current directory, in the workspace).
 #[derive(Debug, Clone, Copy)]
 pub struct CargoQuery<'a> {
     /// The cargo to run.
     pub cargo: &'a OsStr,
     /// The rustc whose release is recorded.
     pub rustc: &'a OsStr,
-    /// The workspace's `Cargo.toml`.
-    pub manifest_path: &'a Path,
     /// The package whose binary it is (`launcher`).
     pub package: &'a str,
     /// The target triple of the release build.
@@ -75,7 +72,6 @@ struct Locked {
 impl Bill {
     /// The bill of `query.package`'s binary.
     pub fn from_cargo(query: &CargoQuery<'_>) -> Result<Self> {
-        let manifest = query.manifest_path.as_os_str();
         let metadata: Metadata = serde_json::from_str(&run(
             query.cargo,
             &[
@@ -84,8 +80,6 @@ impl Bill {
                 "--format-version=1".as_ref(),
                 "--filter-platform".as_ref(),
                 query.target.as_ref(),
-                "--manifest-path".as_ref(),
-                manifest,
             ],
         )?)
         .map_err(|error| query_failed("cargo metadata", &error.to_string()))?;
@@ -94,8 +88,6 @@ impl Bill {
             &[
                 "tree".as_ref(),
                 "--locked".as_ref(),
-                "--manifest-path".as_ref(),
-                manifest,
                 "--package".as_ref(),
                 query.package.as_ref(),
                 "--target".as_ref(),
@@ -130,7 +122,7 @@ impl Bill {
         for (package, dependencies) in &tree.edges {
             let mut references: Vec<String> = dependencies
                 .iter()
-                .map(|dependency| crates[dependency].reference())
+                .filter_map(|dependency| crates.get(dependency).map(Crate::reference))
                 .collect();
             references.sort();
             if let Some(described) = crates.get_mut(package) {
@@ -139,14 +131,14 @@ impl Bill {
         }
         let root = crates
             .remove(&tree.root)
-            .expect("the root is one of the tree's packages");
+            .ok_or_else(|| query_failed("cargo tree", "the root package is not in the tree"))?;
         let mut crates: Vec<Crate> = crates.into_values().collect();
         crates.sort_by_key(Crate::reference);
         Ok(Self {
-            binary_name: query
-                .binary
-                .file_name()
-                .map_or_else(|| root.name.clone(), |name| name.to_string_lossy().into_owned()),
+            binary_name: query.binary.file_name().map_or_else(
+                || root.name.clone(),
+                |name| name.to_string_lossy().into_owned(),
+            ),
             root,
             binary_sha256: Digest::of(&binary).hex(),
             crates,
@@ -176,11 +168,13 @@ impl Describer<'_> {
             _ => candidates
                 .iter()
                 .copied()
-                .find(|package| match (&package.source, package.manifest_path.parent()) {
-                    (None, Some(dir)) => printed.note == format!("({})", dir.display()),
-                    (Some(_), _) => !printed.note.starts_with("(/"),
-                    (None, None) => false,
-                })
+                .find(
+                    |package| match (&package.source, package.manifest_path.parent()) {
+                        (None, Some(dir)) => printed.note == format!("({})", dir.display()),
+                        (Some(_), _) => !printed.note.starts_with("(/"),
+                        (None, None) => false,
+                    },
+                )
                 .ok_or_else(|| {
                     query_failed(
                         "cargo metadata",
@@ -211,10 +205,7 @@ impl Describer<'_> {
             name: package.name.clone(),
             version: package.version.clone(),
             source,
-            license: package
-                .license
-                .as_deref()
-                .and_then(ids::license_expression),
+            license: package.license.as_deref().and_then(ids::license_expression),
             description: package.description.as_deref().map(one_line),
             repository: package.repository.clone(),
             homepage: package.homepage.clone(),
@@ -253,8 +244,8 @@ fn rustc_release(rustc: &OsStr) -> Result<String> {
         .ok_or_else(|| query_failed("rustc -vV", "no release line"))
 }
 
-/// Runs `program args`, returning its stdout; a failure names the command and the last line
-/// it wrote to stderr.
+/// Runs `program args`, returning its stdout; a failure names the command and the error line
+/// it wrote to stderr (else its last line).
 fn run(program: &OsStr, args: &[&OsStr]) -> Result<String> {
     let command = std::iter::once(program)
         .chain(args.iter().copied())
@@ -267,17 +258,20 @@ fn run(program: &OsStr, args: &[&OsStr]) -> Result<String> {
         .map_err(|error| query_failed(&command, &error.to_string()))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().rev().find(|line| !line.trim().is_empty());
+        let said = stderr
+            .lines()
+            .find(|line| line.starts_with("error"))
+            .or_else(|| stderr.lines().rev().find(|line| !line.trim().is_empty()));
         return Err(query_failed(
             &command,
-            &format!("{}: {}", output.status, last.unwrap_or("no output")),
+            &format!("{}: {}", output.status, said.unwrap_or("no output")),
         ));
     }
     String::from_utf8(output.stdout).map_err(|_| query_failed(&command, "output is not UTF-8"))
 }
 
 fn query_failed(command: &str, reason: &str) -> Error {
-    Error::SbomQuery {
+    Error::Query {
         command: command.to_owned(),
         reason: reason.to_owned(),
     }

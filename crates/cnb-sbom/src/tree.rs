@@ -28,7 +28,8 @@ pub(super) fn parse(output: &str) -> Result<Tree, String> {
     let mut edges: BTreeMap<TreePackage, BTreeSet<TreePackage>> = BTreeMap::new();
     let mut path: Vec<TreePackage> = Vec::new();
     for line in output.lines().filter(|line| !line.trim().is_empty()) {
-        let (depth, package) = parse_line(line).ok_or_else(|| format!("unexpected line {line:?}"))?;
+        let (depth, package) =
+            parse_line(line).ok_or_else(|| format!("unexpected line {line:?}"))?;
         if depth > path.len() || (depth == 0 && root.is_some()) {
             return Err(format!("line {line:?} is not under the one before"));
         }
@@ -96,7 +97,10 @@ mod tests {
     #[test]
     fn reads_edges_from_first_appearances() {
         let tree = parse(OUTPUT).unwrap();
-        assert_eq!(tree.root, package("launcher", "0.1.0", "(/src/bin/launcher)"));
+        assert_eq!(
+            tree.root,
+            package("launcher", "0.1.0", "(/src/bin/launcher)")
+        );
         let api = package("cnb-api", "0.1.0", "(/src/crates/cnb-api)");
         let sys = package("cnb-sys", "0.1.0", "(/src/crates/cnb-sys)");
         let toml = package("toml", "1.2.2+spec-1.1.0", "");
@@ -107,7 +111,10 @@ mod tests {
         );
         assert_eq!(
             tree.edges[&api],
-            BTreeSet::from([package("serde", "1.0.229", ""), package("thiserror", "2.0.21", "")])
+            BTreeSet::from([
+                package("serde", "1.0.229", ""),
+                package("thiserror", "2.0.21", "")
+            ])
         );
         assert_eq!(tree.edges[&sys], BTreeSet::from([api, toml.clone()]));
         assert_eq!(
