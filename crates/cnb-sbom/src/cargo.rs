@@ -20,9 +20,11 @@ pub(super) const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates
 /// crates.io's source id when reached over the sparse protocol.
 const CRATES_IO_SPARSE: &str = "sparse+https://index.crates.io/";
 
-/// What to ask cargo about (cargo runs in the current directory, in the workspace).
+/// What to ask cargo about.
 #[derive(Debug, Clone, Copy)]
 pub struct CargoQuery<'a> {
+    /// A directory of the workspace, where cargo and rustc run.
+    pub workspace: &'a Path,
     /// The cargo to run.
     pub cargo: &'a OsStr,
     /// The rustc whose release is recorded.
@@ -73,6 +75,7 @@ impl Bill {
     /// The bill of `query.package`'s binary.
     pub fn from_cargo(query: &CargoQuery<'_>) -> Result<Self> {
         let metadata: Metadata = serde_json::from_str(&run(
+            query.workspace,
             query.cargo,
             &[
                 "metadata".as_ref(),
@@ -84,6 +87,7 @@ impl Bill {
         )?)
         .map_err(|error| query_failed("cargo metadata", &error.to_string()))?;
         let printed = run(
+            query.workspace,
             query.cargo,
             &[
                 "tree".as_ref(),
@@ -109,7 +113,7 @@ impl Bill {
             path: query.binary.to_owned(),
             source,
         })?;
-        let rustc = rustc_release(query.rustc)?;
+        let rustc = rustc_release(query.workspace, query.rustc)?;
 
         let describe = Describer {
             metadata: &metadata,
@@ -235,8 +239,8 @@ fn one_line(text: &str) -> String {
 }
 
 /// `release: 1.95.0` of `rustc -vV`.
-fn rustc_release(rustc: &OsStr) -> Result<String> {
-    let output = run(rustc, &["-vV".as_ref()])?;
+fn rustc_release(workspace: &Path, rustc: &OsStr) -> Result<String> {
+    let output = run(workspace, rustc, &["-vV".as_ref()])?;
     output
         .lines()
         .find_map(|line| line.strip_prefix("release: "))
@@ -246,7 +250,7 @@ fn rustc_release(rustc: &OsStr) -> Result<String> {
 
 /// Runs `program args`, returning its stdout; a failure names the command and the error line
 /// it wrote to stderr (else its last line).
-fn run(program: &OsStr, args: &[&OsStr]) -> Result<String> {
+fn run(dir: &Path, program: &OsStr, args: &[&OsStr]) -> Result<String> {
     let command = std::iter::once(program)
         .chain(args.iter().copied())
         .map(|arg| arg.to_string_lossy())
@@ -254,6 +258,7 @@ fn run(program: &OsStr, args: &[&OsStr]) -> Result<String> {
         .join(" ");
     let output = Command::new(program)
         .args(args)
+        .current_dir(dir)
         .output()
         .map_err(|error| query_failed(&command, &error.to_string()))?;
     if !output.status.success() {

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         }
     };
     let query = CargoQuery {
+        workspace: Path::new("."),
         cargo: &cargo,
         rustc: &rustc,
         package,

@@ -9,6 +9,7 @@ mod failures;
 pub(crate) mod fixture;
 mod labels;
 mod layout;
+mod lifecycle_sbom;
 mod odd_trees;
 mod reuse;
 

@@ -29,3 +29,4 @@ mod registry_pings;
 mod registry_store;
 mod registry_transfer;
 mod restorer;
+mod sbom;

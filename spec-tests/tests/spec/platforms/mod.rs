@@ -10,5 +10,5 @@ mod kpack;
 mod pack;
 mod pack_daemon;
 mod shipwright;
-mod support;
+pub(crate) mod support;
 mod tekton;
