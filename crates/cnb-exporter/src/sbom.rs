@@ -130,8 +130,8 @@ mod tests {
     const LAUNCH: &str = "sbom/launch/buildpacksio_lifecycle/launcher";
     const BUILD: &str = "sbom/build/buildpacksio_lifecycle";
 
-    fn read(path: PathBuf) -> String {
-        fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    fn read(path: &Path) -> String {
+        fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
     }
 
     #[test]
@@ -143,8 +143,11 @@ mod tests {
         fs::write(from.path().join("other.sbom.cdx.json"), "x").unwrap();
         copy_lifecycle_sboms(from.path(), None, layers.path()).unwrap();
         let launch = layers.path().join(LAUNCH);
-        assert_eq!(read(launch.join("sbom.cdx.json")), "{}");
-        assert_eq!(read(layers.path().join(BUILD).join("sbom.spdx.json")), "[]");
+        assert_eq!(read(&launch.join("sbom.cdx.json")), "{}");
+        assert_eq!(
+            read(&layers.path().join(BUILD).join("sbom.spdx.json")),
+            "[]"
+        );
         let mut names: Vec<_> = fs::read_dir(&launch)
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
@@ -180,10 +183,10 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["my-launcher.sbom.syft.json", "sbom.cdx.json"]);
-        assert_eq!(read(launch.join("sbom.cdx.json")), "c");
+        assert_eq!(read(&launch.join("sbom.cdx.json")), "c");
         // the lifecycle's own build SBOM still comes from the lifecycle's dir
         assert_eq!(
-            read(layers.path().join(BUILD).join("sbom.cdx.json")),
+            read(&layers.path().join(BUILD).join("sbom.cdx.json")),
             "build"
         );
     }

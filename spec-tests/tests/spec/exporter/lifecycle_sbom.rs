@@ -108,7 +108,7 @@ fn export_from_cnb_lifecycle(world: &World, api: &str, image: &str) {
             .get_args()
             .map(OsStr::to_string_lossy)
             .filter(|arg| !arg.starts_with("-launcher="))
-            .map(|arg| arg.into_owned()),
+            .map(std::borrow::Cow::into_owned),
     );
     argv.push(image.to_owned());
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();

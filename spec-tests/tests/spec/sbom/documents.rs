@@ -76,7 +76,7 @@ fn cyclonedx(document: &Value) -> Named {
     };
     let hashes = array(root, "hashes");
     assert_eq!(hashes[0]["alg"], "SHA-256");
-    named.binary_sha256 = text(&hashes[0], "content").to_owned();
+    text(&hashes[0], "content").clone_into(&mut named.binary_sha256);
     let mut refs = BTreeSet::from([text(root, "bom-ref").to_owned()]);
     named.crates.insert(named.root.clone());
     for component in array(document, "components") {
@@ -160,7 +160,7 @@ fn syft(document: &Value) -> Named {
     };
     let digest = &array(&source["metadata"], "digests")[0];
     assert_eq!(digest["algorithm"], "sha256");
-    named.binary_sha256 = text(digest, "value").to_owned();
+    text(digest, "value").clone_into(&mut named.binary_sha256);
     let mut ids = BTreeSet::new();
     for artifact in array(document, "artifacts") {
         for field in ["type", "foundBy", "language", "purl"] {
@@ -175,10 +175,11 @@ fn syft(document: &Value) -> Named {
         if !purl.is_empty() {
             named.purls.insert(krate.clone(), purl.to_owned());
         }
-        if let Some(checksum) = artifact["metadata"]["checksum"].as_str() {
-            if !checksum.is_empty() {
-                named.checksums.insert(krate.clone(), checksum.to_owned());
-            }
+        if let Some(checksum) = artifact["metadata"]["checksum"]
+            .as_str()
+            .filter(|checksum| !checksum.is_empty())
+        {
+            named.checksums.insert(krate.clone(), checksum.to_owned());
         }
         named.crates.insert(krate);
     }

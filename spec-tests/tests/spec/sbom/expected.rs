@@ -150,8 +150,10 @@ impl Workspace {
             .nodes
             .iter()
             .find(|(id, node)| node.name == package && id.starts_with("path+"))
-            .map(|(id, _)| id.clone())
-            .unwrap_or_else(|| panic!("no workspace package {package}"));
+            .map_or_else(
+                || panic!("no workspace package {package}"),
+                |(id, _)| id.clone(),
+            );
         let mut seen = BTreeSet::new();
         let mut found = BTreeSet::new();
         let mut stack = vec![root];
