@@ -2,9 +2,27 @@
 
 SHELL := /bin/bash
 CARGO ?= cargo
-MUSL_TARGET := x86_64-unknown-linux-musl
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+# The static binaries are built for TARGET_ARCH (x86_64 or aarch64, both tested; `make static
+# TARGET_ARCH=aarch64`), with one recipe for every architecture (.ci/install-deps installs its
+# parts): Rust's <arch>-unknown-linux-musl target links its own musl CRT and libc through
+# Debian's <arch>-linux-gnu-gcc, and C dependencies (ring, zstd, ISA-L, any later one) are
+# compiled by Debian's <arch>-linux-musl-gcc (musl-dev:<debian arch>) against musl's headers
+# plus the target's Linux kernel headers (linux-libc-dev-<debian arch>-cross), which musl's
+# headers leave out (as -I<dir>, never -isystem <dir>: ISA-L hands CFLAGS to nasm too, which
+# reads the two words as an include option and a second input file). cc-rs and autotools-based
+# build scripts find both through the usual CC_<target>, AR_<target> and CFLAGS_<target>
+# variables.
+TARGET_ARCH ?= x86_64
+MUSL_TARGET := $(TARGET_ARCH)-unknown-linux-musl
+GNU_TRIPLET := $(TARGET_ARCH)-linux-gnu
 STATIC_DIR := $(TARGET_DIR)/$(MUSL_TARGET)/release
+KERNEL_HEADERS := $(abspath $(TARGET_DIR))/kernel-headers/$(TARGET_ARCH)
+TARGET_VAR := $(subst -,_,$(MUSL_TARGET))
+TARGET_VAR_UPPER := $(shell echo '$(TARGET_VAR)' | tr a-z A-Z)
+CROSS_ENV := CC_$(TARGET_VAR)=$(TARGET_ARCH)-linux-musl-gcc AR_$(TARGET_VAR)=$(GNU_TRIPLET)-ar \
+  CFLAGS_$(TARGET_VAR)=-I$(KERNEL_HEADERS) CARGO_TARGET_$(TARGET_VAR_UPPER)_LINKER=$(GNU_TRIPLET)-gcc
 DESTDIR ?= dist/install
 SPEC_INSTALL ?= $(TARGET_DIR)/spec-install
 DEMO_INSTALL ?= $(TARGET_DIR)/demo-install
@@ -33,18 +51,37 @@ demo: ## Install what is missing, build the static binaries, then build, run, re
 build: ## Debug build of every crate and binary
 	$(CARGO) build --workspace --locked
 
-test: lint ## Everything CI runs: lints, static binaries installed for the spec tests, all tests
+test: lint ## Lints, static binaries installed for the spec tests, all tests but the cross-architecture ones (see test-aarch64; CI runs both)
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	$(MAKE) --no-print-directory test-buildpacks
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked -- --skip multiarch::
+
+# The aarch64 lifecycle the cross-architecture spec-tests (module multiarch) use beside the
+# x86_64 one in $(SPEC_INSTALL); test-aarch64 also runs these suites with it, through
+# qemu-user (binfmt_misc, set up by .ci/install-deps).
+SPEC_INSTALL_AARCH64 ?= $(TARGET_DIR)/spec-install-aarch64
+export CNB_SPEC_LIFECYCLE_AMD64_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
+export CNB_SPEC_LIFECYCLE_ARM64_DIR := $(abspath $(SPEC_INSTALL_AARCH64))/cnb/lifecycle
+AARCH64_SUITES := install:: cli:: detector:: builder:: creator:: exporter:: rebaser:: launcher:: multiarch::
+# tar-format stress tests (100 000 files, an 8 GiB sparse file): the same code on every
+# architecture, minutes under emulation
+AARCH64_SKIP := exporter::odd_trees::
+
+.PHONY: test-aarch64
+test-aarch64: ## The aarch64 binaries through the install, CLI, detector, builder, creator, exporter, rebaser and launcher suites, and the cross-architecture tests
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL) TARGET_ARCH=x86_64
+	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL_AARCH64) TARGET_ARCH=aarch64
+	$(MAKE) --no-print-directory test-buildpacks
+	CNB_SPEC_LIFECYCLE_DIR=$(CNB_SPEC_LIFECYCLE_ARM64_DIR) $(CARGO) test --locked -p spec-tests --test spec -- \
+	  $(AARCH64_SUITES) $(foreach skip,$(AARCH64_SKIP),--skip $(skip))
 
 unit-test: ## Unit tests only (no registry, no built binaries needed)
 	$(CARGO) test --workspace --locked --exclude spec-tests
 
-spec-test: ## Black-box tests over the static binaries, installed under $(SPEC_INSTALL)
+spec-test: ## Black-box tests over the static binaries, installed under $(SPEC_INSTALL) (the cross-architecture ones: test-aarch64)
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL)
 	$(MAKE) --no-print-directory test-buildpacks
-	$(CARGO) test --locked -p spec-tests
+	$(CARGO) test --locked -p spec-tests -- --skip multiarch::
 
 lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture checks
 	$(CARGO) fmt --all -- --check
@@ -58,17 +95,25 @@ lint: ## rustfmt, clippy (warnings are errors), docs, and the architecture check
 # built once.
 #
 # ISA-L's build (isal-sys) runs make itself: DESTDIR and MAKEFLAGS are unset so that it does not
-# inherit this make's (its DESTDIR would send its install elsewhere).
-static: ## Stripped static musl release binaries in $(TARGET_DIR)/x86_64-unknown-linux-musl/release
-	env -u DESTDIR -u MAKEFLAGS -u MFLAGS $(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle
-	env -u DESTDIR -u MAKEFLAGS -u MFLAGS $(CARGO) rustc --release --locked --target $(MUSL_TARGET) -p launcher --bin launcher -- -C relocation-model=static
+# inherit this make's (its DESTDIR would send its install elsewhere; MAKEFLAGS would carry
+# TARGET_ARCH, which make's implicit rules pass to the compiler).
+static: kernel-headers ## Stripped static musl release binaries in $(TARGET_DIR)/<TARGET_ARCH>-unknown-linux-musl/release
+	env -u DESTDIR -u MAKEFLAGS -u MFLAGS $(CROSS_ENV) $(CARGO) build --release --locked --target $(MUSL_TARGET) -p lifecycle
+	env -u DESTDIR -u MAKEFLAGS -u MFLAGS $(CROSS_ENV) $(CARGO) rustc --release --locked --target $(MUSL_TARGET) -p launcher --bin launcher -- -C relocation-model=static
 	@for bin in lifecycle launcher; do \
 	  file $(STATIC_DIR)/$$bin | grep -Eq 'static-pie linked|statically linked' || { echo "$$bin is not statically linked" >&2; exit 1; }; \
 	done
 
+# Only the kernel's headers, for C compiled against musl's (see CROSS_ENV).
+.PHONY: kernel-headers
+kernel-headers:
+	@test -d /usr/$(GNU_TRIPLET)/include/asm || { echo "no kernel headers for $(TARGET_ARCH) in /usr/$(GNU_TRIPLET)/include: run .ci/install-deps $(TARGET_ARCH)" >&2; exit 1; }
+	@mkdir -p $(KERNEL_HEADERS)
+	@for dir in asm asm-generic linux mtd; do ln -sfn /usr/$(GNU_TRIPLET)/include/$$dir $(KERNEL_HEADERS)/$$dir; done
+
 # Beside each binary, its SBOMs under the Go lifecycle's names (<binary>.sbom.{cdx,spdx,syft}.json):
-# what the release build of its package links for $(MUSL_TARGET), from cargo (crates/cnb-sbom).
-# SOURCE_DATE_EPOCH, when set, is their time.
+# what the release build of its package links for $(MUSL_TARGET), from cargo (crates/cnb-sbom);
+# one set per TARGET_ARCH. SOURCE_DATE_EPOCH, when set, is their time.
 install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, their SBOMs, phase symlinks and lifecycle.toml
 	install -d $(DESTDIR)/cnb/lifecycle
 	install -m 0755 $(STATIC_DIR)/lifecycle $(STATIC_DIR)/launcher $(DESTDIR)/cnb/lifecycle/
@@ -130,18 +175,21 @@ PACKAGE_CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 PACKAGE_LIFECYCLE_PUBLISH ?=
 PACKAGE_BUILDER_PUBLISH ?=
 PACKAGE_WORK := $(abspath $(TARGET_DIR))/package
+# the architectures of the tgz files and of the lifecycle image's index (x86_64 comes first:
+# the builder image is an amd64 one)
+PACKAGE_ARCHES ?= x86_64 aarch64
 SAMPLES := testdata/buildpacks/samples
 .PHONY: package
-package: ## Release artifacts in $(PACKAGE_DIR): lifecycle tgz, lifecycle image and builder image (OCI layouts); PACKAGE_RUN_IMAGE=, PACKAGE_{LIFECYCLE,BUILDER}_PUBLISH=<ref> to push
-	$(MAKE) --no-print-directory install DESTDIR=$(PACKAGE_WORK)/install
+package: ## Release artifacts in $(PACKAGE_DIR): a lifecycle tgz per architecture, the lifecycle image (an index over both) and a builder image (OCI layouts); PACKAGE_RUN_IMAGE=, PACKAGE_{LIFECYCLE,BUILDER}_PUBLISH=<ref> to push
+	$(foreach arch,$(PACKAGE_ARCHES),$(MAKE) --no-print-directory install DESTDIR=$(PACKAGE_WORK)/install-$(arch) TARGET_ARCH=$(arch) &&) true
 	$(CARGO) build --locked -p cnb-package -p cnb-testkit --bin cnb-package --example build_base
 	rm -rf $(PACKAGE_WORK)/base $(PACKAGE_DIR)/lifecycle-image $(PACKAGE_DIR)/builder
 	$(TARGET_DIR)/debug/examples/build_base $(PACKAGE_WORK)/base
-	$(TARGET_DIR)/debug/cnb-package tgz --lifecycle $(PACKAGE_WORK)/install --out $(PACKAGE_DIR)
-	$(TARGET_DIR)/debug/cnb-package lifecycle-image --lifecycle $(PACKAGE_WORK)/install \
+	$(foreach arch,$(PACKAGE_ARCHES),$(TARGET_DIR)/debug/cnb-package tgz --lifecycle $(PACKAGE_WORK)/install-$(arch) --out $(PACKAGE_DIR) &&) true
+	$(TARGET_DIR)/debug/cnb-package lifecycle-image $(foreach arch,$(PACKAGE_ARCHES),--lifecycle $(PACKAGE_WORK)/install-$(arch)) \
 	  $(if $(wildcard $(PACKAGE_CA_BUNDLE)),--ca-bundle $(PACKAGE_CA_BUNDLE)) \
 	  --layout $(PACKAGE_DIR)/lifecycle-image $(if $(PACKAGE_LIFECYCLE_PUBLISH),--publish $(PACKAGE_LIFECYCLE_PUBLISH))
-	$(TARGET_DIR)/debug/cnb-package builder --lifecycle $(PACKAGE_WORK)/install --base $(PACKAGE_WORK)/base \
+	$(TARGET_DIR)/debug/cnb-package builder --lifecycle $(PACKAGE_WORK)/install-$(firstword $(PACKAGE_ARCHES)) --base $(PACKAGE_WORK)/base \
 	  $(foreach bp,$(sort $(dir $(wildcard $(SAMPLES)/*/buildpack.toml))),--buildpack $(bp)) \
 	  --order $(SAMPLES)/order.toml --run-image $(PACKAGE_RUN_IMAGE) \
 	  --layout $(PACKAGE_DIR)/builder $(if $(PACKAGE_BUILDER_PUBLISH),--publish $(PACKAGE_BUILDER_PUBLISH))

@@ -6,7 +6,7 @@ use cnb_api::PlatformApi;
 use cnb_files::analyzed::{Analyzed, ImageIdentifier, LayersMetadata, RunImage, TargetMetadata};
 use cnb_files::labels::LifecycleMetadata;
 use cnb_files::{JsonLabel, TomlFile};
-use cnb_image::{Action, Image, ImageIdentity, ImageRef, ImageStore, Platform};
+use cnb_image::{Action, Image, ImageIdentity, ImageRef, ImageStore, Platform, StoreError};
 
 use crate::Error;
 use crate::access::{check_read, check_write, is_denied};
@@ -142,9 +142,11 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
-    /// The previous image's layers metadata and reference; an unreadable image or label is
-    /// ignored with a warning, but a store that cannot answer at all fails the phase (Go fails
-    /// to open the previous image then).
+    /// The previous image's layers metadata and reference. As in Go, an image whose manifest
+    /// cannot be fetched (or a store that cannot answer at all) fails the phase; one that is
+    /// found but corrupt (a config or manifest that does not parse, a config that cannot be
+    /// read) or whose label is unreadable is ignored with a warning; an index without this
+    /// platform's image is not found.
     fn previous_image(&self) -> Result<PreviousImage, Error> {
         let none = || Ok((LayersMetadata::default(), String::new(), None));
         let Some(reference) = &self.config.previous_image else {
@@ -152,11 +154,15 @@ impl<'a> Analyzer<'a> {
         };
         let image = match self.store.read_image(reference, &self.config.platform) {
             Ok(Some(image)) => image,
-            Ok(None) => {
+            Ok(None) | Err(StoreError::NoMatchingPlatform { .. }) => {
                 tracing::info!("Image with name \"{reference}\" not found");
                 return none();
             }
-            Err(source @ cnb_image::StoreError::Unavailable(_)) => {
+            Err(
+                source @ (StoreError::ReadManifest { .. }
+                | StoreError::Unauthorized { .. }
+                | StoreError::Unavailable(_)),
+            ) => {
                 return Err(Error::ReadPreviousImage {
                     reference: reference.to_string(),
                     source,

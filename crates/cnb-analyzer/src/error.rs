@@ -29,7 +29,8 @@ pub enum Error {
         #[source]
         source: cnb_image::StoreError,
     },
-    /// The store could not answer for the previous image (a daemon that is not there).
+    /// The previous image could not be fetched: its manifest unreadable, larger than any real
+    /// one or not matching the digest it is pinned to, or the store not there (a daemon).
     #[error("getting previous image")]
     ReadPreviousImage {
         /// The previous image.

@@ -147,3 +147,106 @@ fn a_run_image_without_os_or_missing_fails_from_platform_0_12() {
     assert!(matches!(error, Error::RunImageWithoutOs { .. }), "{error}");
     assert_eq!(error.kind(), cnb_api::ExitKind::AnalyzeError);
 }
+
+/// Writes a run image for each of `platforms` under `name`, then an index of them (in that
+/// order) under the same name; returns each image's manifest digest.
+fn write_multi_platform(store: &LayoutStore, name: &str, platforms: &[Platform]) -> Vec<Digest> {
+    let reference = ImageRef::parse(name).unwrap();
+    let mut entries = Vec::new();
+    let mut digests = Vec::new();
+    for platform in platforms {
+        let config = ImageConfig {
+            os: platform.os.clone(),
+            architecture: platform.architecture.clone(),
+            variant: platform.variant.clone(),
+            ..run_config()
+        };
+        let digest = write_image(store, name, &config);
+        let (_, bytes) = store.read_manifest_raw(&reference, None).unwrap().unwrap();
+        entries.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest, "size": bytes.len(), "platform": platform,
+        }));
+        digests.push(digest);
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    });
+    store
+        .write_manifest(
+            &[reference],
+            &MediaType::OciIndex,
+            &serde_json::to_vec(&index).unwrap(),
+        )
+        .unwrap();
+    digests
+}
+
+fn arm64_v8() -> Platform {
+    Platform {
+        variant: Some("v8".to_owned()),
+        ..Platform::new("linux", "arm64")
+    }
+}
+
+#[test]
+fn a_multi_platform_run_image_gives_the_lifecycles_platform_and_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path().join("images"));
+    let digests = write_multi_platform(&store, "example.com/run", &[platform(), arm64_v8()]);
+    for (wanted, digest, arch, variant) in [
+        (
+            Platform::new("linux", "arm64"),
+            digests[1],
+            "arm64",
+            Some("v8"),
+        ),
+        (platform(), digests[0], "amd64", None),
+    ] {
+        let config = AnalyzerConfig {
+            platform: wanted,
+            ..config(dir.path(), "0.15")
+        };
+        let analyzed = Analyzer::new(config, &store, &name).run().unwrap();
+        let run = analyzed.run_image.unwrap();
+        assert_eq!(run.reference, format!("example.com/run@{digest}"));
+        let target = run.target.unwrap();
+        assert_eq!(target.arch, arch);
+        assert_eq!(target.arch_variant.as_deref(), variant);
+        assert_eq!(target.distro.unwrap().name, "ubuntu");
+    }
+}
+
+#[test]
+fn no_run_image_for_the_platform_fails_naming_those_on_offer_and_such_a_previous_image_is_ignored()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(dir.path().join("images"));
+    write_multi_platform(&store, "example.com/run", &[platform(), arm64_v8()]);
+    write_multi_platform(&store, "example.com/app", &[platform()]);
+    let config = AnalyzerConfig {
+        platform: Platform::new("linux", "arm64"),
+        ..config(dir.path(), "0.15")
+    };
+    let analyzed = Analyzer::new(config.clone(), &store, &name).run().unwrap();
+    assert_eq!(
+        analyzed.previous_image_ref(),
+        "",
+        "amd64-only previous image"
+    );
+
+    let config = AnalyzerConfig {
+        platform: Platform::new("linux", "s390x"),
+        ..config
+    };
+    let error = Analyzer::new(config, &store, &name).run().unwrap_err();
+    assert_eq!(error.kind(), cnb_api::ExitKind::AnalyzeError);
+    assert!(
+        cnb_api::one_line(&error).ends_with(
+            "example.com/run:latest has no image for platform linux/s390x (it offers linux/amd64, linux/arm64/v8)"
+        ),
+        "{}",
+        cnb_api::one_line(&error)
+    );
+}

@@ -83,6 +83,10 @@ names! {
     /// `zlib-rs` (default; the same bytes on every machine) or `isal` (faster; the same bytes
     /// only within one CPU architecture). See docs/performance.md.
     GZIP_ENGINE = "CNB_GZIP_ENGINE";
+    /// This lifecycle's own (not in the spec): how long a registry may leave every request
+    /// unanswered before a phase gives up on it, a Go duration (`2m`, `90s`); default 2
+    /// minutes. See docs/registries.md.
+    REGISTRY_TIMEOUT = "CNB_REGISTRY_TIMEOUT";
     /// `-process-type`.
     PROCESS_TYPE = "CNB_PROCESS_TYPE";
     /// `-kind`.

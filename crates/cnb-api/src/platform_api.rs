@@ -64,6 +64,9 @@ since! {
     rebase_tracks_run_image_name => (0, 12);
     /// P0.13: image extensions are no longer experimental.
     extensions_are_stable => (0, 13);
+    /// P0.13: a new cache image leaves the one it replaces in the registry; below, the
+    /// replaced manifest is deleted (Go's `deletionEnabled`), so stale caches do not pile up.
+    keeps_replaced_cache_image => (0, 13);
     /// P0.13: `<generated>/<extension>/{build,run}.Dockerfile` with `extend-config.toml` and
     /// the build contexts beside them (before: `<generated>/<kind>/<extension>/Dockerfile`,
     /// built in the app directory).

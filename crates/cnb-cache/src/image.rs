@@ -2,7 +2,9 @@
 //! layer tars and whose `io.buildpacks.lifecycle.cache.metadata` label is the metadata. Layers
 //! added from a tar stream are stored uncompressed, so their digest is their diffID; layers
 //! carried over are reused from the previous cache image by diffID. The manifest is written
-//! last, so until a commit completes the tag still names the previous cache.
+//! last, so until a commit completes the tag still names the previous cache. Below Platform
+//! API 0.13 the previous cache image is then deleted when the new one differs, as Go does
+//! (a registry that refuses deletion only earns a warning).
 
 use std::io::{self, Read};
 
@@ -10,7 +12,7 @@ use cnb_files::JsonLabel;
 use cnb_files::labels::CacheMetadata;
 use cnb_image::{
     Descriptor, Digest, Image, ImageConfig, ImageRef, ImageStore, Manifest, MediaType, Platform,
-    RootFs,
+    RootFs, StoreError,
 };
 
 use crate::{Cache, Error};
@@ -24,17 +26,22 @@ pub struct ImageCache<'a> {
     reference: ImageRef,
     image: Option<Image>,
     metadata: CacheMetadata,
+    /// Whether a new cache image written over this one deletes it.
+    delete_when_replaced: bool,
 }
 
 impl<'a> ImageCache<'a> {
-    /// Opens the cache image `reference`. A missing image reads as empty, and so does one
-    /// the registry refuses to show us (warned about: Go's imgutil takes a 401 for "not
-    /// found"); any other failure to read it is an error (Go fails the phase with 1). An
+    /// Opens the cache image `reference`. A missing image reads as empty, and so do one the
+    /// registry refuses to show us (warned about: Go's imgutil takes a 401 for "not found")
+    /// and an index without an image for this platform (warned about: imgutil reads it as an
+    /// empty image); any other failure to read it is an error (Go fails the phase with 1). An
     /// unreadable label is warned about and reads as empty.
     pub fn open(store: &'a dyn ImageStore, reference: ImageRef) -> Result<Self, Error> {
         let image = match store.read_image(&reference, &Platform::own()) {
             Ok(image) => image,
-            Err(error @ cnb_image::StoreError::Unauthorized { .. }) => {
+            Err(
+                error @ (StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }),
+            ) => {
                 tracing::warn!(
                     "ignoring cache image {reference}: {}",
                     cnb_api::one_line(&error)
@@ -64,7 +71,16 @@ impl<'a> ImageCache<'a> {
             reference,
             image,
             metadata,
+            delete_when_replaced: false,
         })
+    }
+
+    /// Makes a new cache image written over this one delete it when it differs (Go below
+    /// Platform API 0.13).
+    #[must_use]
+    pub fn delete_when_replaced(mut self, delete: bool) -> Self {
+        self.delete_when_replaced = delete;
+        self
     }
 
     /// The store the cache image is read from.
@@ -207,10 +223,37 @@ impl<'a> ImageCacheWriter<'a> {
             .map_err(self.store_error())?;
         let layers = self.layers.iter().map(|(blob, _)| blob.clone()).collect();
         let manifest = Manifest::new(MediaType::OciManifest, config, layers);
-        self.store
+        let digest = self
+            .store
             .write_image(std::slice::from_ref(&self.target), &manifest)
             .map(|identity| *identity.digest())
-            .map_err(self.store_error())
+            .map_err(self.store_error())?;
+        self.delete_replaced(&digest);
+        Ok(digest)
+    }
+
+    /// Deletes the previous cache image when asked to and it differs from `written`; a
+    /// failure is a warning.
+    fn delete_replaced(&self, written: &Digest) {
+        let Some(previous) = self.previous.as_ref().filter(|p| p.delete_when_replaced) else {
+            return;
+        };
+        let Some(old) = previous.image.as_ref().map(Image::digest) else {
+            return;
+        };
+        if old == *written {
+            return;
+        }
+        match self.store.delete_manifest(&previous.reference, &old) {
+            Ok(()) => tracing::debug!(
+                "Deleted previous cache image {}@{old}",
+                previous.reference.context()
+            ),
+            Err(error) => tracing::warn!(
+                "Unable to delete cache image: {}",
+                cnb_api::one_line(&error)
+            ),
+        }
     }
 }
 

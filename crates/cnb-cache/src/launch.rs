@@ -12,31 +12,24 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use cnb_image::Digest;
-use cnb_sys::DirLock;
 
 use crate::Error;
 use crate::volume::{
     BACKUP, COMMITTED, STAGING, StagedLayer, link_committed, promote_staging, remove_dir,
 };
 
-/// An open launch cache. It holds the cache directory's lock while open, so two builds
-/// sharing a launch cache take turns instead of filling one `staging/`.
+/// An open launch cache.
 #[derive(Debug)]
 pub struct LaunchCache {
     dir: PathBuf,
-    _lock: DirLock,
 }
 
 impl LaunchCache {
-    /// Opens the cache in `dir`, which must exist (Go stats it): waits for another build that
-    /// has it open, puts back a `committed-backup/` that a build killed mid-commit left in
-    /// place of `committed/` (else it goes), empties `staging/` and creates `committed/`.
+    /// Opens the cache in `dir`, which must exist (Go stats it): puts back a
+    /// `committed-backup/` that a build killed mid-commit left in place of `committed/` (else
+    /// it goes), empties `staging/` and creates `committed/`.
     pub fn open(dir: &Path) -> Result<Self, Error> {
         fs::metadata(dir).map_err(Error::io(dir))?;
-        let lock = DirLock::exclusive(dir, || {
-            tracing::info!("Waiting for another build to finish with the launch cache");
-        })
-        .map_err(Error::io(dir))?;
         let committed = dir.join(COMMITTED);
         let backup = dir.join(BACKUP);
         if !committed.exists() && backup.is_dir() {
@@ -49,7 +42,6 @@ impl LaunchCache {
         fs::create_dir_all(&committed).map_err(Error::io(&committed))?;
         Ok(Self {
             dir: dir.to_owned(),
-            _lock: lock,
         })
     }
 

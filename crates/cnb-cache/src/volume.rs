@@ -107,10 +107,11 @@ pub struct VolumeCacheWriter {
 }
 
 impl VolumeCacheWriter {
-    /// Starts a new generation in `dir`: waits for any other writer of the cache to finish,
+    /// Starts a new generation in `dir` (created if missing): waits for any other writer of the cache to finish,
     /// puts back a backup left by a writer killed mid-commit, and discards the staging of an
     /// interrupted one.
     pub fn new(dir: &Path) -> Result<Self, Error> {
+        fs::create_dir_all(dir).map_err(Error::io(dir))?;
         let lock = DirLock::exclusive(dir, || {
             tracing::info!("Waiting for another build to finish writing the cache");
         })

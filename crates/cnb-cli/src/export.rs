@@ -10,6 +10,7 @@ use cnb_api::{ExitKind, LIFECYCLE_VERSION};
 use std::path::{Path, PathBuf};
 
 use cnb_archive::{Compression, GzipEngine};
+use cnb_cache::ImageCache;
 use cnb_exporter::{CacheTarget, Exporter, ExporterConfig, ExtendedRunImage, RunImageSources};
 use cnb_files::TomlFile;
 use cnb_files::analyzed::Analyzed;
@@ -250,8 +251,9 @@ fn open_cache<'a>(
     stores: &'a Stores,
 ) -> Result<Option<CacheTarget<'a>>, Failure> {
     let opened = match (&targets.cache_image, &inputs.cache_dir) {
-        (Some(reference), _) => CacheTarget::image(&stores.registry, reference.clone())
-            .map_err(|error| Failure::new(ExitKind::Failed, Some("create image cache"), &error))?,
+        (Some(reference), _) => {
+            CacheTarget::Image(Box::new(open_image_cache(inputs, stores, reference)?))
+        }
         (None, Some(dir)) => CacheTarget::volume(dir)
             .map_err(|error| Failure::new(ExitKind::Failed, Some("create volume cache"), &error))?,
         (None, None) => {
@@ -264,6 +266,19 @@ fn open_cache<'a>(
         }
     };
     Ok(Some(opened))
+}
+
+/// The cache image `reference` in the registries, opened for reading (one that cannot be
+/// read fails with 1, as Go's "failed to create image cache") and set to be deleted when a
+/// new one replaces it (below Platform API 0.13, as Go does).
+pub(crate) fn open_image_cache<'a>(
+    inputs: &Inputs,
+    stores: &'a Stores,
+    reference: &ImageRef,
+) -> Result<ImageCache<'a>, Failure> {
+    ImageCache::open(&stores.registry, reference.clone())
+        .map(|cache| cache.delete_when_replaced(!inputs.platform_api.keeps_replaced_cache_image()))
+        .map_err(|error| Failure::new(ExitKind::Failed, Some("create image cache"), &error))
 }
 
 /// How logs and report.toml name the destinations: as given, or by their path in a layout.

@@ -96,7 +96,7 @@ fn detector(inputs: &Inputs) -> Detector {
         exec_env: inputs.exec_env.clone(),
         // The buildpacks' base environment is the lifecycle's own, filtered by cnb-env's
         // allow-list.
-        environ: inputs.environ.clone(),
+        environ: inputs.environ.to_vec(),
         os_release_path: PathBuf::from(DEFAULT_OS_RELEASE),
     };
     Detector::new(config)
@@ -116,7 +116,7 @@ pub(crate) fn build(inputs: &Inputs) -> Result<(), Failure> {
         analyzed_path: inputs.analyzed_path.clone(),
         exec_env: inputs.exec_env.clone(),
         // As for the detector: the lifecycle's own environment, allow-listed by cnb-env.
-        environ: inputs.environ.clone(),
+        environ: inputs.environ.to_vec(),
         os_release_path: PathBuf::from(cnb_builder::DEFAULT_OS_RELEASE),
     };
     Builder::new(config)

@@ -138,8 +138,11 @@ mod tests {
             cnb_platform::resolve(cnb_api::Phase::Creator, api, &flags, &env, Path::new("/"))
                 .unwrap();
         inputs.uid = 1000;
-        inputs.environ = vec![("HOME".into(), "/root".into()), ("A".into(), "b".into())];
-        let env = with_user_environment(&inputs, &passwd).environ;
+        inputs.environ = cnb_platform::Environ(vec![
+            ("HOME".into(), "/root".into()),
+            ("A".into(), "b".into()),
+        ]);
+        let env = with_user_environment(&inputs, &passwd).environ.0;
         assert!(
             env.contains(&("HOME".into(), "/home/cnb".into())),
             "{env:?}"

@@ -123,9 +123,11 @@ fn registry_store(
         .collect();
     let keychain = Keychain::resolve(&env, &references)
         .map_err(|error| Failure::new(ExitKind::Failed, Some("resolve keychain"), &error))?;
+    let defaults = RegistryConfig::default();
     let config = RegistryConfig {
         insecure_registries: inputs.insecure_registries.clone(),
-        ..RegistryConfig::default()
+        give_up_after: inputs.registry_timeout.unwrap_or(defaults.give_up_after),
+        ..defaults
     };
     RegistryStore::new(config, &env, keychain)
         .map_err(|error| Failure::new(kind, Some("initialize registry client"), &error))

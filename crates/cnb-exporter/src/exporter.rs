@@ -15,7 +15,7 @@ use cnb_files::labels::{LabelRunImage, LabelStack, LifecycleMetadata};
 use cnb_files::metadata::BuildMetadata;
 use cnb_files::project_metadata::ProjectMetadata;
 use cnb_files::report::{BuildReport, ImageReport, Report};
-use cnb_image::{ImageIdentity, ImageRef, ImageStore};
+use cnb_image::{ImageIdentity, ImageRef, ImageStore, StoreError};
 
 use crate::image::{ImageBuilder, Lender};
 use crate::settings::{self, Labels};
@@ -212,15 +212,18 @@ impl<'a> Exporter<'a> {
         lifecycle
     }
 
-    /// The previous image, if it can be read; a store that cannot answer at all fails the
-    /// export, as Go fails to open the app image then.
+    /// The previous image, if it exists and is not corrupt. One whose manifest cannot be
+    /// fetched, or a store that cannot answer at all, fails the export, as Go fails to open
+    /// the app image then; one we may not read, or without this platform's image, is not
+    /// there (as in Go).
     fn previous_image(&self) -> Result<Option<Lender>> {
         let Some(reference) = self.config.previous_image.as_ref() else {
             return Ok(None);
         };
         let image = match self.store.read_image(reference, &self.config.platform) {
             Ok(image) => image,
-            Err(source @ cnb_image::StoreError::Unavailable(_)) => {
+            Err(StoreError::Unauthorized { .. } | StoreError::NoMatchingPlatform { .. }) => None,
+            Err(source @ (StoreError::Unavailable(_) | StoreError::ReadManifest { .. })) => {
                 return Err(Error::ReadPreviousImage {
                     reference: reference.to_string(),
                     source: Box::new(source),
@@ -228,7 +231,10 @@ impl<'a> Exporter<'a> {
             }
             Err(error) => {
                 tracing::info!("Reusing layers from image '{reference}'");
-                tracing::warn!("Previous image '{reference}' is not readable: {error}");
+                tracing::warn!(
+                    "Previous image '{reference}' is not readable: {}",
+                    cnb_api::one_line(&error)
+                );
                 return Ok(None);
             }
         };

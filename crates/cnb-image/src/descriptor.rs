@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Digest, MediaType};
+use crate::{Digest, MediaType, Platform};
 
 /// A reference to a blob: its media type, digest and size, with optional annotations and
 /// platform (in an index).
@@ -24,18 +24,6 @@ pub struct Descriptor {
     /// The platform of a manifest listed in an index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
-}
-
-/// The platform of a manifest in an index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Platform {
-    /// `architecture`, e.g. `amd64`.
-    pub architecture: String,
-    /// `os`, e.g. `linux`.
-    pub os: String,
-    /// `variant`, e.g. `v8`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
 }
 
 impl Descriptor {

@@ -56,12 +56,14 @@ pub enum StoreError {
         media_type: MediaType,
     },
     /// An index has no manifest for the wanted platform.
-    #[error("{reference} has no image for platform {platform}")]
+    #[error("{reference} has no image for platform {platform} (it offers {offered})")]
     NoMatchingPlatform {
         /// The index.
         reference: String,
         /// `os/arch[/variant]`.
-        platform: String,
+        platform: Box<str>,
+        /// The platforms the index has images for, comma-separated.
+        offered: Box<str>,
     },
     /// Reading a blob failed.
     #[error("reading blob {digest} of {reference}")]
@@ -70,6 +72,35 @@ pub enum StoreError {
         reference: String,
         /// The blob.
         digest: Digest,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// A config is larger than any real one may be.
+    #[error("config {digest} of {reference} is larger than {} MiB", limit >> 20)]
+    ConfigTooLarge {
+        /// The image.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+        /// The most accepted, in bytes.
+        limit: u64,
+    },
+    /// A blob has another size than its descriptor says.
+    #[error("blob {digest} of {reference} is not the {expected} bytes its descriptor says")]
+    SizeMismatch {
+        /// The image.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+        /// The size the descriptor gives.
+        expected: u64,
+    },
+    /// Deleting a manifest failed, or the store cannot delete.
+    #[error("deleting {reference}")]
+    DeleteManifest {
+        /// The manifest, as `<repository>@<digest>`.
+        reference: String,
         /// The cause.
         #[source]
         source: BoxError,

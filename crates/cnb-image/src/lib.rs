@@ -14,19 +14,21 @@ mod error;
 mod identity;
 mod manifest;
 mod media_type;
+mod platform;
 mod reference;
 mod run_image;
 mod store;
 
 pub use config::{History, ImageConfig, RootFs, RuntimeConfig, rfc3339_utc};
-pub use descriptor::{Descriptor, Platform};
+pub use descriptor::Descriptor;
 pub use digest::{Digest, DigestError, Sha256Writer};
 pub use error::{Action, BoxError, StoreError};
 pub use identity::ImageIdentity;
 pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
+pub use platform::Platform;
 pub use reference::{
     DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository, image_name,
 };
 pub use run_image::select_run_image;
-pub use store::{BlobWriter, Image, ImageStore, ResolvedManifest, platform_name};
+pub use store::{BlobWriter, CONFIG_LIMIT, Image, ImageStore, MANIFEST_LIMIT, ResolvedManifest};

@@ -115,7 +115,8 @@ impl Index {
     }
 
     /// The first image manifest whose platform satisfies `wanted` (see
-    /// [`Platform::satisfies`]); entries without a platform never match.
+    /// [`Platform::satisfies`]), whatever the order of the entries; entries without a platform
+    /// never match.
     pub fn find(&self, wanted: &Platform) -> Option<&Descriptor> {
         self.manifests.iter().find(|entry| {
             entry.media_type.is_manifest()
@@ -124,6 +125,26 @@ impl Index {
                     .as_ref()
                     .is_some_and(|platform| platform.satisfies(wanted))
         })
+    }
+
+    /// The platforms the index's image manifests are for, in entry order without repeats
+    /// (`unknown` for an entry without one), for messages.
+    pub fn offered_platforms(&self) -> Vec<String> {
+        let mut offered: Vec<String> = Vec::new();
+        for entry in self
+            .manifests
+            .iter()
+            .filter(|entry| entry.media_type.is_manifest())
+        {
+            let name = entry
+                .platform
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), ToString::to_string);
+            if !offered.contains(&name) {
+                offered.push(name);
+            }
+        }
+        offered
     }
 
     /// The entry with `digest`.
@@ -135,35 +156,6 @@ impl Index {
 fn to_vec<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain data (strings, numbers, maps with string keys) into a Vec cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
-}
-
-impl Platform {
-    /// The platform this process runs on, in OCI's words (`amd64`, `arm64`, …): the one
-    /// every image is read for and every image the lifecycle writes is made for.
-    pub fn own() -> Self {
-        let architecture = match std::env::consts::ARCH {
-            "x86_64" => "amd64",
-            "aarch64" => "arm64",
-            "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
-            other => other,
-        };
-        Self {
-            architecture: architecture.to_owned(),
-            os: std::env::consts::OS.to_owned(),
-            variant: None,
-        }
-    }
-
-    /// Whether this platform (of an index entry) satisfies `wanted`: the OS and architecture
-    /// are equal, and so is the variant when `wanted` names one (go-containerregistry's
-    /// `Platform.Satisfies`).
-    pub fn satisfies(&self, wanted: &Platform) -> bool {
-        self.os == wanted.os
-            && self.architecture == wanted.architecture
-            && wanted.variant.as_deref().is_none_or(|variant| {
-                variant.is_empty() || self.variant.as_deref() == Some(variant)
-            })
-    }
 }
 
 #[cfg(test)]
@@ -208,6 +200,14 @@ mod tests {
             platform: Some(platform),
             ..Descriptor::new(MediaType::OciManifest, digest(n), 1)
         };
+        let attestation = Descriptor {
+            platform: Some(platform("unknown", "unknown", None)),
+            ..Descriptor::new(MediaType::OciManifest, digest(5), 1)
+        };
+        let nested = Descriptor {
+            platform: Some(platform("linux", "arm64", None)),
+            ..Descriptor::new(MediaType::OciIndex, digest(6), 1)
+        };
         let index = Index {
             schema_version: 2,
             media_type: Some(MediaType::OciIndex),
@@ -215,6 +215,9 @@ mod tests {
                 entry(1, platform("linux", "arm", Some("v6"))),
                 entry(2, platform("linux", "arm", Some("v7"))),
                 entry(3, platform("linux", "amd64", None)),
+                attestation,
+                nested,
+                entry(4, platform("linux", "arm64", Some("v8"))),
             ],
             annotations: BTreeMap::new(),
             other: Map::new(),
@@ -224,9 +227,19 @@ mod tests {
         assert_eq!(found(platform("linux", "arm", Some("v7"))), Some(digest(2)));
         assert_eq!(found(platform("linux", "arm", None)), Some(digest(1)));
         assert_eq!(found(platform("linux", "arm", Some(""))), Some(digest(1)));
-        assert_eq!(found(platform("linux", "arm64", None)), None);
+        assert_eq!(found(platform("linux", "arm64", None)), Some(digest(4)));
         assert_eq!(found(platform("windows", "amd64", None)), None);
         assert_eq!(index.entry(&digest(2)).unwrap().digest, digest(2));
+        assert_eq!(
+            index.offered_platforms(),
+            [
+                "linux/arm/v6",
+                "linux/arm/v7",
+                "linux/amd64",
+                "unknown/unknown",
+                "linux/arm64/v8"
+            ]
+        );
         let round_trip = Index::from_json(&index.to_json()).unwrap();
         assert_eq!(round_trip, index);
     }

@@ -16,6 +16,17 @@ use crate::{
     StoreError,
 };
 
+/// The most bytes a manifest or index may have: 4 MiB, the size the OCI distribution spec
+/// says registries should accept at least, and the most Distribution (`docker-registry`)
+/// stores. Far above any real manifest; larger ones are refused before they are read whole
+/// (the Go lifecycle reads up to 100 MiB).
+pub const MANIFEST_LIMIT: u64 = 4 << 20;
+
+/// The most bytes an image config may have: 32 MiB. Configs carry labels (older lifecycles
+/// put a whole bill of materials into one), so this leaves ample room while keeping memory
+/// bounded.
+pub const CONFIG_LIMIT: u64 = 32 << 20;
+
 /// The manifest a reference resolved to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedManifest {
@@ -152,8 +163,21 @@ pub trait ImageStore: Send + Sync {
         bytes: &[u8],
     ) -> Result<ImageIdentity, StoreError>;
 
-    /// The image manifest `reference` names, an index resolved to the entry whose platform
-    /// satisfies `platform`; `None` when the reference names nothing.
+    /// Deletes the manifest `digest` from the repository of `reference`, and with it every
+    /// tag naming it (the blobs stay). The Go lifecycle deletes the previous cache image this
+    /// way below Platform API 0.13. A store that cannot delete says so in its error, which
+    /// callers treat as a warning; this default is such a store.
+    fn delete_manifest(&self, reference: &ImageRef, digest: &Digest) -> Result<(), StoreError> {
+        Err(StoreError::DeleteManifest {
+            reference: reference.with_digest(*digest).to_string(),
+            source: "this image store cannot delete images".into(),
+        })
+    }
+
+    /// The image manifest `reference` names; an index (OCI or Docker manifest list) resolved
+    /// to its first entry whose platform satisfies `platform`, which is the one place images
+    /// are chosen by platform. `None` when the reference names nothing; an index without such
+    /// an entry is [`StoreError::NoMatchingPlatform`], naming the platforms it offers.
     fn read_manifest(
         &self,
         reference: &ImageRef,
@@ -173,7 +197,8 @@ pub trait ImageStore: Send + Sync {
             .find(platform)
             .ok_or_else(|| StoreError::NoMatchingPlatform {
                 reference: reference.to_string(),
-                platform: platform_name(platform),
+                platform: platform.to_string().into(),
+                offered: index.offered_platforms().join(", ").into(),
             })?;
         let pinned = reference.with_digest(entry.digest);
         let (media_type, entry_bytes) = self
@@ -185,14 +210,45 @@ pub trait ImageStore: Send + Sync {
         single_manifest(&pinned, &media_type, entry_bytes, Some(Digest::of(&bytes))).map(Some)
     }
 
-    /// The parsed config blob of `manifest`.
+    /// The parsed config blob of `manifest`, refused when its descriptor says it is larger
+    /// than [`CONFIG_LIMIT`] or the store sends more bytes than the descriptor says.
     fn read_config(
         &self,
         reference: &ImageRef,
         manifest: &Manifest,
     ) -> Result<ImageConfig, StoreError> {
-        let digest = manifest.config.digest;
-        let bytes = self.read_blob(reference, &digest)?;
+        let descriptor = &manifest.config;
+        if descriptor.size > CONFIG_LIMIT {
+            return Err(StoreError::ConfigTooLarge {
+                reference: reference.to_string(),
+                digest: descriptor.digest,
+                limit: CONFIG_LIMIT,
+            });
+        }
+        let reader = self
+            .open_blob(reference, &descriptor.digest)?
+            .ok_or_else(|| StoreError::MissingBlob {
+                reference: reference.to_string(),
+                digest: descriptor.digest,
+            })?;
+        let mut bytes = Vec::new();
+        // One byte more than the descriptor says tells a longer blob; reading to the end
+        // of one of the right length lets the store check its digest.
+        reader
+            .take(descriptor.size + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|source| StoreError::ReadBlob {
+                reference: reference.to_string(),
+                digest: descriptor.digest,
+                source: source.into(),
+            })?;
+        if bytes.len() as u64 != descriptor.size {
+            return Err(StoreError::SizeMismatch {
+                reference: reference.to_string(),
+                digest: descriptor.digest,
+                expected: descriptor.size,
+            });
+        }
         ImageConfig::from_json(&bytes).map_err(|source| StoreError::Parse {
             reference: reference.to_string(),
             source,
@@ -301,16 +357,6 @@ fn looks_like_manifest(media_type: &MediaType, bytes: &[u8]) -> bool {
     matches!(media_type, MediaType::Other(_))
         && serde_json::from_slice::<serde_json::Value>(bytes)
             .is_ok_and(|value| value.get("config").is_some() && value.get("manifests").is_none())
-}
-
-/// `os/arch[/variant]`.
-pub fn platform_name(platform: &Platform) -> String {
-    match &platform.variant {
-        Some(variant) if !variant.is_empty() => {
-            format!("{}/{}/{variant}", platform.os, platform.architecture)
-        }
-        _ => format!("{}/{}", platform.os, platform.architecture),
-    }
 }
 
 #[cfg(test)]

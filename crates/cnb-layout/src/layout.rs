@@ -162,20 +162,52 @@ impl Layout {
         Ok(true)
     }
 
+    /// Drops every `index.json` entry for the manifest `digest` (the blobs stay), removing
+    /// `index.json` when nothing is left. Returns whether an entry was dropped.
+    pub fn remove_from_index(&self, digest: &Digest) -> Result<bool, Error> {
+        let Some((mut index, _)) = self.read_index()? else {
+            return Ok(false);
+        };
+        let before = index.manifests.len();
+        index.manifests.retain(|entry| entry.digest != *digest);
+        if index.manifests.len() == before {
+            return Ok(false);
+        }
+        let path = self.dir.join(INDEX_FILE);
+        if index.manifests.is_empty() {
+            fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+        } else {
+            write_durably(&self.dir, &path, &index.to_json())?;
+        }
+        Ok(true)
+    }
+
     /// Replaces `index.json` with one listing only `manifest`, annotated with `ref_name`. The
     /// blobs it names are on disk before it is (a power loss cannot leave an index naming
     /// missing blobs), and it replaces the old index whole, so a reader sees one or the other
     /// at any moment. Staged files left by writers that were killed are removed after.
     pub fn write_index(&self, manifest: &Descriptor, ref_name: &str) -> Result<(), Error> {
+        self.write_index_entries(&[(manifest.clone(), ref_name)])
+    }
+
+    /// Replaces `index.json` with one listing each manifest (or index) of `entries`, in
+    /// order, annotated with its ref name.
+    pub fn write_index_entries(&self, entries: &[(Descriptor, &str)]) -> Result<(), Error> {
         self.init()?;
-        let mut entry = manifest.clone();
-        entry
-            .annotations
-            .insert(REF_NAME_ANNOTATION.to_owned(), ref_name.to_owned());
+        let manifests = entries
+            .iter()
+            .map(|(manifest, ref_name)| {
+                let mut entry = manifest.clone();
+                entry
+                    .annotations
+                    .insert(REF_NAME_ANNOTATION.to_owned(), (*ref_name).to_owned());
+                entry
+            })
+            .collect();
         let index = Index {
             schema_version: 2,
             media_type: Some(MediaType::OciIndex),
-            manifests: vec![entry],
+            manifests,
             annotations: std::collections::BTreeMap::new(),
             other: Map::new(),
         };

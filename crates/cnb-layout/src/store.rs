@@ -207,6 +207,17 @@ impl ImageStore for LayoutStore {
         Ok(false)
     }
 
+    /// Drops the manifest from the reference's `index.json` (its blobs stay).
+    fn delete_manifest(&self, reference: &ImageRef, digest: &Digest) -> Result<(), StoreError> {
+        let delete_error = |err: Error| StoreError::DeleteManifest {
+            reference: reference.with_digest(*digest).to_string(),
+            source: err.into(),
+        };
+        let layout = self.layout(reference).map_err(delete_error)?;
+        layout.remove_from_index(digest).map_err(delete_error)?;
+        Ok(())
+    }
+
     fn blob_writer(
         &self,
         target: &ImageRef,

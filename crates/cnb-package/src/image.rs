@@ -100,6 +100,15 @@ impl ImageWriter {
     /// Writes the config, the manifest and `index.json` (naming the image `tag`); returns the
     /// manifest digest.
     pub(crate) fn finish(self, tag: &str) -> Result<Digest> {
+        let layout = self.layout.clone();
+        let descriptor = self.finish_untagged()?;
+        layout.write_index(&descriptor, tag)?;
+        Ok(descriptor.digest)
+    }
+
+    /// Writes the config and the manifest, leaving `index.json` alone; returns the manifest's
+    /// descriptor.
+    pub(crate) fn finish_untagged(self) -> Result<Descriptor> {
         let config_bytes = self.config.to_json();
         let config_digest = self.layout.put_blob(&config_bytes)?;
         let config = Descriptor::new(
@@ -110,10 +119,11 @@ impl ImageWriter {
         let manifest = Manifest::new(MediaType::OciManifest, config, self.layers);
         let manifest_bytes = manifest.to_json();
         let digest = self.layout.put_blob(&manifest_bytes)?;
-        let descriptor =
-            Descriptor::new(MediaType::OciManifest, digest, manifest_bytes.len() as u64);
-        self.layout.write_index(&descriptor, tag)?;
-        Ok(digest)
+        Ok(Descriptor::new(
+            MediaType::OciManifest,
+            digest,
+            manifest_bytes.len() as u64,
+        ))
     }
 
     fn blobs_dir(&self) -> PathBuf {

@@ -9,7 +9,7 @@ use cnb_archive::{EntrySink, Header, Owner, add_tree};
 use cnb_files::TomlFile;
 use cnb_files::lifecycle::LifecycleDescriptor;
 
-use crate::{Error, Result};
+use crate::{Error, ReleasePlatform, Result};
 
 /// The binaries pack's `builder create` requires in a lifecycle (pack
 /// `internal/builder/lifecycle.go`); kpack and the platforms call the same paths.
@@ -27,13 +27,15 @@ pub struct InstalledLifecycle {
     dir: PathBuf,
     descriptor_path: PathBuf,
     descriptor: LifecycleDescriptor,
+    platform: ReleasePlatform,
 }
 
 impl InstalledLifecycle {
     /// The lifecycle installed under `install_dir` (the `DESTDIR` of `make install`): checks
     /// that `cnb/lifecycle.toml` parses with a version and at least one supported API of each
-    /// kind, and that every binary of [`REQUIRED_BINARIES`] and the SBOMs of
-    /// [`SBOM_BINARIES`] in every format are in `cnb/lifecycle`.
+    /// kind, that every binary of [`REQUIRED_BINARIES`] and the SBOMs of [`SBOM_BINARIES`] in
+    /// every format are in `cnb/lifecycle`, and which architecture the `lifecycle` binary is
+    /// built for.
     pub fn open(install_dir: &Path) -> Result<Self> {
         let dir = install_dir.join("cnb").join("lifecycle");
         let descriptor_path = install_dir.join("cnb").join(LifecycleDescriptor::FILE);
@@ -72,10 +74,12 @@ impl InstalledLifecycle {
                 return Err(not_installed(&dir, format!("{name} is missing")));
             }
         }
+        let platform = ReleasePlatform::of_executable(&dir.join("lifecycle"))?;
         Ok(Self {
             dir,
             descriptor_path,
             descriptor,
+            platform,
         })
     }
 
@@ -92,6 +96,11 @@ impl InstalledLifecycle {
     /// The parsed `lifecycle.toml`.
     pub fn descriptor(&self) -> &LifecycleDescriptor {
         &self.descriptor
+    }
+
+    /// The architecture the binaries are built for.
+    pub fn platform(&self) -> ReleasePlatform {
+        self.platform
     }
 
     /// `[lifecycle] version`.
@@ -133,6 +142,7 @@ mod tests {
         fake_install(temp.path());
         let lifecycle = InstalledLifecycle::open(temp.path()).unwrap();
         assert_eq!(lifecycle.version(), "1.2.3");
+        assert_eq!(lifecycle.platform(), ReleasePlatform::Amd64);
         assert_eq!(lifecycle.dir(), temp.path().join("cnb/lifecycle"));
     }
 
@@ -155,6 +165,22 @@ mod tests {
             error
                 .to_string()
                 .ends_with("launcher.sbom.spdx.json is missing"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_lifecycle_that_is_no_executable_of_a_release_architecture() {
+        let temp = tempfile::tempdir().unwrap();
+        fake_install(temp.path());
+        fs::write(
+            temp.path().join("cnb/lifecycle/lifecycle"),
+            "#!/bin/sh\nexit 0\n",
+        )
+        .unwrap();
+        let error = InstalledLifecycle::open(temp.path()).unwrap_err();
+        assert!(
+            error.to_string().contains("not a 64-bit Linux executable"),
             "{error}"
         );
     }

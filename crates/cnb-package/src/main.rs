@@ -11,13 +11,14 @@ use cnb_package::{BuilderInputs, InstalledLifecycle, builder, lifecycle_image, p
 const USAGE: &str = "\
 usage:
   cnb-package tgz --lifecycle <install-dir> --out <dir>
-  cnb-package lifecycle-image --lifecycle <install-dir> [--ca-bundle <pem>] --layout <dir> [--tag <tag>] [--publish <ref>]
+  cnb-package lifecycle-image --lifecycle <install-dir>... [--ca-bundle <pem>] --layout <dir> [--tag <tag>] [--publish <ref>]
   cnb-package builder --lifecycle <install-dir> --base <layout> --buildpack <dir>... [--extension <dir>]...
                       --order <file> --run-image <ref> [--run-image-mirror <ref>]... --layout <dir> [--tag <tag>] [--publish <ref>]
-<install-dir> is the DESTDIR of `make install` (it holds cnb/lifecycle and cnb/lifecycle.toml).";
+<install-dir> is the DESTDIR of `make install` (it holds cnb/lifecycle and cnb/lifecycle.toml);
+the lifecycle image is an index over one image per --lifecycle (one per architecture).";
 
 /// Options that may be given more than once.
-const REPEATABLE: &[&str] = &["buildpack", "extension", "run-image-mirror"];
+const REPEATABLE: &[&str] = &["buildpack", "extension", "run-image-mirror", "lifecycle"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -124,6 +125,9 @@ impl Options {
 
 fn run_tgz(options: &Options) -> Result<Vec<String>, Failure> {
     options.only(&["lifecycle", "out"])?;
+    if options.all("lifecycle").len() > 1 {
+        return Err(Failure::Usage("--lifecycle given twice".to_owned()));
+    }
     let lifecycle = InstalledLifecycle::open(options.required("lifecycle")?.as_ref())?;
     let path = tgz::write(&lifecycle, options.required("out")?.as_ref())?;
     Ok(vec![path.display().to_string()])
@@ -131,12 +135,22 @@ fn run_tgz(options: &Options) -> Result<Vec<String>, Failure> {
 
 fn run_lifecycle_image(options: &Options) -> Result<Vec<String>, Failure> {
     options.only(&["lifecycle", "ca-bundle", "layout", "tag", "publish"])?;
-    let lifecycle = InstalledLifecycle::open(options.required("lifecycle")?.as_ref())?;
+    options.required("lifecycle")?;
+    let lifecycles = options
+        .all("lifecycle")
+        .iter()
+        .map(|dir| InstalledLifecycle::open(dir.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
     let layout = PathBuf::from(options.required("layout")?);
-    let tag = options.optional("tag").unwrap_or(lifecycle.version());
+    let version = lifecycles[0].version().to_owned();
+    let tag = options.optional("tag").unwrap_or(&version);
     let ca_bundle = options.optional("ca-bundle").map(Path::new);
-    let digest = lifecycle_image::write(&lifecycle, ca_bundle, &layout, tag)?;
-    let mut lines = vec![format!("oci:{}:{tag} {digest}", layout.display())];
+    let written = lifecycle_image::write(&lifecycles, ca_bundle, &layout, tag)?;
+    let mut lines = vec![format!("oci:{}:{tag} {}", layout.display(), written.index)];
+    for (platform, digest) in &written.images {
+        let platform_tag = lifecycle_image::platform_tag(tag, *platform);
+        lines.push(format!("oci:{}:{platform_tag} {digest}", layout.display()));
+    }
     lines.extend(publish_if_asked(options, &layout, tag)?);
     Ok(lines)
 }
@@ -154,6 +168,9 @@ fn run_builder(options: &Options) -> Result<Vec<String>, Failure> {
         "tag",
         "publish",
     ])?;
+    if options.all("lifecycle").len() > 1 {
+        return Err(Failure::Usage("--lifecycle given twice".to_owned()));
+    }
     let inputs = BuilderInputs {
         lifecycle: options.required("lifecycle")?.into(),
         base: options.required("base")?.into(),

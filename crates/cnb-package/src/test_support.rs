@@ -8,13 +8,19 @@ use cnb_files::TomlFile;
 use cnb_files::lifecycle::LifecycleDescriptor;
 
 use crate::lifecycle::{REQUIRED_BINARIES, SBOM_BINARIES};
+use crate::release_platform::tests::elf_header;
 
-/// A fake install under `root` with every required name (the binaries need not run here, nor
-/// the SBOMs parse).
+/// A fake x86-64 install under `root` with every required name (the binaries need not run
+/// here; `lifecycle` has the ELF header of one; the SBOMs need not parse).
 pub(crate) fn fake_install(root: &Path) {
+    fake_install_for(root, 0x3e);
+}
+
+/// [`fake_install`] with `lifecycle` an ELF executable for `machine` (`0xb7`: aarch64).
+pub(crate) fn fake_install_for(root: &Path, machine: u16) {
     let dir = root.join("cnb/lifecycle");
     fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("lifecycle"), "multi-call").unwrap();
+    fs::write(dir.join("lifecycle"), elf_header(machine)).unwrap();
     fs::write(dir.join("launcher"), "launcher").unwrap();
     for phase in REQUIRED_BINARIES.iter().filter(|name| **name != "launcher") {
         symlink("lifecycle", dir.join(phase)).unwrap();

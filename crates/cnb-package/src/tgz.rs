@@ -1,7 +1,8 @@
 //! The release tarball pack's `builder create` downloads
-//! (`lifecycle-v<version>+linux.x86-64.tgz`): `lifecycle.toml` at the root, then `lifecycle`
-//! and the binaries and their SBOMs one level down, phase symlinks kept as symlinks, every entry owned by
-//! root with the normalised mtime. A `<tgz>.sha256` file (`sha256sum` format) goes beside it.
+//! (`lifecycle-v<version>+linux.x86-64.tgz`, `…+linux.arm64.tgz`: the architecture the
+//! binaries are built for): `lifecycle.toml` at the root, then `lifecycle` and the binaries and
+//! their SBOMs one level down, phase symlinks kept as symlinks, every entry owned by root with
+//! the normalised mtime. A `<tgz>.sha256` file (`sha256sum` format) goes beside it.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -11,16 +12,15 @@ use std::path::{Path, PathBuf};
 use cnb_archive::{Compression, EntrySink, GzipEngine, LayerWriter, Owner, add_tree};
 use cnb_image::Sha256Writer;
 
-use crate::{Error, InstalledLifecycle, Result};
+use crate::{Error, InstalledLifecycle, ReleasePlatform, Result};
 
-/// The platform part of the file name (Go's release names: `linux.x86-64`, `linux.arm64`, …).
-const PLATFORM: &str = "linux.x86-64";
 /// The gzip level of the tarball: a release artifact, written once and downloaded often.
 const GZIP_LEVEL: u32 = 9;
 
-/// `lifecycle-v<version>+linux.x86-64.tgz`.
-pub fn file_name(version: &str) -> String {
-    format!("lifecycle-v{version}+{PLATFORM}.tgz")
+/// `lifecycle-v<version>+linux.<arch>.tgz`, Go's release names (`linux.x86-64`,
+/// `linux.arm64`, …).
+pub fn file_name(version: &str, platform: ReleasePlatform) -> String {
+    format!("lifecycle-v{version}+linux.{}.tgz", platform.release_name())
 }
 
 /// Writes the tarball of `lifecycle` into `out_dir` (created if missing) and its `.sha256`
@@ -30,7 +30,7 @@ pub fn write(lifecycle: &InstalledLifecycle, out_dir: &Path) -> Result<PathBuf> 
         path: out_dir.to_owned(),
         source,
     })?;
-    let name = file_name(lifecycle.version());
+    let name = file_name(lifecycle.version(), lifecycle.platform());
     let path = out_dir.join(&name);
     let write_error = |source| Error::Write {
         path: path.clone(),
@@ -88,7 +88,7 @@ fn layer_error(source: cnb_archive::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::fake_install;
+    use crate::test_support::{fake_install, fake_install_for};
     use std::io::Read;
 
     fn entries(tgz: &Path) -> Vec<(String, u8, u32, u64, String)> {
@@ -141,6 +141,20 @@ mod tests {
         assert_eq!(
             sum,
             format!("{}  lifecycle-v1.2.3+linux.x86-64.tgz\n", digest.hex())
+        );
+    }
+
+    #[test]
+    fn an_aarch64_install_is_named_arm64() {
+        let temp = tempfile::tempdir().unwrap();
+        fake_install_for(&temp.path().join("install"), 0xb7);
+        let lifecycle = InstalledLifecycle::open(&temp.path().join("install")).unwrap();
+        let tgz = write(&lifecycle, &temp.path().join("dist")).unwrap();
+        assert_eq!(tgz.file_name().unwrap(), "lifecycle-v1.2.3+linux.arm64.tgz");
+        assert!(
+            temp.path()
+                .join("dist/lifecycle-v1.2.3+linux.arm64.tgz.sha256")
+                .is_file()
         );
     }
 

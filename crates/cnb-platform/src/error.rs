@@ -36,6 +36,9 @@ pub enum Error {
     /// `CNB_GZIP_ENGINE` names no engine.
     #[error("CNB_GZIP_ENGINE={0:?} is not a gzip engine (zlib-rs or isal)")]
     GzipEngine(String),
+    /// `CNB_REGISTRY_TIMEOUT` is not a positive Go duration.
+    #[error("CNB_REGISTRY_TIMEOUT={0:?} is not a positive duration such as 2m or 90s")]
+    RegistryTimeout(String),
     /// An experimental feature was requested while `CNB_EXPERIMENTAL_MODE` forbids it.
     #[error("experimental features are disabled by CNB_EXPERIMENTAL_MODE=error (requested: {0})")]
     ExperimentalDisabled(&'static str),
@@ -66,16 +69,20 @@ impl Error {
             | Self::OneRunImageOnly
             | Self::InvalidId { .. }
             | Self::CurrentDir => Some("resolve inputs"),
-            Self::LogLevel(_) | Self::ExperimentalDisabled(_) | Self::GzipEngine(_) => None,
+            Self::LogLevel(_)
+            | Self::ExperimentalDisabled(_)
+            | Self::GzipEngine(_)
+            | Self::RegistryTimeout(_) => None,
         }
     }
 
     /// The spec's exit code for this failure.
     pub fn kind(&self) -> ExitKind {
         match self {
-            Self::LogLevel(_) | Self::ExperimentalDisabled(_) | Self::CurrentDir => {
-                ExitKind::Failed
-            }
+            Self::LogLevel(_)
+            | Self::ExperimentalDisabled(_)
+            | Self::RegistryTimeout(_)
+            | Self::CurrentDir => ExitKind::Failed,
             _ => ExitKind::InvalidArgs,
         }
     }

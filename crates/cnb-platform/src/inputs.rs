@@ -146,6 +146,9 @@ pub struct Inputs {
     pub layout_dir: Option<PathBuf>,
     /// `-insecure-registry` values and `CNB_INSECURE_REGISTRIES` items, empty ones dropped.
     pub insecure_registries: Vec<String>,
+    /// `CNB_REGISTRY_TIMEOUT` (this lifecycle's own): how long a silent registry is waited
+    /// for; `None` for the store's default.
+    pub registry_timeout: Option<Duration>,
 
     /// `-process-type`.
     pub process_type: Option<String>,
@@ -171,7 +174,7 @@ pub struct Inputs {
 
     /// The lifecycle's whole environment, for what it hands on: buildpacks get it filtered by
     /// the buildpack contract's allow-list, registry clients read their variables from it.
-    pub environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    pub environ: Environ,
 
     /// Things worth a warning that do not stop the phase, in the order found.
     pub warnings: Vec<String>,
@@ -187,5 +190,32 @@ impl Inputs {
             }
         }
         images
+    }
+}
+
+/// The lifecycle's whole environment. `Debug` shows the variable names only: values may hold
+/// credentials (`CNB_REGISTRY_AUTH`, a proxy URL with a password).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Environ(pub Vec<(std::ffi::OsString, std::ffi::OsString)>);
+
+impl std::ops::Deref for Environ {
+    type Target = Vec<(std::ffi::OsString, std::ffi::OsString)>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Environ {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl std::fmt::Debug for Environ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
     }
 }

@@ -16,7 +16,7 @@ mod values;
 pub use env_source::{EnvSource, ProcessEnv};
 pub use error::Error;
 pub use flag_table::{Arity, FlagDef, FlagKind, arity, flags_for};
-pub use inputs::{GzipEngine, Inputs, LogLevel};
+pub use inputs::{Environ, GzipEngine, Inputs, LogLevel};
 pub use resolve::{FlagValues, documented_source, resolve};
 pub use values::{parse_bool, parse_duration, parse_int};
 

@@ -318,10 +318,6 @@ fn gzip_engine(env_source: &dyn EnvSource) -> Result<GzipEngine, Error> {
 
 /// Resolves every input of `phase` at Platform API `api` from parsed `flags`, the environment
 /// and the defaults; relative paths are taken against `cwd` (which must be absolute).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one struct literal with a line per input"
-)]
 pub fn resolve(
     phase: Phase,
     api: PlatformApi,
@@ -336,10 +332,7 @@ pub fn resolve(
     };
     let mut warnings = Vec::new();
 
-    let log_text = r
-        .raw("log-level", Some(env::LOG_LEVEL))
-        .unwrap_or_else(|| "info".to_owned());
-    let log_level = LogLevel::parse(&log_text).ok_or(Error::LogLevel(log_text))?;
+    let log_level = log_level(&r)?;
 
     let layers_dir = r.path("layers", Path::new("/layers"), true);
     let order_path = match r
@@ -414,6 +407,7 @@ pub fn resolve(
         use_layout: r.bool("layout", &[env::USE_LAYOUT]),
         layout_dir: r.optional_path("layout-dir"),
         insecure_registries: r.list("insecure-registry", Some(env::INSECURE_REGISTRIES)),
+        registry_timeout: registry_timeout(env_source)?,
         process_type: r.optional_string("process-type", env::PROCESS_TYPE),
         launcher_path: r.path("launcher", &layers_dir, false),
         launcher_sbom_dir: r.path("launcher-sbom", &layers_dir, false),
@@ -430,7 +424,7 @@ pub fn resolve(
             .non_empty(env::EXEC_ENV)
             .unwrap_or_else(|| "production".to_owned()),
         layers_dir,
-        environ: env_source.environ(),
+        environ: crate::Environ(env_source.environ()),
         warnings: Vec::new(),
     };
     check(&inputs, &mut warnings)?;
@@ -506,6 +500,26 @@ fn kaniko_cache_ttl(r: &Resolver<'_>) -> Duration {
         .non_empty(env::KANIKO_CACHE_TTL)
         .and_then(|text| parse_duration(&text))
         .unwrap_or(DEFAULT)
+}
+
+/// `-log-level` or `CNB_LOG_LEVEL`, `info` by default.
+fn log_level(r: &Resolver<'_>) -> Result<LogLevel, Error> {
+    let text = r
+        .raw("log-level", Some(env::LOG_LEVEL))
+        .unwrap_or_else(|| "info".to_owned());
+    LogLevel::parse(&text).ok_or(Error::LogLevel(text))
+}
+
+/// `CNB_REGISTRY_TIMEOUT`, this lifecycle's own: unset or empty is the store's default;
+/// anything else must be a positive Go duration.
+fn registry_timeout(env_source: &dyn EnvSource) -> Result<Option<Duration>, Error> {
+    let Some(text) = env_source.non_empty(env::REGISTRY_TIMEOUT) else {
+        return Ok(None);
+    };
+    match parse_duration(text.trim()) {
+        Some(timeout) if !timeout.is_zero() => Ok(Some(timeout)),
+        _ => Err(Error::RegistryTimeout(text)),
+    }
 }
 
 /// The per-phase checks of Go's `ResolveInputs` that need no image or file: an empty output

@@ -162,7 +162,7 @@ impl<'a> Rebaser<'a> {
     /// The run image `name` for the app's platform, read once per rebaser.
     fn read_run_image(&self, name: &str, app: &Image) -> Result<Arc<Image>> {
         let platform = app.config.platform();
-        let key = format!("{name} {}", cnb_image::platform_name(&platform));
+        let key = format!("{name} {platform}");
         let cached = self
             .run_images
             .lock()

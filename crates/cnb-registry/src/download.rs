@@ -9,23 +9,20 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cnb_image::{Digest, Sha256Writer};
-use futures_util::StreamExt as _;
-use oci_client::client::{BlobResponse, SizedStream};
-use oci_client::{Client, Reference};
 
 use crate::RequestError;
-use crate::client::{Inner, Session, registry_error};
-use crate::retry::{RetryPolicy, is_transient, retry};
+use crate::client::Inner;
+use crate::distribution::BlobBody;
+use crate::registry::Registry;
+use crate::retry::{is_transient, retry};
 
 /// A blob being read.
 pub(crate) struct BlobReader {
     /// Keeps the runtime alive for as long as the reader is.
     inner: Arc<Inner>,
-    client: Arc<Client>,
-    reference: Reference,
-    policy: RetryPolicy,
-    timeout: std::time::Duration,
-    stream: SizedStream,
+    registry: Arc<Registry>,
+    repository: String,
+    response: reqwest::Response,
     chunk: Bytes,
     /// Bytes of a restarted full download still to drop (they were handed out before).
     skip: u64,
@@ -40,26 +37,18 @@ impl BlobReader {
     /// Starts the download (with retries); a 404 comes back as a not-found error.
     pub(crate) fn open(
         inner: &Arc<Inner>,
-        session: &Session,
+        registry: Arc<Registry>,
+        repository: &str,
         digest: Digest,
     ) -> Result<Self, RequestError> {
-        let digest_text = digest.to_string();
-        let stream = inner.block_on(retry(inner.retry, inner.timeout(), "GET blob", || {
-            let (client, reference, digest) = (&session.client, &session.reference, &digest_text);
-            async move {
-                client
-                    .pull_blob_stream(reference, digest.as_str())
-                    .await
-                    .map_err(|source| registry_error("GET blob", source))
-            }
+        let body = inner.block_on(retry(&registry, inner.timeout(), "GET blob", || {
+            registry.get_blob(repository, &digest, 0)
         }))?;
         Ok(Self {
             inner: Arc::clone(inner),
-            client: Arc::clone(&session.client),
-            reference: session.reference.clone(),
-            policy: inner.retry,
-            timeout: inner.timeout(),
-            stream,
+            registry,
+            repository: repository.to_owned(),
+            response: body.response,
             chunk: Bytes::new(),
             skip: 0,
             offset: 0,
@@ -71,26 +60,20 @@ impl BlobReader {
 
     /// Asks for the rest of the blob after a broken download.
     fn resume(&mut self) -> Result<(), RequestError> {
-        let digest = self.expected.to_string();
-        let (client, reference, offset) = (&self.client, &self.reference, self.offset);
-        let response = self.inner.block_on(retry(
-            self.policy,
-            self.timeout,
+        let (registry, repository, digest, offset) = (
+            &self.registry,
+            &self.repository,
+            &self.expected,
+            self.offset,
+        );
+        let BlobBody { response, partial } = self.inner.block_on(retry(
+            registry,
+            self.inner.timeout(),
             "GET blob (resumed)",
-            || {
-                let digest = digest.as_str();
-                async move {
-                    client
-                        .pull_blob_stream_partial(reference, digest, offset, None)
-                        .await
-                        .map_err(|source| registry_error("GET blob (resumed)", source))
-                }
-            },
+            || registry.get_blob(repository, digest, offset),
         ))?;
-        (self.stream, self.skip) = match response {
-            BlobResponse::Partial(stream) => (stream, 0),
-            BlobResponse::Full(stream) => (stream, self.offset),
-        };
+        self.response = response;
+        self.skip = if partial { 0 } else { self.offset };
         tracing::debug!(digest = %self.expected, offset, "resumed blob download");
         Ok(())
     }
@@ -98,8 +81,8 @@ impl BlobReader {
     /// The next chunk to hand out, `None` at the end.
     fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         loop {
-            match self.inner.block_on(self.stream.next()) {
-                Some(Ok(mut chunk)) => {
+            match self.inner.block_on(self.response.chunk()) {
+                Ok(Some(mut chunk)) => {
                     let drop = usize::try_from(self.skip)
                         .unwrap_or(usize::MAX)
                         .min(chunk.len());
@@ -109,13 +92,15 @@ impl BlobReader {
                         return Ok(Some(chunk));
                     }
                 }
-                Some(Err(err)) => {
+                Err(err) => {
+                    let err = self.registry.send_error("GET blob", err);
                     self.resumes += 1;
-                    if self.resumes >= self.policy.attempts {
-                        return Err(err);
+                    let policy = self.registry.retry;
+                    if self.resumes >= policy.attempts {
+                        return Err(io::Error::new(io::ErrorKind::ConnectionAborted, err));
                     }
-                    tracing::debug!(digest = %self.expected, error = %err, "blob download broke");
-                    std::thread::sleep(self.policy.backoff(self.resumes));
+                    tracing::debug!(digest = %self.expected, error = &err as &dyn std::error::Error, "blob download broke");
+                    std::thread::sleep(policy.backoff(self.resumes));
                     self.resume().map_err(|err| {
                         let kind = if is_transient(&err) {
                             io::ErrorKind::ConnectionAborted
@@ -125,7 +110,7 @@ impl BlobReader {
                         io::Error::new(kind, err)
                     })?;
                 }
-                None => return Ok(None),
+                Ok(None) => return Ok(None),
             }
         }
     }

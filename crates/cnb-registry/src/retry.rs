@@ -1,13 +1,14 @@
 //! Retries with exponential backoff for requests that fail on the way (connection errors,
-//! timeouts, `429`, `5xx`), each attempt bounded by a timeout. Anything else (a `401`, a
-//! `404`, a bad digest) fails at once.
+//! timeouts, `429`, `5xx`), each attempt bounded by a timeout, all of them by the store's
+//! patience with a registry that answers nothing. Anything else (a `401`, a `404`, a bad
+//! digest, a certificate nobody trusts) fails at once.
 
 use std::future::Future;
-use std::time::Duration;
-
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use std::time::{Duration, Instant};
 
 use crate::RequestError;
+use crate::read::is_tls_failure;
+use crate::registry::Registry;
 
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +41,11 @@ impl RetryPolicy {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails for good, or the attempts run out. Each attempt
-/// gets `timeout`.
+/// Runs `attempt` against `registry` until it succeeds, fails for good, the attempts run
+/// out, or the registry has been silent for longer than the store waits. Each attempt gets
+/// `timeout`, or what is left of the store's patience with a silent registry if less.
 pub(crate) async fn retry<T, F, Fut>(
-    policy: RetryPolicy,
+    registry: &Registry,
     timeout: Duration,
     operation: &str,
     mut attempt: F,
@@ -52,55 +54,70 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
+    let policy = registry.retry;
     let attempts = policy.attempts.max(1);
     let mut tried = 0;
     loop {
         tried += 1;
-        let result = match tokio::time::timeout(timeout, attempt()).await {
+        let limit = timeout.min(registry.patience(operation)?);
+        let start = Instant::now();
+        let result = match tokio::time::timeout(limit, attempt()).await {
             Ok(result) => result,
             Err(_) => Err(RequestError::Timeout {
                 operation: operation.to_owned(),
-                seconds: timeout.as_secs(),
+                seconds: limit.as_secs(),
             }),
         };
-        match result {
+        let err = match result {
             Ok(value) => return Ok(value),
-            Err(err) if tried < attempts && is_transient(&err) => {
-                let wait = policy.backoff(tried);
-                tracing::debug!(operation, attempt = tried, ?wait, error = %err, "retrying");
-                tokio::time::sleep(wait).await;
-            }
-            Err(err) => return Err(err),
+            Err(err) => err,
+        };
+        if is_unanswered(&err) {
+            registry.unanswered(start);
+            // Past the store's patience: say so, rather than the last attempt's error.
+            registry.patience(operation)?;
         }
+        if tried >= attempts || !is_transient(&err) {
+            return Err(err);
+        }
+        let wait = policy.backoff(tried);
+        tracing::debug!(
+            operation,
+            attempt = tried,
+            ?wait,
+            error = &err as &dyn std::error::Error,
+            "retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Whether the request got no answer at all (from the registry or its token service).
+pub(crate) fn is_unanswered(err: &RequestError) -> bool {
+    match err {
+        RequestError::Timeout { .. } | RequestError::Unresponsive { .. } => true,
+        RequestError::Send { source, .. } => !is_tls_failure(source) && !source.is_redirect(),
+        RequestError::Token { status, .. } => status.is_none(),
+        _ => false,
     }
 }
 
 /// Whether trying again may help.
 pub(crate) fn is_transient(err: &RequestError) -> bool {
     match err {
-        RequestError::Timeout { .. } => true,
-        RequestError::Registry { source, .. } => is_transient_oci(source),
-        RequestError::Spool { .. }
-        | RequestError::Client(_)
+        RequestError::Timeout { .. } | RequestError::Send { .. } | RequestError::Token { .. } => {
+            is_unanswered(err) || err.status().is_some_and(transient_status)
+        }
+        RequestError::Status { status, .. } => {
+            transient_status(*status) || err.codes().iter().any(|code| code == "TOOMANYREQUESTS")
+        }
+        RequestError::Unresponsive { .. }
+        | RequestError::NoTrustedRoots { .. }
+        | RequestError::Spool { .. }
         | RequestError::Credentials(_)
-        | RequestError::TokenExchange { .. }
-        | RequestError::DigestMismatch { .. } => false,
-    }
-}
-
-fn is_transient_oci(err: &OciDistributionError) -> bool {
-    match err {
-        OciDistributionError::RequestError(err) => err.status().map_or_else(
-            || err.is_connect() || err.is_timeout() || err.is_request() || err.is_body(),
-            |status| transient_status(status.as_u16()),
-        ),
-        OciDistributionError::ServerError { code, .. } => transient_status(*code),
-        OciDistributionError::RegistryError { envelope, .. } => envelope
-            .errors
-            .iter()
-            .any(|error| error.code == OciErrorCode::Toomanyrequests),
-        OciDistributionError::IoError(_) => true,
-        _ => false,
+        | RequestError::DigestMismatch { .. }
+        | RequestError::TooLarge { .. }
+        | RequestError::Protocol { .. } => false,
     }
 }
 
@@ -108,76 +125,66 @@ fn transient_status(status: u16) -> bool {
     status == 429 || (500..600).contains(&status)
 }
 
-/// The HTTP status behind an error, when there is one.
-pub(crate) fn status_of(err: &OciDistributionError) -> Option<u16> {
-    match err {
-        OciDistributionError::RequestError(err) => err.status().map(|status| status.as_u16()),
-        OciDistributionError::ServerError { code, .. } => Some(*code),
-        OciDistributionError::UnauthorizedError { .. } => Some(401),
-        _ => None,
-    }
-}
-
 /// Whether the registry refused our credentials (or wanted some).
 pub(crate) fn is_unauthorized(err: &RequestError) -> bool {
-    let RequestError::Registry { source, .. } = err else {
-        return matches!(
-            err,
-            RequestError::Credentials(_) | RequestError::TokenExchange { .. }
-        );
-    };
-    if matches!(status_of(source), Some(401 | 403)) {
+    if matches!(err, RequestError::Credentials(_)) {
         return true;
     }
-    matches!(source, OciDistributionError::AuthenticationFailure(_))
-        || matches!(source, OciDistributionError::RegistryError { envelope, .. }
-        if envelope.errors.iter().any(|error| {
-            matches!(error.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)
-        }))
+    matches!(err.status(), Some(401 | 403))
+        || err
+            .codes()
+            .iter()
+            .any(|code| code == "UNAUTHORIZED" || code == "DENIED")
 }
 
 /// Whether the registry said the thing asked for does not exist.
 pub(crate) fn is_not_found(err: &RequestError) -> bool {
-    let RequestError::Registry { source, .. } = err else {
-        return false;
-    };
-    status_of(source) == Some(404)
-        || matches!(source, OciDistributionError::ImageManifestNotFoundError(_))
-        || matches!(source, OciDistributionError::RegistryError { envelope, .. }
-        if envelope.errors.iter().any(|error| {
+    matches!(err, RequestError::Status { status: 404, .. })
+        || err.codes().iter().any(|code| {
             matches!(
-                error.code,
-                OciErrorCode::ManifestUnknown
-                    | OciErrorCode::NameUnknown
-                    | OciErrorCode::NotFound
-                    | OciErrorCode::BlobUnknown
+                code.as_str(),
+                "MANIFEST_UNKNOWN" | "NAME_UNKNOWN" | "NOT_FOUND" | "BLOB_UNKNOWN"
             )
-        }))
+        })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
+    use crate::Credential;
+    use crate::transport::Transport;
 
     fn server_error(code: u16) -> RequestError {
-        RequestError::Registry {
+        RequestError::Status {
             operation: "GET manifest".into(),
-            source: OciDistributionError::ServerError {
-                code,
-                url: "http://r/v2/".into(),
-                message: String::new(),
-            },
+            status: code,
+            codes: Vec::new(),
+            detail: String::new(),
         }
     }
 
-    fn quick() -> RetryPolicy {
-        RetryPolicy {
+    /// A registry (never contacted) with quick retries and `give_up_after` of patience.
+    fn registry(give_up_after: Duration) -> Registry {
+        let transport = Transport {
+            insecure_registries: vec![],
+            request_timeout: Duration::from_secs(5),
+            give_up_after,
+            roots: Arc::new(vec![]),
+            https_proxy: None,
+            http_proxy: None,
+            no_proxy: None,
+        };
+        let policy = RetryPolicy {
             attempts: 3,
             first_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(2),
-        }
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = crate::transport::http_client(&transport).unwrap();
+        Registry::new("r.io", http, &transport, Credential::Anonymous, policy).unwrap()
     }
 
     fn run<T>(future: impl Future<Output = T>) -> T {
@@ -197,8 +204,9 @@ mod tests {
 
     #[test]
     fn retries_transient_failures_until_success() {
+        let registry = registry(Duration::from_mins(1));
         let calls = AtomicU32::new(0);
-        let result = run(retry(quick(), Duration::from_secs(5), "op", || {
+        let result = run(retry(&registry, Duration::from_secs(5), "op", || {
             let call = calls.fetch_add(1, Ordering::SeqCst);
             async move {
                 if call < 2 {
@@ -214,8 +222,9 @@ mod tests {
 
     #[test]
     fn gives_up_after_the_last_attempt_and_never_retries_client_errors() {
+        let registry = registry(Duration::from_mins(1));
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = run(retry(quick(), Duration::from_secs(5), "op", || {
+        let result: Result<(), _> = run(retry(&registry, Duration::from_secs(5), "op", || {
             calls.fetch_add(1, Ordering::SeqCst);
             async { Err(server_error(429)) }
         }));
@@ -223,7 +232,7 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 3);
 
         calls.store(0, Ordering::SeqCst);
-        let result: Result<(), _> = run(retry(quick(), Duration::from_secs(5), "op", || {
+        let result: Result<(), _> = run(retry(&registry, Duration::from_secs(5), "op", || {
             calls.fetch_add(1, Ordering::SeqCst);
             async { Err(server_error(401)) }
         }));
@@ -235,12 +244,43 @@ mod tests {
 
     #[test]
     fn an_attempt_that_hangs_times_out_and_is_retried() {
+        let registry = registry(Duration::from_mins(1));
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = run(retry(quick(), Duration::from_millis(20), "op", || {
+        let result: Result<(), _> = run(retry(&registry, Duration::from_millis(20), "op", || {
             calls.fetch_add(1, Ordering::SeqCst);
             std::future::pending()
         }));
         assert!(matches!(result, Err(RequestError::Timeout { .. })));
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_registry_silent_for_longer_than_the_store_waits_is_given_up_on() {
+        let registry = registry(Duration::from_millis(50));
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> = run(retry(&registry, Duration::from_secs(5), "op", || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending()
+        }));
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, RequestError::Unresponsive { ref registry, .. } if registry == "r.io"),
+            "{err}"
+        );
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "the attempt got what patience was left"
+        );
+        // Later requests fail at once.
+        let result: Result<(), _> = run(retry(&registry, Duration::from_secs(5), "next", || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        }));
+        assert!(matches!(result, Err(RequestError::Unresponsive { .. })));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Any answer ends the silence.
+        registry.answered();
+        assert!(registry.patience("op").is_ok());
     }
 }

@@ -7,18 +7,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cnb_image::{
-    Action, BlobWriter, Digest, ImageIdentity, ImageRef, ImageStore, Index, Manifest, MediaType,
-    StoreError,
+    Action, BlobWriter, Digest, ImageIdentity, ImageRef, ImageStore, Index, MANIFEST_LIMIT,
+    Manifest, MediaType, StoreError,
 };
 
-use oci_client::errors::OciDistributionError;
+use bytes::Bytes;
 
-use crate::client::{Inner, oci_reference, registry_error, store_error};
+use crate::client::{Inner, store_error};
+use crate::distribution::{ManifestName, Mounted};
 use crate::download::BlobReader;
 use crate::retry::{RetryPolicy, is_not_found, retry};
-use crate::transport::{Transport, load_roots};
+use crate::transport::{Transport, http_client, load_roots};
 use crate::upload::RegistryBlobWriter;
 use crate::{Environment, Error, Keychain};
+
+/// The default bound on one request.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a silent registry is waited for by default (the Go lifecycle waits forever).
+pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_mins(2);
 
 /// How the store reaches registries.
 #[derive(Debug, Clone)]
@@ -26,8 +32,12 @@ pub struct RegistryConfig {
     /// Registries to reach over plain HTTP (`-insecure-registry`, `CNB_INSECURE_REGISTRIES`).
     pub insecure_registries: Vec<String>,
     /// Bound on each request: connecting, each read, and each attempt of a small request
-    /// (an upload attempt gets this per 4 MiB chunk).
+    /// (an upload attempt gets this per 4 MiB).
     pub request_timeout: Duration,
+    /// How long a registry may leave every request unanswered before the store gives up on
+    /// it (a registry that accepts connections and never answers, say). Attempts are bounded
+    /// by this too.
+    pub give_up_after: Duration,
     /// Retries of failed requests.
     pub retry: RetryPolicy,
     /// Where uploads are spooled before they are sent (the system temp dir by default).
@@ -38,7 +48,8 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
             insecure_registries: Vec::new(),
-            request_timeout: Duration::from_mins(1),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            give_up_after: DEFAULT_GIVE_UP_AFTER,
             retry: RetryPolicy::default(),
             spool_dir: None,
         }
@@ -65,16 +76,17 @@ impl RegistryStore {
             .enable_all()
             .build()
             .map_err(Error::StartRuntime)?;
+        let give_up_after = config.give_up_after.max(Duration::from_millis(1));
         let transport = Transport {
             insecure_registries: config.insecure_registries,
-            request_timeout: config.request_timeout,
+            request_timeout: config.request_timeout.min(give_up_after),
+            give_up_after,
             roots: Arc::new(load_roots(env)?),
             https_proxy: env.https_proxy.clone(),
             http_proxy: env.http_proxy.clone(),
             no_proxy: env.no_proxy.clone(),
         };
-        let http = crate::token::http_client(&transport)
-            .map_err(|source| Error::BuildHttpClient { source })?;
+        let http = http_client(&transport).map_err(|source| Error::BuildHttpClient { source })?;
         Ok(Self {
             inner: Arc::new(Inner::new(
                 runtime,
@@ -104,22 +116,21 @@ impl ImageStore for RegistryStore {
                 StoreError::ReadManifest { reference, source }
             })
         };
-        let session = inner.session(&target).map_err(read_error)?;
+        let registry = inner.registry(&target).map_err(read_error)?;
         let accept = MediaType::manifest_accept();
-        let accept: Vec<&str> = accept.iter().map(MediaType::as_str).collect();
-        let result = inner.block_on(retry(inner.retry, inner.timeout(), "GET manifest", || {
-            let (session, target, accept) = (&session, &target, &accept);
-            async move {
-                if session.open {
-                    return inner.get_open_manifest(target, accept).await;
-                }
-                session
-                    .client
-                    .pull_manifest_raw(&session.reference, &session.auth, accept)
-                    .await
-                    .map(|(bytes, _digest)| bytes.to_vec())
-                    .map_err(|source| registry_error("GET manifest", source))
-            }
+        let accept = accept
+            .iter()
+            .map(MediaType::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let name = match (target.digest(), target.tag()) {
+            (Some(digest), _) => ManifestName::Digest(digest),
+            (None, Some(tag)) => ManifestName::Tag(tag),
+            (None, None) => ManifestName::Tag(cnb_image::DEFAULT_TAG),
+        };
+        let repository = target.repository();
+        let result = inner.block_on(retry(&registry, inner.timeout(), "GET manifest", || {
+            registry.get_manifest(repository, &name, &accept, MANIFEST_LIMIT)
         }));
         match result {
             Ok(bytes) => {
@@ -155,8 +166,8 @@ impl ImageStore for RegistryStore {
                 }
             })
         };
-        let session = self.inner.session(reference).map_err(read_error)?;
-        match BlobReader::open(&self.inner, &session, *digest) {
+        let registry = self.inner.registry(reference).map_err(read_error)?;
+        match BlobReader::open(&self.inner, registry, reference.repository(), *digest) {
             Ok(reader) => Ok(Some(Box::new(reader))),
             Err(err) if is_not_found(&err) => Ok(None),
             Err(err) => Err(read_error(err)),
@@ -186,24 +197,16 @@ impl ImageStore for RegistryStore {
                 StoreError::WriteBlob { reference, source }
             })
         };
-        let session = inner.session(reference).map_err(write_error)?;
-        let digest = Digest::of(&[0; 1024]).to_string();
+        let registry = inner.registry(reference).map_err(write_error)?;
+        let digest = Digest::of(&[0; 1024]);
+        let repository = reference.repository();
         let asked = inner.block_on(retry(
-            inner.retry,
+            &registry,
             inner.timeout(),
             "POST blob upload",
-            || {
-                let (client, reference, digest) = (&session.client, &session.reference, &digest);
-                async move {
-                    match client.mount_blob(reference, reference, digest).await {
-                        // 202 Accepted: a plain upload session, where a mount wanted 201.
-                        Ok(()) | Err(OciDistributionError::SpecViolationError(_)) => Ok(()),
-                        Err(source) => Err(registry_error("POST blob upload", source)),
-                    }
-                }
-            },
+            || registry.mount_blob(repository, &digest, repository),
         ));
-        asked.map_err(write_error)
+        asked.map(drop).map_err(write_error)
     }
 
     fn reuse_blob(
@@ -232,32 +235,44 @@ impl ImageStore for RegistryStore {
                 StoreError::WriteBlob { reference, source }
             })
         };
-        let session = inner.session(target).map_err(write_error)?;
-        let digest_text = digest.to_string();
+        let registry = inner.registry(target).map_err(write_error)?;
         for source in sources {
-            let from = oci_reference(source);
-            let mounted = inner.block_on(retry(inner.retry, inner.timeout(), "mount blob", || {
-                let (client, reference, from, digest) =
-                    (&session.client, &session.reference, &from, &digest_text);
-                async move {
-                    client
-                        .mount_blob(reference, from, digest)
-                        .await
-                        .map_err(|source| registry_error("mount blob", source))
-                }
+            let mounted = inner.block_on(retry(&registry, inner.timeout(), "mount blob", || {
+                registry.mount_blob(target.repository(), digest, source.repository())
             }));
             match mounted {
-                Ok(()) => {
+                Ok(Mounted::Yes) => {
                     tracing::debug!(%digest, from = %source.context(), to = %target.context(), "mounted blob");
                     inner.mark_present(target, digest);
                     return Ok(true);
                 }
+                Ok(Mounted::No) => {
+                    tracing::debug!(%digest, from = %source.context(), "mount refused");
+                }
                 Err(err) => {
-                    tracing::debug!(%digest, from = %source.context(), error = %err, "mount failed");
+                    tracing::debug!(%digest, from = %source.context(), error = &err as &dyn std::error::Error, "mount failed");
                 }
             }
         }
         self.has_blob(target, digest)
+    }
+
+    fn delete_manifest(&self, reference: &ImageRef, digest: &Digest) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        let pinned = reference.with_digest(*digest);
+        let delete_error = |err| {
+            store_error(Action::Write, &pinned, err, |reference, source| {
+                StoreError::DeleteManifest { reference, source }
+            })
+        };
+        let registry = inner.registry(reference).map_err(delete_error)?;
+        inner
+            .block_on(retry(&registry, inner.timeout(), "DELETE manifest", || {
+                registry.delete_manifest(reference.repository(), digest)
+            }))
+            .map_err(delete_error)?;
+        tracing::debug!(%digest, reference = %reference.context(), "deleted manifest");
+        Ok(())
     }
 
     fn blob_writer(
@@ -309,40 +324,27 @@ impl ImageStore for RegistryStore {
             }
         }
         let inner = &self.inner;
+        let digest = Digest::of(bytes);
+        let body = Bytes::copy_from_slice(bytes);
         for target in targets {
             let write_error = |err| {
                 store_error(Action::Write, target, err, |reference, source| {
                     StoreError::WriteManifest { reference, source }
                 })
             };
-            let session = inner.session(target).map_err(write_error)?;
-            let content_type =
-                media_type
-                    .as_str()
-                    .parse()
-                    .map_err(|_| StoreError::UnsupportedMediaType {
-                        reference: target.to_string(),
-                        media_type: media_type.clone(),
-                    })?;
+            let registry = inner.registry(target).map_err(write_error)?;
+            let name = match target.tag() {
+                Some(tag) => ManifestName::Tag(tag),
+                None => ManifestName::Digest(&digest),
+            };
             inner
-                .block_on(retry(inner.retry, inner.timeout(), "PUT manifest", || {
-                    let (client, reference, body, content_type) = (
-                        &session.client,
-                        &session.reference,
-                        bytes.to_vec(),
-                        &content_type,
-                    );
-                    async move {
-                        client
-                            .push_manifest_raw(reference, body, Clone::clone(content_type))
-                            .await
-                            .map_err(|source| registry_error("PUT manifest", source))
-                    }
+                .block_on(retry(&registry, inner.timeout(), "PUT manifest", || {
+                    registry.put_manifest(target.repository(), &name, media_type, &body)
                 }))
                 .map_err(write_error)?;
             tracing::debug!(reference = %target, "wrote manifest");
         }
-        Ok(ImageIdentity::Manifest(Digest::of(bytes)))
+        Ok(ImageIdentity::Manifest(digest))
     }
 }
 

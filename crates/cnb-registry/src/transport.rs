@@ -1,13 +1,12 @@
 //! How we talk to a registry: plain HTTP or HTTPS (go-containerregistry's `Registry.Scheme()`
 //! rule, plus `-insecure-registry`), trusted roots (system roots plus `SSL_CERT_FILE` and
-//! `SSL_CERT_DIR`), proxies and timeouts, turned into an oci-client `ClientConfig`.
+//! `SSL_CERT_DIR`), proxies and timeouts, turned into the store's one reqwest client.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 
@@ -24,9 +23,10 @@ const SYSTEM_CERT_FILES: &[&str] = &[
 ];
 /// Directories Go reads for system roots unless `SSL_CERT_DIR` replaces them.
 const SYSTEM_CERT_DIRS: &[&str] = &["/etc/ssl/certs", "/etc/pki/tls/certs"];
-/// An address nothing listens on, for the proxy that a match-everything `NO_PROXY` never
-/// uses (see [`client_config`]).
-const UNUSED_PROXY: &str = "http://127.0.0.1:1";
+/// Sent with every request.
+const USER_AGENT: &str = concat!("cnb-lifecycle/", env!("CARGO_PKG_VERSION"));
+/// Redirects followed for one request (reqwest's default; a loop ends there).
+const MAX_REDIRECTS: usize = 10;
 /// Never proxied, as in Go's `httpproxy`: loopback names and addresses.
 const ALWAYS_DIRECT: &str = "localhost,127.0.0.0/8,::1";
 /// What `*` means: every host name (reqwest's `*`) and every address (which it needs spelled).
@@ -101,8 +101,12 @@ fn split_port(registry: &str) -> (&str, Option<&str>) {
 pub struct Transport {
     /// Registries to reach over plain HTTP.
     pub insecure_registries: Vec<String>,
-    /// Bound on connecting, and on each read of a response.
+    /// Bound on connecting, on each read of a response, and on each attempt of a small
+    /// request.
     pub request_timeout: Duration,
+    /// How long a registry may leave every request unanswered before the store gives up on
+    /// it for the rest of the process.
+    pub give_up_after: Duration,
     /// Trusted roots, DER encoded (system roots plus the extra ones).
     pub roots: Arc<Vec<Vec<u8>>>,
     /// `HTTPS_PROXY`.
@@ -169,46 +173,46 @@ fn read_certs(path: &Path) -> Result<Vec<Vec<u8>>, Error> {
         .collect())
 }
 
-/// The oci-client configuration for one registry. Proxies come only from `transport`: with
-/// none configured, a never-used proxy excluded by `NO_PROXY=*` stops reqwest from reading
-/// proxy variables from the process environment on its own.
-pub(crate) fn client_config(registry: &str, transport: &Transport) -> ClientConfig {
-    let protocol = match scheme_for(registry, &transport.insecure_registries) {
-        Scheme::Http => ClientProtocol::Http,
-        Scheme::Https => ClientProtocol::Https,
-    };
-    let (secure_proxy, plain_proxy, no_proxy) =
-        if transport.https_proxy.is_none() && transport.http_proxy.is_none() {
-            (None, Some(UNUSED_PROXY.to_owned()), EVERYTHING.to_owned())
-        } else {
-            (
-                transport.https_proxy.clone(),
-                transport.http_proxy.clone(),
-                no_proxy_list(transport.no_proxy.as_deref()),
-            )
+/// The one HTTP client of a store: only the roots in `transport` are trusted (an empty set is
+/// fine: plain HTTP still works, HTTPS then fails to verify), connections and reads are bounded
+/// by the request timeout, and proxies come only from `transport`, never from the process
+/// environment. Redirects are followed up to 10 times; reqwest drops `Authorization` when one
+/// leads to another host.
+pub(crate) fn http_client(transport: &Transport) -> Result<reqwest::Client, reqwest::Error> {
+    let roots = transport
+        .roots
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+    let mut builder = reqwest::Client::builder()
+        .tls_certs_only(roots)
+        .connect_timeout(transport.request_timeout)
+        .read_timeout(transport.request_timeout)
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .no_proxy();
+    for (kind, url, no_proxy) in proxies(transport) {
+        let no_proxy = reqwest::NoProxy::from_string(&no_proxy);
+        let proxy = match kind {
+            Scheme::Https => reqwest::Proxy::https(&url)?,
+            Scheme::Http => reqwest::Proxy::http(&url)?,
         };
-    ClientConfig {
-        protocol,
-        tls_certs_only: transport
-            .roots
-            .iter()
-            .map(|der| Certificate {
-                encoding: CertificateEncoding::Der,
-                data: der.clone(),
-            })
-            .collect(),
-        platform_resolver: None,
-        read_timeout: Some(transport.request_timeout),
-        connect_timeout: Some(transport.request_timeout),
-        user_agent: concat!("cnb-lifecycle/", env!("CARGO_PKG_VERSION")),
-        https_proxy: secure_proxy,
-        http_proxy: plain_proxy,
-        no_proxy: Some(no_proxy),
-        // A blob whose bytes are all at hand (in memory or spooled) goes in one `PUT` after
-        // the `POST`; streamed blobs use `PATCH`es whatever this says.
-        use_monolithic_push: true,
-        ..ClientConfig::default()
+        builder = builder.proxy(proxy.no_proxy(no_proxy));
     }
+    builder.build()
+}
+
+/// The proxies to use: for which scheme, the proxy URL, and the `NO_PROXY` list.
+pub(crate) fn proxies(transport: &Transport) -> Vec<(Scheme, String, String)> {
+    let no_proxy = no_proxy_list(transport.no_proxy.as_deref());
+    let https = transport
+        .https_proxy
+        .iter()
+        .map(|url| (Scheme::Https, url.clone(), no_proxy.clone()));
+    let http = transport
+        .http_proxy
+        .iter()
+        .map(|url| (Scheme::Http, url.clone(), no_proxy.clone()));
+    https.chain(http).collect()
 }
 
 /// `NO_PROXY` as reqwest needs it to mean what it means in Go: loopback is never proxied,

@@ -1,5 +1,5 @@
-//! A minimal HTTP/1.1 GET over `std::net::TcpStream`: enough to probe a loopback registry
-//! without pulling an HTTP client into the test dependencies.
+//! A minimal HTTP/1.1 client over `std::net::TcpStream`: enough to probe a loopback registry
+//! and push an index to it without pulling an HTTP client into the test dependencies.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -32,6 +32,18 @@ impl HttpResponse {
 /// Sends `GET <path>` to `host` (`"127.0.0.1:5000"`) with the extra `headers` and reads the
 /// whole response. Plain HTTP only; meant for loopback servers that tests start themselves.
 pub fn http_get(host: &str, path: &str, headers: &[(&str, &str)]) -> io::Result<HttpResponse> {
+    http_request("GET", host, path, headers, &[])
+}
+
+/// Sends `method <path>` with `body` (and its `Content-Length`) to `host`, like
+/// [`http_get`].
+pub fn http_request(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<HttpResponse> {
     let addr = resolve(host)?;
     let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
@@ -39,12 +51,16 @@ pub fn http_get(host: &str, path: &str, headers: &[(&str, &str)]) -> io::Result<
     let mut request = Vec::new();
     write!(
         request,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
     )?;
+    if method != "GET" {
+        write!(request, "Content-Length: {}\r\n", body.len())?;
+    }
     for (name, value) in headers {
         write!(request, "{name}: {value}\r\n")?;
     }
     request.extend_from_slice(b"\r\n");
+    request.extend_from_slice(body);
     stream.write_all(&request)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
@@ -57,7 +73,7 @@ fn resolve(host: &str) -> io::Result<SocketAddr> {
         .ok_or_else(|| invalid(format!("{host} resolves to no address")))
 }
 
-fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
+pub(crate) fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
     let head_end = find(raw, b"\r\n\r\n").ok_or_else(|| invalid("no end of headers"))?;
     let head = std::str::from_utf8(&raw[..head_end]).map_err(|_| invalid("non-UTF-8 head"))?;
     let mut lines = head.split("\r\n");

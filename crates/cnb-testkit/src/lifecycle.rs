@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::arch::Arch;
+
 /// The variable that points the tests at another installed `cnb/lifecycle` directory.
 pub const LIFECYCLE_DIR_VAR: &str = "CNB_SPEC_LIFECYCLE_DIR";
 
@@ -41,6 +43,34 @@ impl Lifecycle {
             dir.join("lifecycle").is_file(),
             "no installed lifecycle at {}: run `make install DESTDIR={SPEC_INSTALL_DIR}` (or `make test`), \
              or point {LIFECYCLE_DIR_VAR} at a cnb/lifecycle directory",
+            dir.display()
+        );
+        Self { dir }
+    }
+
+    /// The lifecycle built for `arch`, for the tests that run two architectures side by side
+    /// (`make test-aarch64` installs both): the directory named by
+    /// `CNB_SPEC_LIFECYCLE_AMD64_DIR` or `CNB_SPEC_LIFECYCLE_ARM64_DIR`.
+    ///
+    /// # Panics
+    /// When the variable is unset or nothing is installed there: the message says how to
+    /// install it.
+    pub fn installed_for(arch: Arch) -> Self {
+        let var = match arch {
+            Arch::Amd64 => "CNB_SPEC_LIFECYCLE_AMD64_DIR",
+            Arch::Arm64 => "CNB_SPEC_LIFECYCLE_ARM64_DIR",
+        };
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "test support reads its own override variable"
+        )]
+        let dir = std::env::var_os(var).map_or_else(
+            || panic!("{var} is unset: run these tests with `make test-aarch64`"),
+            PathBuf::from,
+        );
+        assert!(
+            dir.join("lifecycle").is_file(),
+            "no installed lifecycle at {} ({var}): run `make test-aarch64`",
             dir.display()
         );
         Self { dir }

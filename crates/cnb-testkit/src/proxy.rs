@@ -11,11 +11,18 @@
 //! [`MAX_CONNECTIONS`] at a time; sockets time out after [`IO_TIMEOUT`]; dropping the proxy
 //! shuts every socket down and joins every thread.
 //!
-//! [`RegistryProxy::with_token_auth`] also makes an open registry behave like one behind a
-//! token server (Docker Hub, GHCR): `GET /v2/` and every request without the token get a
-//! `401` with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands out
-//! [`TOKEN`] to anyone.
+//! It also plays a hostile registry on request (see `crafted.rs`): crafted answers (a
+//! redirect to itself, a challenge naming a token service that fails), a flood where a
+//! manifest belongs, silence on an accepted connection, the registry's answer with one byte
+//! changed.
+//!
+//! [`RegistryProxy::with_token_auth`] (and [`RegistryProxy::with_token_service`], with a
+//! token of the test's choosing) makes an open registry behave like one behind a token
+//! service (Docker Hub, GHCR): `GET /v2/` and every request without the access token get a
+//! `401` with a `Bearer` challenge whose realm is the proxy's own `/token`, which hands the
+//! access token ([`TOKEN`]) to anyone (`GET`, or an `OAuth2` refresh-token `POST`).
 
+mod crafted;
 mod hold;
 mod stream;
 mod wire;
@@ -51,6 +58,28 @@ pub enum FaultKind {
     /// Pass the request on whole, then only this many bytes of the answer (status line and
     /// headers included) before closing both connections.
     CutResponseAfter(u64),
+    /// Answer with this status, these headers and this body without asking the registry.
+    Answer {
+        /// The status.
+        status: u16,
+        /// Header fields (`Content-Length` is added).
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// Answer `200` with a chunked body of this many bytes (a JSON object with one endless
+    /// string) without asking the registry; stop when the client hangs up.
+    Flood {
+        /// The `Content-Type`.
+        content_type: String,
+        /// How many bytes.
+        bytes: u64,
+    },
+    /// Read the request, then never answer (until the proxy is dropped).
+    Silence,
+    /// Pass the request on, and the registry's answer back with the last byte of its body
+    /// changed (a `Content-Length` answer).
+    Tamper,
     /// Hold the request before anything of it reaches the registry, until
     /// [`RegistryProxy::release`]; then close both connections: the registry never sees it.
     HoldRequest,
@@ -90,8 +119,8 @@ pub struct SeenRequest {
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
-    /// `Some(own host)` when requests need [`TOKEN`].
-    token_realm: Option<String>,
+    /// `(realm, access token)` when requests need a token from the proxy's token service.
+    token: Option<(String, String)>,
     faults: Mutex<Vec<Fault>>,
     seen: Mutex<Vec<SeenRequest>>,
     sockets: Mutex<BTreeMap<u64, Stream>>,
@@ -113,25 +142,30 @@ pub struct RegistryProxy {
 impl RegistryProxy {
     /// Starts a proxy to `upstream` (`host:port`, plain HTTP).
     pub fn start(upstream: &str) -> io::Result<Self> {
-        Self::spawn(upstream, false)
+        Self::spawn(upstream, None)
     }
 
     /// Starts a proxy to `upstream` that asks for a bearer token from its own token
     /// endpoint, as registries behind a token server do (see the module docs).
     pub fn with_token_auth(upstream: &str) -> io::Result<Self> {
-        Self::spawn(upstream, true)
+        Self::spawn(upstream, Some(TOKEN))
     }
 
-    fn spawn(upstream: &str, token_auth: bool) -> io::Result<Self> {
+    /// [`RegistryProxy::with_token_auth`], handing out `access_token` instead of [`TOKEN`].
+    pub fn with_token_service(upstream: &str, access_token: &str) -> io::Result<Self> {
+        Self::spawn(upstream, Some(access_token))
+    }
+
+    fn spawn(upstream: &str, access_token: Option<&str>) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let address = listener.local_addr()?;
-        let token_realm = token_auth.then(|| format!("http://{address}/token"));
+        let token = access_token.map(|token| (format!("http://{address}/token"), token.to_owned()));
         Ok(Self::serve_on(
             Listener::Tcp(listener),
             Endpoint::Tcp(address.to_string()),
             Endpoint::Tcp(upstream.to_owned()),
             None,
-            token_realm,
+            token,
         ))
     }
 
@@ -159,10 +193,10 @@ impl RegistryProxy {
         listen: Endpoint,
         upstream: Endpoint,
         dir: Option<tempfile::TempDir>,
-        token_realm: Option<String>,
+        token: Option<(String, String)>,
     ) -> Self {
         let shared = Arc::new(Shared {
-            token_realm,
+            token,
             ..Shared::default()
         });
         let acceptor = {
@@ -310,47 +344,18 @@ fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::R
     let Some(head) = read_head(&mut reader)? else {
         return Ok(());
     };
-    let fault = take_fault(shared, &head)
-        .map(Answer::Fault)
-        .or_else(|| gate(shared, &head));
+    let fault = take_fault(shared, &head).or_else(|| crafted::token_gate(shared, &head));
     let mut seen = SeenRequest {
         method: head.method.clone(),
         path: head.path.clone(),
         body_bytes: 0,
         status: None,
     };
-    let (status, headers, body) = match fault {
-        Some(Answer::Fault(FaultKind::Status(status))) => (status, String::new(), ""),
-        Some(Answer::Token) => (
-            200,
-            "Content-Type: application/json\r\n".to_owned(),
-            TOKEN_BODY,
-        ),
-        Some(Answer::Challenge(ref realm)) => (
-            401,
-            format!(
-                "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"cnb-testkit\"\r\nContent-Type: application/json\r\n"
-            ),
-            "{}",
-        ),
-        _ => (0, String::new(), ""),
-    };
-    if status != 0 {
+    if let Some(kind) = fault.as_ref().filter(|kind| crafted::answers_itself(kind)) {
         copy_body(&head, &mut reader, &mut io::sink(), None)
             .map_err(|Cut(_)| io::Error::from(io::ErrorKind::UnexpectedEof))?;
-        seen.status = Some(status);
-        lock(&shared.seen).push(seen);
-        write!(
-            client,
-            "HTTP/1.1 {status} Proxy\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )?;
-        return Ok(());
+        return crafted::answer(kind, &mut client, shared, seen);
     }
-    let fault = match fault {
-        Some(Answer::Fault(kind)) => Some(kind),
-        _ => None,
-    };
     if fault == Some(FaultKind::HoldRequest) {
         shared.holds.hold();
         lock(&shared.seen).push(seen);
@@ -408,6 +413,12 @@ fn relay_answer(
         return Ok(());
     }
     client.write_all(status_line.as_bytes())?;
+    if fault == Some(&FaultKind::Tamper) {
+        lock(&shared.seen).push(seen);
+        crafted::tamper(&mut response, &mut client)?;
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     if let Some(FaultKind::CutResponseAfter(bytes)) = fault {
         let rest = bytes.saturating_sub(status_line.len() as u64);
         io::copy(&mut (&mut response).take(rest), &mut client)?;
@@ -424,33 +435,6 @@ fn relay_answer(
     client.write_all(&rest)?;
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
-}
-
-/// What the proxy answers itself, or does to a request, instead of passing it on whole.
-enum Answer {
-    Fault(FaultKind),
-    /// The token endpoint's answer.
-    Token,
-    /// `401` with a challenge naming this realm.
-    Challenge(String),
-}
-
-const TOKEN_BODY: &str = concat!(
-    "{\"token\":\"",
-    "cnb-testkit-token",
-    "\",\"expires_in\":300}"
-);
-
-/// With token auth: the token endpoint, or a challenge for a request without the token.
-fn gate(shared: &Shared, head: &Head) -> Option<Answer> {
-    let realm = shared.token_realm.as_ref()?;
-    if head.path.starts_with("/token") {
-        return Some(Answer::Token);
-    }
-    let bearer = head
-        .header("authorization")
-        .and_then(|value| value.strip_prefix("Bearer "));
-    (bearer != Some(TOKEN)).then(|| Answer::Challenge(realm.clone()))
 }
 
 fn take_fault(shared: &Shared, head: &Head) -> Option<FaultKind> {

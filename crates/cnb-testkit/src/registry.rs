@@ -49,7 +49,17 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// A `docker-registry serve` process on `127.0.0.1:<free port>`, plain HTTP, delete enabled,
+/// A certificate and its key, for a registry that serves HTTPS.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The PEM certificate (chain) the registry presents.
+    pub certificate: PathBuf,
+    /// Its PEM private key.
+    pub key: PathBuf,
+}
+
+/// A `docker-registry serve` process on `127.0.0.1:<free port>`, plain HTTP (or HTTPS with
+/// [`RegistryFixture::with_tls`]), delete enabled,
 /// log level error, storage in a temp dir of its own. Never reads the packaged
 /// `/etc/docker/registry/config.yml`, and starts with an empty environment so no `REGISTRY_*`
 /// variable of the caller leaks in. Dropping it stops the process (SIGTERM, then SIGKILL after
@@ -64,17 +74,26 @@ pub struct RegistryFixture {
 impl RegistryFixture {
     /// Starts an anonymous registry and waits until `GET /v2/` answers 200.
     pub fn start() -> io::Result<Self> {
-        Self::launch(None)
+        Self::launch(None, None)
+    }
+
+    /// Starts an anonymous registry serving HTTPS with `tls`, and waits until it answers (a
+    /// plain-HTTP probe gets Go's "HTTP request to an HTTPS server" 400).
+    pub fn with_tls(tls: &Tls) -> io::Result<Self> {
+        Self::launch(None, Some(tls))
     }
 
     /// Starts a registry that requires HTTP basic auth for `user`/`password` (an htpasswd
     /// file made with `htpasswd -Bbn`, from apache2-utils), and waits until `GET /v2/`
     /// answers 401.
     pub fn with_htpasswd(user: &str, password: &str) -> io::Result<Self> {
-        Self::launch(Some(Credentials {
-            user: user.to_owned(),
-            password: password.to_owned(),
-        }))
+        Self::launch(
+            Some(Credentials {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            }),
+            None,
+        )
     }
 
     /// `127.0.0.1:<port>`, the registry part of an image reference.
@@ -117,7 +136,7 @@ impl RegistryFixture {
         fs::read_to_string(self.dir.path().join("registry.log"))
     }
 
-    fn launch(credentials: Option<Credentials>) -> io::Result<Self> {
+    fn launch(credentials: Option<Credentials>, tls: Option<&Tls>) -> io::Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("cnb-testkit-registry-")
             .tempdir()?;
@@ -130,8 +149,14 @@ impl RegistryFixture {
         let mut port_errors = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            let mut child = spawn(dir.path(), port, &instance, credentials.is_some())?;
-            match wait_until_ready(&mut child, dir.path(), port, &instance, deadline) {
+            let config = config_yaml(dir.path(), port, &instance, credentials.is_some(), tls);
+            let mut child = spawn(dir.path(), &config)?;
+            let probe = Probe {
+                port,
+                instance: &instance,
+                tls: tls.is_some(),
+            };
+            match wait_until_ready(&mut child, dir.path(), &probe, deadline) {
                 Ok(()) => {
                     return Ok(Self {
                         child,
@@ -183,9 +208,9 @@ enum Startup {
     Failed(io::Error),
 }
 
-fn spawn(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> io::Result<Child> {
+fn spawn(dir: &Path, yaml: &str) -> io::Result<Child> {
     let config = dir.join("config.yml");
-    fs::write(&config, config_yaml(dir, port, instance, htpasswd))?;
+    fs::write(&config, yaml)?;
     let log = File::create(dir.join("registry.log"))?;
     let mut command = Command::new("docker-registry");
     command
@@ -199,7 +224,7 @@ fn spawn(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> io::Result<Ch
     command.spawn().map_err(|err| spawn_error(&command, &err))
 }
 
-fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> String {
+fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool, tls: Option<&Tls>) -> String {
     let storage = yaml_string(&dir.join("storage"));
     let auth = if htpasswd {
         let path = yaml_string(&dir.join("htpasswd"));
@@ -207,6 +232,13 @@ fn config_yaml(dir: &Path, port: u16, instance: &str, htpasswd: bool) -> String 
     } else {
         String::new()
     };
+    let tls = tls.map_or_else(String::new, |tls| {
+        format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            yaml_string(&tls.certificate),
+            yaml_string(&tls.key)
+        )
+    });
     format!(
         "version: 0.1
 log:
@@ -224,7 +256,7 @@ http:
   headers:
     X-Content-Type-Options: [nosniff]
     {INSTANCE_HEADER}: [\"{instance}\"]
-{auth}"
+{tls}{auth}"
     )
 }
 
@@ -242,20 +274,34 @@ fn write_htpasswd(path: &Path, credentials: &Credentials) -> io::Result<()> {
     fs::write(path, output.stdout)
 }
 
+/// How to tell that the registry started is answering.
+struct Probe<'a> {
+    port: u16,
+    instance: &'a str,
+    tls: bool,
+}
+
 fn wait_until_ready(
     child: &mut Child,
     dir: &Path,
-    port: u16,
-    instance: &str,
+    probe: &Probe<'_>,
     deadline: Instant,
 ) -> Result<(), Startup> {
-    let host = format!("127.0.0.1:{port}");
+    let host = format!("127.0.0.1:{}", probe.port);
     loop {
         if let Some(status) = child.try_wait().map_err(Startup::Failed)? {
             return Err(exited_early(dir, status));
         }
         if let Ok(response) = http_get(&host, "/v2/", &[]) {
-            if response.header(INSTANCE_HEADER) != Some(instance) {
+            // Our child is alive and the port was free when it started: a TLS registry's
+            // refusal of plain HTTP is its answer.
+            if probe.tls
+                && response.status == 400
+                && String::from_utf8_lossy(&response.body).contains("HTTPS server")
+            {
+                return Ok(());
+            }
+            if response.header(INSTANCE_HEADER) != Some(probe.instance) {
                 return Err(Startup::PortTaken("answered by another server".to_owned()));
             }
             return match response.status {

@@ -10,7 +10,9 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
+use crate::arch::Arch;
 use crate::command::run;
+use crate::oci_layout::set_variant;
 use crate::registry::RegistryFixture;
 
 /// Label `io.buildpacks.base.id`.
@@ -40,6 +42,7 @@ pub const CNB_GID: u32 = 1000;
 /// The tag of the image inside an [`OciLayoutImage`].
 pub const LAYOUT_TAG: &str = "latest";
 
+/// Where busybox is in the image (the applet symlinks point at it).
 const BUSYBOX: &str = "/bin/busybox";
 
 /// Builds and pushes the default run image to `registry` as `repo_and_tag`
@@ -48,12 +51,14 @@ pub fn build_run_image(registry: &RegistryFixture, repo_and_tag: &str) -> io::Re
     RunImage::default().push(registry, repo_and_tag)
 }
 
-/// What goes into a run image: its labels and extra env. The defaults are the five
-/// `io.buildpacks.*` labels (base and stack id `io.test.busybox`, distro busybox 1.35.0,
-/// rebasable `true`); the config always has os linux, architecture amd64, user `1000:1000`,
-/// working dir `/`, cmd `/bin/sh`, and env `PATH`, `CNB_USER_ID=1000`, `CNB_GROUP_ID=1000`.
+/// What goes into a run image: its architecture, labels and extra env. The defaults are
+/// amd64 and the five `io.buildpacks.*` labels (base and stack id `io.test.busybox`, distro
+/// busybox 1.35.0, rebasable `true`); the config always has os linux, the architecture (and
+/// variant `v8` for arm64), user `1000:1000`, working dir `/`, cmd `/bin/sh`, and env `PATH`,
+/// `CNB_USER_ID=1000`, `CNB_GROUP_ID=1000`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunImage {
+    arch: Arch,
     labels: BTreeMap<String, String>,
     env: Vec<(String, String)>,
 }
@@ -71,6 +76,7 @@ impl Default for RunImage {
         .map(|(key, value)| (key.to_owned(), value.to_owned()))
         .collect();
         Self {
+            arch: Arch::default(),
             labels,
             env: Vec::new(),
         }
@@ -78,6 +84,13 @@ impl Default for RunImage {
 }
 
 impl RunImage {
+    /// Builds the image for `arch`, of that architecture's busybox.
+    #[must_use]
+    pub fn arch(mut self, arch: Arch) -> Self {
+        self.arch = arch;
+        self
+    }
+
     /// Sets (or replaces) label `key`.
     #[must_use]
     pub fn label(mut self, key: &str, value: &str) -> Self {
@@ -127,6 +140,7 @@ impl RunImage {
         let rootfs = scratch.path().join("rootfs");
         make_rootfs(
             &rootfs,
+            &self.arch.busybox(),
             self.label_or(LABEL_DISTRO_NAME, DEFAULT_DISTRO_NAME),
             self.label_or(LABEL_DISTRO_VERSION, DEFAULT_DISTRO_VERSION),
         )?;
@@ -142,6 +156,9 @@ impl RunImage {
             .arg(&rootfs)
             .arg("/"))?;
         run(Command::new("umoci").args(self.config_args(&umoci_ref)))?;
+        if let Some(variant) = self.arch.variant() {
+            set_variant(layout, tag, variant)?;
+        }
         run(Command::new("umoci").arg("gc").arg("--layout").arg(layout))?;
         Ok(())
     }
@@ -163,7 +180,7 @@ impl RunImage {
             "--os",
             "linux",
             "--architecture",
-            "amd64",
+            self.arch.name(),
             "--config.workingdir",
             "/",
             "--config.cmd",
@@ -283,7 +300,7 @@ impl PushedImage {
     }
 }
 
-fn split_repo_and_tag(repo_and_tag: &str) -> io::Result<(&str, &str)> {
+pub(crate) fn split_repo_and_tag(repo_and_tag: &str) -> io::Result<(&str, &str)> {
     if repo_and_tag.contains('@') || repo_and_tag.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -300,17 +317,28 @@ fn split_repo_and_tag(repo_and_tag: &str) -> io::Result<(&str, &str)> {
     })
 }
 
-/// Writes the run image's root file system (busybox-static, `root` and `cnb` 1000:1000,
-/// `/etc/os-release` of busybox 1.35.0) into the new directory `root`: an image root to apply
-/// Dockerfiles to without unpacking an image.
+/// Writes the amd64 run image's root file system (busybox-static, `root` and `cnb`
+/// 1000:1000, `/etc/os-release` of busybox 1.35.0) into the new directory `root`: an image
+/// root to apply Dockerfiles to without unpacking an image.
 pub fn busybox_rootfs(root: &Path) -> io::Result<()> {
-    make_rootfs(root, DEFAULT_DISTRO_NAME, DEFAULT_DISTRO_VERSION)
+    make_rootfs(
+        root,
+        &Arch::Amd64.busybox(),
+        DEFAULT_DISTRO_NAME,
+        DEFAULT_DISTRO_VERSION,
+    )
 }
 
-/// A busybox-static rootfs: applet symlinks (absolute, as `busybox --install -s` makes
-/// them), root and `cnb` (1000:1000) users, `/etc/os-release`, `/tmp` 1777, `/home/cnb`
-/// owned by `cnb`.
-fn make_rootfs(root: &Path, distro_name: &str, distro_version: &str) -> io::Result<()> {
+/// A rootfs of the static `busybox`: applet symlinks (absolute, as `busybox --install -s`
+/// makes them), root and `cnb` (1000:1000) users, `/etc/os-release`, `/tmp` 1777, `/home/cnb`
+/// owned by `cnb`. The applet list comes from that busybox itself (an arm64 one runs through
+/// qemu-user).
+fn make_rootfs(
+    root: &Path,
+    busybox: &Path,
+    distro_name: &str,
+    distro_version: &str,
+) -> io::Result<()> {
     for dir in [
         "bin", "sbin", "usr/bin", "usr/sbin", "etc", "home/cnb", "root", "proc", "sys", "dev",
         "tmp",
@@ -320,9 +348,17 @@ fn make_rootfs(root: &Path, distro_name: &str, distro_version: &str) -> io::Resu
     for (dir, mode) in [("tmp", 0o1777), ("root", 0o700), ("home/cnb", 0o755)] {
         fs::set_permissions(root.join(dir), fs::Permissions::from_mode(mode))?;
     }
-    fs::copy(BUSYBOX, root.join("bin/busybox"))?;
+    fs::copy(busybox, root.join("bin/busybox")).map_err(|err| {
+        io::Error::new(
+            err.kind(),
+            format!(
+                "cannot copy {}: {err} (run .ci/install-deps)",
+                busybox.display()
+            ),
+        )
+    })?;
     fs::set_permissions(root.join("bin/busybox"), fs::Permissions::from_mode(0o755))?;
-    let applets = run(Command::new(BUSYBOX).arg("--list-full"))?;
+    let applets = run(Command::new(busybox).arg("--list-full"))?;
     for applet in String::from_utf8_lossy(&applets.stdout).lines() {
         let applet = applet.trim().trim_start_matches('/');
         if applet.is_empty() || applet == "bin/busybox" || applet == "linuxrc" {

@@ -4,6 +4,7 @@
 
 mod access;
 pub(crate) mod fixtures;
+mod hostile;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

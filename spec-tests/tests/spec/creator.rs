@@ -20,11 +20,11 @@ use serde_json::Value;
 use crate::image_support::{reference, registry_store};
 use crate::registry_store::amd64;
 
-/// A creator's workspace (buildpacks, `<layers>`, `<app>`, `<platform>`) and the registry it
-/// builds into, which other workspaces may share.
+/// A creator's workspace (buildpacks with `test/hello`, `<layers>`, `<app>`, `<platform>`)
+/// and the registry it builds into, which other workspaces may share.
 pub(crate) struct Create {
     pub(crate) registry: Rc<RegistryFixture>,
-    run_image: String,
+    pub(crate) run_image: String,
     _root: tempfile::TempDir,
     pub(crate) dir: PathBuf,
 }
@@ -45,7 +45,8 @@ impl Create {
         Self::on(Rc::clone(&self.registry), self.run_image.clone())
     }
 
-    fn on(registry: Rc<RegistryFixture>, run_image: String) -> Self {
+    /// The workspace building on `run_image` of `registry`.
+    pub(crate) fn on(registry: Rc<RegistryFixture>, run_image: String) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().to_path_buf();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -138,7 +139,11 @@ impl Create {
 
     /// The creator as this (root) process, told to drop to the build user.
     fn as_root(&self) -> Command {
-        let lifecycle = Lifecycle::installed();
+        self.as_root_of(&Lifecycle::installed())
+    }
+
+    /// The creator of `lifecycle` (and its launcher) as this (root) process.
+    pub(crate) fn as_root_of(&self, lifecycle: &Lifecycle) -> Command {
         let mut command = lifecycle.command("creator");
         self.args(&mut command, &lifecycle.path("launcher"));
         command

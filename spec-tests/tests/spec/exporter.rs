@@ -3,10 +3,12 @@
 //! store and skopeo), report.toml, the cache and the bytes the registry received.
 
 mod cache;
+mod cache_deletion;
 mod container;
 mod extended;
 mod failures;
 pub(crate) mod fixture;
+mod hostile;
 mod labels;
 mod layout;
 mod lifecycle_sbom;

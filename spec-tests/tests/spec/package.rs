@@ -20,7 +20,7 @@ use cnb_package::{BuilderInputs, InstalledLifecycle, builder, lifecycle_image, p
 use cnb_testkit::{Lifecycle, RegistryFixture, RunImage};
 use serde_json::Value;
 
-use crate::image_support::{inspect, umoci_unpack};
+use crate::image_support::{inspect, skopeo, umoci_unpack};
 
 const RUN_IMAGE: &str = "127.0.0.1:5000/cnb/run:busybox";
 
@@ -118,9 +118,10 @@ fn the_tgz_holds_lifecycle_toml_and_the_binaries_one_level_down() {
     let lifecycle = installed();
     let path = tgz::write(&lifecycle, out.path()).expect("tgz written");
     let version = lifecycle.version();
+    let arch = lifecycle.platform().release_name();
     assert_eq!(
         path.file_name().and_then(|name| name.to_str()),
-        Some(format!("lifecycle-v{version}+linux.x86-64.tgz").as_str())
+        Some(format!("lifecycle-v{version}+linux.{arch}.tgz").as_str())
     );
     let entries = gzip_entries(File::open(&path).expect("tgz"));
     let by_name: BTreeMap<&str, &Entry> = entries.iter().map(|e| (e.0.as_str(), e)).collect();
@@ -175,13 +176,12 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
     let layout = out.path().join("lifecycle-image");
     let bundle = out.path().join("bundle.pem");
     fs::write(&bundle, "-----BEGIN CERTIFICATE-----\ntest\n").expect("bundle");
-    let digest =
-        lifecycle_image::write(&lifecycle, Some(&bundle), &layout, &version).expect("written");
+    let platform = lifecycle.platform();
+    let written =
+        lifecycle_image::write(&[lifecycle], Some(&bundle), &layout, &version).expect("written");
+    let digest = written.images[0].1;
     let (manifest, config) = read_image(&layout, digest);
-    assert_eq!(
-        (config.os.as_str(), config.architecture.as_str()),
-        ("linux", "amd64")
-    );
+    assert_eq!(config.platform(), platform.image_platform());
     assert_eq!(config.config.working_dir.as_deref(), Some("/layers"));
     assert_eq!(config.label(LIFECYCLE_VERSION), Some(version.as_str()));
     let apis = label_json(&config, LIFECYCLE_APIS);
@@ -238,13 +238,14 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
         "{description}"
     );
 
-    let skopeo = inspect(&format!("oci:{}:{version}", layout.display()), &[]);
+    let tag = lifecycle_image::platform_tag(&version, platform);
+    let skopeo = inspect(&format!("oci:{}:{tag}", layout.display()), &[]);
     assert_eq!(skopeo["Digest"], digest.to_string());
     assert_eq!(skopeo["Labels"][LIFECYCLE_VERSION], version.as_str());
     let again = out.path().join("again");
-    let second =
-        lifecycle_image::write(&lifecycle, Some(&bundle), &again, &version).expect("written again");
-    assert_eq!(second, digest, "reproducible");
+    let second = lifecycle_image::write(&[installed()], Some(&bundle), &again, &version)
+        .expect("written again");
+    assert_eq!(second, written, "reproducible");
 }
 
 /// The builder inputs of the sample builder: the lifecycle under test over the build base
@@ -385,16 +386,23 @@ fn published_images_have_the_layouts_digests() {
             registry.reference("cnb/builder:test"),
         ),
     ];
-    let lifecycle_digest =
-        lifecycle_image::write(&lifecycle, None, &images[0].0, "test").expect("lifecycle image");
+    let lifecycle_digest = lifecycle_image::write(&[lifecycle], None, &images[0].0, "test")
+        .expect("lifecycle image")
+        .index;
     let builder_digest =
         builder::write(&builder_inputs(&base.path()), &images[1].0, "test").expect("builder");
     for ((layout, target), digest) in images.iter().zip([lifecycle_digest, builder_digest]) {
         let store = publish::registry_store(target).expect("registry store");
         let pushed = publish::publish(layout, "test", &store, target).expect("published");
         assert_eq!(pushed, digest, "{target}");
+        let raw = skopeo(&[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{target}"),
+        ]);
+        assert_eq!(Digest::of(&raw.stdout), digest, "{target}");
         let remote = inspect(&format!("docker://{target}"), &["--tls-verify=false"]);
-        assert_eq!(remote["Digest"], digest.to_string(), "{target}");
         let local = inspect(&format!("oci:{}:test", layout.display()), &[]);
         assert_eq!(remote["Labels"], local["Labels"], "{target}");
         assert_eq!(remote["Layers"], local["Layers"], "{target}");

@@ -7,6 +7,7 @@ mod bench;
 mod container;
 pub(crate) mod fixture;
 mod fleet;
+mod hostile;
 pub(crate) mod layout;
 mod validation;
 mod wire;

@@ -5,6 +5,7 @@
 //! layer of `some/bp`, named after its flags (`btf` = build, cache, not launch).
 
 mod extensions;
+mod hostile;
 mod matrix;
 
 use std::fs;

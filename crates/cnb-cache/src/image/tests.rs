@@ -104,6 +104,103 @@ fn an_invalid_label_reads_as_empty() {
     assert_eq!(cache.metadata(), &CacheMetadata::default());
 }
 
+/// A layout store that records manifest deletions, and refuses them when asked to.
+struct Deletions {
+    store: LayoutStore,
+    refuse: bool,
+    deleted: std::sync::Mutex<Vec<String>>,
+}
+
+impl ImageStore for Deletions {
+    fn read_manifest_raw(
+        &self,
+        reference: &ImageRef,
+        child: Option<&Digest>,
+    ) -> Result<Option<(MediaType, Vec<u8>)>, StoreError> {
+        self.store.read_manifest_raw(reference, child)
+    }
+    fn open_blob(
+        &self,
+        reference: &ImageRef,
+        digest: &Digest,
+    ) -> Result<Option<Box<dyn io::Read + Send>>, StoreError> {
+        self.store.open_blob(reference, digest)
+    }
+    fn has_blob(&self, reference: &ImageRef, digest: &Digest) -> Result<bool, StoreError> {
+        self.store.has_blob(reference, digest)
+    }
+    fn reuse_blob(
+        &self,
+        target: &ImageRef,
+        digest: &Digest,
+        sources: &[ImageRef],
+    ) -> Result<bool, StoreError> {
+        self.store.reuse_blob(target, digest, sources)
+    }
+    fn blob_writer(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+    ) -> Result<Box<dyn cnb_image::BlobWriter>, StoreError> {
+        self.store.blob_writer(target, media_type)
+    }
+    fn write_manifest(
+        &self,
+        targets: &[ImageRef],
+        media_type: &MediaType,
+        bytes: &[u8],
+    ) -> Result<cnb_image::ImageIdentity, StoreError> {
+        self.store.write_manifest(targets, media_type, bytes)
+    }
+    fn delete_manifest(&self, reference: &ImageRef, digest: &Digest) -> Result<(), StoreError> {
+        self.deleted
+            .lock()
+            .unwrap()
+            .push(format!("{}@{digest}", reference.context()));
+        if self.refuse {
+            return Err(StoreError::DeleteManifest {
+                reference: reference.to_string(),
+                source: "405 Method Not Allowed".into(),
+            });
+        }
+        self.store.delete_manifest(reference, digest)
+    }
+}
+
+#[test]
+fn a_replaced_cache_image_is_deleted_only_when_asked_and_different() {
+    let reference = ImageRef::parse("example.com/cache").unwrap();
+    for refuse in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Deletions {
+            store: LayoutStore::new(dir.path()),
+            refuse,
+            deleted: std::sync::Mutex::new(Vec::new()),
+        };
+        let commit = |key: &str, delete: bool| {
+            let previous = ImageCache::open(&store, reference.clone())
+                .unwrap()
+                .delete_when_replaced(delete);
+            let old = previous.image.as_ref().map(Image::digest);
+            let writer = ImageCacheWriter::new(&store, reference.clone(), Some(previous));
+            (old, writer.commit(&metadata(key)).unwrap())
+        };
+        let (_, first) = commit(&format!("one-{refuse}"), true);
+        let (old, second) = commit(&format!("two-{refuse}"), true);
+        assert_eq!(old, Some(first));
+        // Same contents again: the same digest, nothing to delete.
+        let (_, again) = commit(&format!("two-{refuse}"), true);
+        assert_eq!(again, second);
+        // Not asked to (Platform API 0.13 and later).
+        commit(&format!("three-{refuse}"), false);
+        assert_eq!(
+            *store.deleted.lock().unwrap(),
+            [format!("example.com/cache@{first}")],
+            "refuse = {refuse}"
+        );
+    }
+}
+
 #[test]
 fn an_unreadable_cache_image_is_an_error_and_a_missing_one_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();

@@ -192,8 +192,59 @@ fn resolves_an_index_to_the_wanted_platform() {
     let err = store.read_image(&multi, &linux("s390x")).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "reg.io/app:multi has no image for platform linux/s390x"
+        "reg.io/app:multi has no image for platform linux/s390x (it offers linux/amd64, linux/arm64)"
     );
+}
+
+#[test]
+fn a_docker_manifest_list_resolves_like_an_oci_index_in_any_entry_order() {
+    let store = store();
+    let amd = ImageRef::parse("reg.io/list:amd").unwrap();
+    let arm = ImageRef::parse("reg.io/list:arm").unwrap();
+    let entry = |manifest: &Manifest, platform: serde_json::Value| {
+        let bytes = manifest.to_json();
+        serde_json::json!({
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "digest": Digest::of(&bytes), "size": bytes.len(), "platform": platform,
+        })
+    };
+    let amd_entry = entry(
+        &write_image(store, &amd, "amd"),
+        serde_json::json!({"os": "linux", "architecture": "amd64"}),
+    );
+    let arm_entry = entry(
+        &write_image(store, &arm, "arm"),
+        serde_json::json!({"os": "linux", "architecture": "arm64", "variant": "v8",
+            "os.features": [], "features": []}),
+    );
+    for (tag, entries) in [
+        ("amd-first", [&amd_entry, &arm_entry]),
+        ("arm-first", [&arm_entry, &amd_entry]),
+    ] {
+        let list = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+            "manifests": entries,
+        });
+        let reference = ImageRef::parse(&format!("reg.io/list:{tag}")).unwrap();
+        store
+            .write_manifest(
+                std::slice::from_ref(&reference),
+                &MediaType::DockerManifestList,
+                &serde_json::to_vec(&list).unwrap(),
+            )
+            .unwrap();
+        for (arch, label) in [("arm64", "arm"), ("amd64", "amd")] {
+            let image = store.read_image(&reference, &linux(arch)).unwrap().unwrap();
+            assert_eq!(image.label("which"), Some(label), "{tag} for {arch}");
+        }
+        let err = store.read_image(&reference, &linux("ppc64le")).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::NoMatchingPlatform { offered, .. }
+                if offered.contains("linux/amd64") && offered.contains("linux/arm64/v8")),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -247,6 +247,50 @@ fn an_index_without_manifests_or_a_broken_index_is_an_error() {
 }
 
 #[test]
+fn a_docker_manifest_list_in_a_layout_resolves_in_any_order_or_names_what_it_offers() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let target = reference("reg.io/list:all");
+    let manifest = write_image(&store, std::slice::from_ref(&target), b"amd layer");
+    let bytes = manifest.to_json();
+    let entry = |platform: Value, digest: Digest| {
+        serde_json::json!({"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "digest": digest, "size": bytes.len(), "platform": platform})
+    };
+    let amd = entry(
+        serde_json::json!({"os": "linux", "architecture": "amd64"}),
+        Digest::of(&bytes),
+    );
+    let arm = entry(
+        serde_json::json!({"os": "linux", "architecture": "arm64", "variant": "v8"}),
+        Digest::of(b"elsewhere"),
+    );
+    let layout = store.layout(&target).unwrap();
+    for (manifests, offered) in [
+        ([&arm, &amd], "linux/arm64/v8, linux/amd64"),
+        ([&amd, &arm], "linux/amd64, linux/arm64/v8"),
+    ] {
+        let list = serde_json::json!({"schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+            "manifests": manifests});
+        let list = serde_json::to_vec(&list).unwrap();
+        let digest = layout.put_blob(&list).unwrap();
+        let descriptor = Descriptor::new(MediaType::DockerManifestList, digest, list.len() as u64);
+        layout.write_index(&descriptor, "all").unwrap();
+        let image = store.read_image(&target, &amd64()).unwrap().unwrap();
+        assert_eq!(image.manifest.manifest, manifest);
+        assert_eq!(image.manifest.index, Some(digest));
+        let err = store
+            .read_image(&target, &Platform::new("linux", "s390x"))
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with(&format!("(it offers {offered})")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn base_images_are_named_by_manifest_digest_alone() {
     let root = tempfile::tempdir().unwrap();
     let store = LayoutStore::base_images(root.path());

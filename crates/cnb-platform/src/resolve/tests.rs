@@ -420,6 +420,44 @@ fn insecure_registries_split_on_commas_ignoring_empty_items_and_add_flags() {
 }
 
 #[test]
+fn the_registry_timeout_is_a_positive_go_duration_or_the_default() {
+    let cwd = tempfile::tempdir().unwrap();
+    let timeout = |value: &str| {
+        resolve_in(
+            Phase::Analyzer,
+            13,
+            &["img"],
+            &[("CNB_REGISTRY_TIMEOUT", value)],
+            cwd.path(),
+        )
+        .map(|inputs| inputs.registry_timeout)
+    };
+    assert_eq!(timeout(""), Ok(None));
+    assert_eq!(timeout("90s"), Ok(Some(Duration::from_secs(90))));
+    assert_eq!(timeout("1m30s"), Ok(Some(Duration::from_secs(90))));
+    assert_eq!(timeout("500ms"), Ok(Some(Duration::from_millis(500))));
+    for bad in ["0", "soon", "10", "-5s"] {
+        let err = timeout(bad).unwrap_err();
+        assert_eq!(err, Error::RegistryTimeout(bad.to_owned()));
+        assert_eq!(err.kind(), cnb_api::ExitKind::Failed);
+    }
+}
+
+#[test]
+fn the_environment_prints_its_names_but_never_a_value() {
+    let cwd = tempfile::tempdir().unwrap();
+    let env = [
+        ("CNB_REGISTRY_AUTH", r#"{"r.io":"Basic c2VjcmV0LXZhbHVl"}"#),
+        ("HTTPS_PROXY", "http://user:pa55@proxy:3128"),
+    ];
+    let inputs = resolve_in(Phase::Analyzer, 13, &["img"], &env, cwd.path()).unwrap();
+    let shown = format!("{inputs:?}");
+    assert!(shown.contains("\"CNB_REGISTRY_AUTH\""), "{shown}");
+    assert!(!shown.contains("c2VjcmV0LXZhbHVl"), "{shown}");
+    assert!(!shown.contains("pa55"), "{shown}");
+}
+
+#[test]
 fn either_skip_variable_sets_skip_layers() {
     let cwd = tempfile::tempdir().unwrap();
     for var in ["CNB_SKIP_LAYERS", "CNB_SKIP_RESTORE"] {

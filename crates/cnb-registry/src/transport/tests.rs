@@ -129,35 +129,52 @@ fn custom_cas_from_ssl_cert_file_and_dir_are_trusted_besides_the_system_roots() 
 }
 
 #[test]
-fn the_client_config_never_falls_back_to_proxy_variables_of_the_process() {
+fn proxies_come_only_from_the_transport_and_loopback_is_never_proxied() {
     let transport = Transport {
         insecure_registries: vec![],
         request_timeout: Duration::from_secs(7),
+        give_up_after: Duration::from_secs(7),
         roots: Arc::new(vec![]),
         https_proxy: None,
         http_proxy: None,
         no_proxy: None,
     };
-    let config = client_config("127.0.0.1:5000", &transport);
-    assert!(matches!(config.protocol, ClientProtocol::Http));
-    assert_eq!(config.no_proxy.as_deref(), Some(EVERYTHING));
-    assert_eq!(config.http_proxy.as_deref(), Some(UNUSED_PROXY));
-    assert_eq!(config.read_timeout, Some(Duration::from_secs(7)));
+    assert_eq!(proxies(&transport), []);
     let proxied = Transport {
         https_proxy: Some("http://proxy:3128".into()),
         no_proxy: Some("internal".into()),
         ..transport
     };
-    let config = client_config("gcr.io", &proxied);
-    assert!(matches!(config.protocol, ClientProtocol::Https));
-    assert_eq!(config.https_proxy.as_deref(), Some("http://proxy:3128"));
-    assert_eq!(config.http_proxy, None);
     assert_eq!(
-        config.no_proxy.as_deref(),
-        Some("localhost,127.0.0.0/8,::1,internal")
+        proxies(&proxied),
+        [(
+            Scheme::Https,
+            "http://proxy:3128".to_owned(),
+            "localhost,127.0.0.0/8,::1,internal".to_owned()
+        )]
     );
     assert_eq!(
         no_proxy_list(Some(" a.io , *,")),
         "localhost,127.0.0.0/8,::1,*,0.0.0.0/0,::/0,a.io,*"
     );
+}
+
+#[test]
+fn a_client_without_any_trusted_root_is_built_without_panicking() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let transport = Transport {
+        insecure_registries: vec![],
+        request_timeout: Duration::from_secs(7),
+        give_up_after: Duration::from_secs(7),
+        roots: Arc::new(vec![]),
+        https_proxy: Some("http://proxy:3128".into()),
+        http_proxy: None,
+        no_proxy: None,
+    };
+    assert!(http_client(&transport).is_ok());
+    let bad_proxy = Transport {
+        https_proxy: Some("::not a url::".into()),
+        ..transport
+    };
+    assert!(http_client(&bad_proxy).is_err());
 }

@@ -126,6 +126,94 @@ fn dropping_the_proxy_stops_it() {
     drop(idle);
 }
 
+/// An upstream answering one request with a body of `body`.
+fn upstream_answering(body: &'static [u8]) -> String {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        if let Some(Ok(stream)) = listener.incoming().next() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let _ = read_head(&mut reader);
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    host
+}
+
+#[test]
+fn plays_a_hostile_registry_on_request() {
+    let proxy = RegistryProxy::start(&upstream_answering(b"{\"a\":1}")).unwrap();
+    let fault = |path: &str, kind: FaultKind| Fault {
+        method: "GET".into(),
+        path_contains: path.into(),
+        kind,
+        times: 1,
+    };
+    proxy.inject(fault(
+        "/loop",
+        FaultKind::Answer {
+            status: 307,
+            headers: vec![("Location".into(), "/loop".into())],
+            body: b"again".to_vec(),
+        },
+    ));
+    proxy.inject(fault(
+        "/flood",
+        FaultKind::Flood {
+            content_type: "application/json".into(),
+            bytes: 300_000,
+        },
+    ));
+    proxy.inject(fault("/silent", FaultKind::Silence));
+    proxy.inject(fault("/tampered", FaultKind::Tamper));
+    let host = proxy.host();
+
+    let answer = String::from_utf8(send(&host, b"GET /loop HTTP/1.1\r\n\r\n")).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 307"), "{answer}");
+    assert!(answer.contains("Location: /loop\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nagain"), "{answer}");
+
+    let flood = send(&host, b"GET /flood HTTP/1.1\r\n\r\n");
+    let response = crate::http::parse_response(&flood).unwrap();
+    assert_eq!(response.body.len(), 300_000);
+    assert!(response.body.starts_with(b"{\"schemaVersion\":2"));
+    assert!(response.body.ends_with(b"aaa\"}}"));
+
+    let tampered = send(&host, b"GET /tampered HTTP/1.1\r\n\r\n");
+    assert!(
+        tampered.ends_with(b"{\"a\":1|"),
+        "{}",
+        String::from_utf8_lossy(&tampered)
+    );
+
+    let mut silent = TcpStream::connect(&host).unwrap();
+    silent.write_all(b"GET /silent HTTP/1.1\r\n\r\n").unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let err = silent.read(&mut byte).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
+    // Dropping the proxy ends the silence.
+    drop(proxy);
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(silent.read(&mut byte).unwrap_or(0), 0);
+}
+
 #[test]
 fn held_requests_wait_for_the_release_before_or_after_the_registry_saw_them() {
     let (upstream, served) = upstream();

@@ -66,9 +66,11 @@ pub(crate) fn lifecycle_image_root() -> TempDir {
     let bundle = Path::new(cnb_package::lifecycle_image::CA_BUNDLE_PATH);
     assert!(bundle.is_file(), "no CA bundle at {}", bundle.display());
     let layout = dir.path().join("layout");
-    cnb_package::lifecycle_image::write(&lifecycle, Some(bundle), &layout, "test")
+    let platform = lifecycle.platform();
+    cnb_package::lifecycle_image::write(&[lifecycle], Some(bundle), &layout, "test")
         .expect("lifecycle image written");
-    umoci_unpack(&layout, "test", &dir.path().join("bundle"));
+    let tag = cnb_package::lifecycle_image::platform_tag("test", platform);
+    umoci_unpack(&layout, &tag, &dir.path().join("bundle"));
     for entry in fs::read_dir(dir.path().join("bundle/rootfs")).expect("list rootfs") {
         let entry = entry.expect("entry");
         fs::rename(entry.path(), dir.path().join(entry.file_name())).expect("move up");
