@@ -62,13 +62,13 @@ test: lint ## Lints, static binaries installed for the spec tests, all tests but
 SPEC_INSTALL_AARCH64 ?= $(TARGET_DIR)/spec-install-aarch64
 export CNB_SPEC_LIFECYCLE_AMD64_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
 export CNB_SPEC_LIFECYCLE_ARM64_DIR := $(abspath $(SPEC_INSTALL_AARCH64))/cnb/lifecycle
-AARCH64_SUITES := install:: cli:: detector:: builder:: creator:: exporter:: rebaser:: launcher:: multiarch::
+AARCH64_SUITES := install:: sbom:: cli:: detector:: builder:: creator:: exporter:: rebaser:: launcher:: multiarch::
 # tar-format stress tests (100 000 files, an 8 GiB sparse file): the same code on every
 # architecture, minutes under emulation
 AARCH64_SKIP := exporter::odd_trees::
 
 .PHONY: test-aarch64
-test-aarch64: ## The aarch64 binaries through the install, CLI, detector, builder, creator, exporter, rebaser and launcher suites, and the cross-architecture tests
+test-aarch64: ## The aarch64 binaries through the install, SBOM, CLI, detector, builder, creator, exporter, rebaser and launcher suites, and the cross-architecture tests
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL) TARGET_ARCH=x86_64
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL_AARCH64) TARGET_ARCH=aarch64
 	$(MAKE) --no-print-directory test-buildpacks
