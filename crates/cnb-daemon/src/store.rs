@@ -413,14 +413,18 @@ impl ImageStore for DaemonStore {
                 source: Error::LaunchCache(error).into(),
             })?;
         let client = &self.shared.client;
-        Ok(Box::new(StreamedLayer::start(
+        match StreamedLayer::start(
             session,
             || client.start_load(),
             target.to_string(),
-            media_type,
+            media_type.clone(),
             size,
             staged,
-        )?))
+        )? {
+            Some(layer) => Ok(Box::new(layer)),
+            // another layer made in parallel took the stream since the check above
+            None => self.blob_writer(target, media_type),
+        }
     }
 
     fn write_manifest(

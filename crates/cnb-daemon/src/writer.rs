@@ -88,7 +88,10 @@ pub(crate) struct StreamedLayer {
 }
 
 impl StreamedLayer {
-    /// Starts the entry `name` of `size` bytes in the session's load.
+    /// Starts the entry `name` of `size` bytes in the session's load; `None` when another
+    /// layer's entry is being written (the caller spools this one instead). The check and the
+    /// claim are one step under the session's lock: layers made in parallel never interleave
+    /// their bytes in the archive.
     pub(crate) fn start(
         session: SharedSession,
         load: impl FnOnce() -> Result<LoadStream, crate::Error>,
@@ -96,9 +99,12 @@ impl StreamedLayer {
         media_type: MediaType,
         size: u64,
         staged: Option<StagedLayer>,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Option<Self>, StoreError> {
         let name = {
             let mut guard = lock(&session);
+            if guard.writing {
+                return Ok(None);
+            }
             if guard.load.is_none() {
                 guard.load = Some(load().map_err(|error| write_error(&target, error))?);
             }
@@ -116,7 +122,7 @@ impl StreamedLayer {
             guard.writing = true;
             name
         };
-        Ok(Self {
+        Ok(Some(Self {
             session,
             target,
             media_type,
@@ -125,7 +131,7 @@ impl StreamedLayer {
             hasher: Sha256Writer::new(io::sink()),
             staged,
             done: false,
-        })
+        }))
     }
 }
 
@@ -241,5 +247,30 @@ impl BlobWriter for SpooledLayer {
             .map_err(|error| write_error(&target, error))?;
         lock(&shared.state).files.insert(digest, path);
         Ok(Descriptor::new(media_type, digest, size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layer_started_while_another_is_streamed_is_left_to_the_spool() {
+        let session: SharedSession = Arc::new(Mutex::new(Session {
+            writing: true,
+            ..Session::default()
+        }));
+        let started = StreamedLayer::start(
+            Arc::clone(&session),
+            || panic!("no load is started for it"),
+            "example.test/app".to_owned(),
+            MediaType::OciLayer,
+            10,
+            None,
+        )
+        .unwrap();
+        assert!(started.is_none());
+        let guard = lock(&session);
+        assert!(guard.writing && guard.entries.is_empty() && guard.load.is_none());
     }
 }
