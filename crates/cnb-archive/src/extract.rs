@@ -209,7 +209,7 @@ impl Run<'_> {
                 }
                 Ok(_) => {}
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    fs::create_dir(&path).map_err(|source| Error::Create { path, source })?;
+                    create_dir_racing(&path)?;
                 }
                 Err(source) => return Err(Error::Inspect { path, source }),
             }
@@ -228,12 +228,10 @@ impl Run<'_> {
                 });
             }
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir(path).map_err(|source| Error::Create {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                set_mode(path, 0o777)?;
-                self.new_dirs.push((path.to_owned(), mode));
+                if create_dir_racing(path)? {
+                    set_mode(path, 0o777)?;
+                    self.new_dirs.push((path.to_owned(), mode));
+                }
             }
             Err(source) => {
                 return Err(Error::Inspect {
@@ -430,4 +428,45 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
             source,
         }
     })
+}
+
+/// Creates the directory `path`, whose parent is a real directory; true when this call
+/// created it. Another process or thread may create it in between (two extractions into one
+/// tree): a directory found there then is taken as it is, anything else is still an error.
+fn create_dir_racing(path: &Path) -> Result<bool> {
+    match fs::create_dir(path) {
+        Ok(()) => Ok(true),
+        Err(source) if source.kind() == io::ErrorKind::AlreadyExists => {
+            match fs::symlink_metadata(path) {
+                Ok(meta) if meta.is_dir() => Ok(false),
+                _ => Err(Error::Create {
+                    path: path.to_owned(),
+                    source,
+                }),
+            }
+        }
+        Err(source) => Err(Error::Create {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_another_writer_created_first_is_taken_as_it_is() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("sbom");
+        assert!(create_dir_racing(&path).unwrap(), "created");
+        assert!(!create_dir_racing(&path).unwrap(), "found, not an error");
+        let file = root.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        assert!(matches!(
+            create_dir_racing(&file),
+            Err(Error::Create { .. })
+        ));
+    }
 }

@@ -422,7 +422,7 @@ impl ImageStore for DaemonStore {
             staged,
         )? {
             Some(layer) => Ok(Box::new(layer)),
-            // another layer made in parallel took the stream since the check above
+            // Another layer took the archive between the check above and the start.
             None => self.blob_writer(target, media_type),
         }
     }

@@ -89,9 +89,9 @@ pub(crate) struct StreamedLayer {
 
 impl StreamedLayer {
     /// Starts the entry `name` of `size` bytes in the session's load; `None` when another
-    /// layer's entry is being written (the caller spools this one instead). The check and the
-    /// claim are one step under the session's lock: layers made in parallel never interleave
-    /// their bytes in the archive.
+    /// layer's entry is being written (layers are exported in parallel, and the archive takes
+    /// one entry at a time: the caller spools this one instead). The check and the start are
+    /// one step under the session's lock.
     pub(crate) fn start(
         session: SharedSession,
         load: impl FnOnce() -> Result<LoadStream, crate::Error>,
@@ -255,22 +255,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_layer_started_while_another_is_streamed_is_left_to_the_spool() {
-        let session: SharedSession = Arc::new(Mutex::new(Session {
-            writing: true,
-            ..Session::default()
-        }));
+    fn a_second_layer_never_starts_an_entry_while_one_is_being_written() {
+        let session = SharedSession::default();
+        lock(&session).writing = true;
         let started = StreamedLayer::start(
             Arc::clone(&session),
             || panic!("no load is started for it"),
-            "example.test/app".to_owned(),
-            MediaType::OciLayer,
-            10,
+            "app".to_owned(),
+            MediaType::DockerLayer,
+            3,
             None,
         )
-        .unwrap();
-        assert!(started.is_none());
-        let guard = lock(&session);
-        assert!(guard.writing && guard.entries.is_empty() && guard.load.is_none());
+        .expect("no error");
+        assert!(started.is_none(), "the caller spools it instead");
+        assert!(lock(&session).entries.is_empty());
     }
 }

@@ -249,3 +249,55 @@ fn daemon_mode_rebases_in_the_daemon_never_the_registry() {
     assert_eq!(finished.stderr.lines().count(), 1, "{finished}");
     assert_eq!(world.digest(&app), before);
 }
+
+#[test]
+fn a_report_path_that_is_no_regular_file_is_written_to_not_replaced() {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+
+    let world = World::start();
+    let app = world.app(&world.on_v1("test/app:latest"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A FIFO stands in for /dev/null: replacing it (rename over it) would leave a regular
+    // file, and the reader below would never see the report.
+    let fifo = dir.path().join("report");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(&fifo)
+                .and_then(|mut file| file.read_to_string(&mut text))
+                .expect("read the FIFO");
+            text
+        })
+    };
+    let finished = World::run(
+        World::rebaser("0.13")
+            .args(["-run-image", &world.v2, "-report"])
+            .arg(&fifo)
+            .arg(&app),
+    );
+    if !reader.is_finished() {
+        // Whatever the rebaser did, the reader gets an end of file instead of waiting on.
+        drop(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(nix::libc::O_NONBLOCK)
+                .open(&fifo),
+        );
+    }
+    let report = reader.join().expect("reader");
+    assert_eq!(finished.code, Some(0), "{finished}");
+    assert!(
+        report.contains("digest"),
+        "report through the FIFO: {report}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .expect("still there")
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced"
+    );
+}

@@ -84,7 +84,7 @@ fn a_previous_image_pinned_by_digest_whose_bytes_differ_fails_with_32() {
     scene.fails_with_32(
         &mut scene.analyzer(&["-previous-image", &pinned]),
         &format!(
-            "ERROR: failed to initialize analyzer: getting previous image {pinned}: reading manifest of {pinned}: content does not match digest {digest}"
+            "ERROR: failed to initialize analyzer: getting previous image: reading manifest of {pinned}: content does not match digest {digest}"
         ),
     );
 }
