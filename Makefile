@@ -62,14 +62,14 @@ test: lint ## Lints, static binaries installed for the spec tests, all tests but
 SPEC_INSTALL_AARCH64 ?= $(TARGET_DIR)/spec-install-aarch64
 export CNB_SPEC_LIFECYCLE_AMD64_DIR := $(abspath $(SPEC_INSTALL))/cnb/lifecycle
 export CNB_SPEC_LIFECYCLE_ARM64_DIR := $(abspath $(SPEC_INSTALL_AARCH64))/cnb/lifecycle
-AARCH64_SUITES := install:: cli:: detector:: builder:: creator:: exporter:: rebaser:: launcher:: multiarch::
+AARCH64_SUITES := install:: sbom:: cli:: detector:: builder:: creator:: exporter:: rebaser:: launcher:: multiarch::
 # tar-format stress tests (100 000 files, an 8 GiB sparse file) and the kill loops of the
 # crash suites (whose names hold rebaser:: and exporter:: too): the same code on every
 # architecture, minutes under emulation
 AARCH64_SKIP := exporter::odd_trees:: crash::
 
 .PHONY: test-aarch64
-test-aarch64: ## The aarch64 binaries through the install, CLI, detector, builder, creator, exporter, rebaser and launcher suites, and the cross-architecture tests
+test-aarch64: ## The aarch64 binaries through the install, SBOM, CLI, detector, builder, creator, exporter, rebaser and launcher suites, and the cross-architecture tests
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL) TARGET_ARCH=x86_64
 	$(MAKE) --no-print-directory install DESTDIR=$(SPEC_INSTALL_AARCH64) TARGET_ARCH=aarch64
 	$(MAKE) --no-print-directory test-buildpacks
@@ -112,11 +112,17 @@ kernel-headers:
 	@mkdir -p $(KERNEL_HEADERS)
 	@for dir in asm asm-generic linux mtd; do ln -sfn /usr/$(GNU_TRIPLET)/include/$$dir $(KERNEL_HEADERS)/$$dir; done
 
-install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, phase symlinks and lifecycle.toml
+# Beside each binary, its SBOMs under the Go lifecycle's names (<binary>.sbom.{cdx,spdx,syft}.json):
+# what the release build of its package links for $(MUSL_TARGET), from cargo (crates/cnb-sbom);
+# one set per TARGET_ARCH. SOURCE_DATE_EPOCH, when set, is their time.
+install: static ## Lay out $(DESTDIR)/cnb/lifecycle with the binaries, their SBOMs, phase symlinks and lifecycle.toml
 	install -d $(DESTDIR)/cnb/lifecycle
 	install -m 0755 $(STATIC_DIR)/lifecycle $(STATIC_DIR)/launcher $(DESTDIR)/cnb/lifecycle/
 	@for phase in $(PHASES); do ln -sfn lifecycle $(DESTDIR)/cnb/lifecycle/$$phase; done
 	$(CARGO) run --quiet --locked -p cnb-files --example lifecycle_toml > $(DESTDIR)/cnb/lifecycle.toml
+	@for bin in lifecycle launcher; do \
+	  $(CARGO) run --quiet --locked -p cnb-sbom -- $$bin $(STATIC_DIR)/$$bin $(MUSL_TARGET) $(DESTDIR)/cnb/lifecycle || exit 1; \
+	done
 
 clean: ## Remove build output
 	$(CARGO) clean

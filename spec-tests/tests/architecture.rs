@@ -110,6 +110,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cnb-layout",
         ],
     ),
+    // the SBOMs of the lifecycle's own binaries, which `make install` writes
+    ("cnb-sbom", &["cnb-api", "cnb-image"]),
     ("lifecycle", &["cnb-cli", "cnb-api"]),
     ("launcher", &["cnb-launcher", "cnb-api"]),
     // test support (dev-dependencies only)

@@ -10,6 +10,7 @@ mod modes;
 mod one_line;
 mod phase;
 mod platform_api;
+mod sbom_format;
 mod supported;
 mod version;
 
@@ -21,10 +22,15 @@ pub use modes::{DeprecationMode, ExperimentalMode};
 pub use one_line::{one_line, one_line_text};
 pub use phase::Phase;
 pub use platform_api::PlatformApi;
+pub use sbom_format::SbomFormat;
 pub use supported::{
     BUILDPACK_APIS, PLATFORM_APIS, UnsupportedApi, check_buildpack_api, check_platform_api,
 };
 pub use version::{ParseVersionError, Version};
+
+/// The lifecycle's own directory in builder and lifecycle images: its binaries, their SBOMs
+/// (`<binary>.sbom.<ext>`), and the default of `-launcher-sbom`.
+pub const LIFECYCLE_DIR: &str = "/cnb/lifecycle";
 
 /// The lifecycle's own version, as written to `lifecycle.toml`.
 pub const LIFECYCLE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use cnb_api::SbomFormat;
 use cnb_buildpack::{Module, escape_id};
 use cnb_files::bom::BomEntry;
-use cnb_layers::SbomFormat;
 
 use crate::Error;
 use crate::layers::SettledLayers;

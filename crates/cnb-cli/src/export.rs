@@ -7,7 +7,7 @@
 //! experimental.
 
 use cnb_api::{ExitKind, LIFECYCLE_VERSION};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cnb_archive::{Compression, GzipEngine};
 use cnb_cache::ImageCache;
@@ -221,7 +221,9 @@ fn configure(
         previous_image,
         run_image_for_export,
         launcher_path: inputs.launcher_path.clone(),
-        launcher_sbom_dir: inputs.launcher_sbom_dir.clone(),
+        lifecycle_dir: PathBuf::from(cnb_api::LIFECYCLE_DIR),
+        launcher_sbom_dir: (inputs.launcher_sbom_dir != Path::new(cnb_api::LIFECYCLE_DIR))
+            .then(|| inputs.launcher_sbom_dir.clone()),
         launcher_metadata: launcher_metadata(),
         process_type: inputs.process_type.clone().filter(|kind| !kind.is_empty()),
         exec_env: inputs.exec_env.clone(),

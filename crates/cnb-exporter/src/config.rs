@@ -43,8 +43,12 @@ pub struct ExporterConfig {
     pub run_image_for_export: RunImageForExport,
     /// The launcher binary for `/cnb/lifecycle/launcher`.
     pub launcher_path: PathBuf,
-    /// Where the launcher's and lifecycle's SBOM files are (`launcher.sbom.<ext>`).
-    pub launcher_sbom_dir: PathBuf,
+    /// The lifecycle's own directory (`/cnb/lifecycle`): where `lifecycle.sbom.<ext>` is and,
+    /// unless `launcher_sbom_dir` is set, `launcher.sbom.<ext>`.
+    pub lifecycle_dir: PathBuf,
+    /// `-launcher-sbom` when it names a directory other than the lifecycle's own: its files
+    /// named `*sbom.<ext>` are the launcher's SBOMs.
+    pub launcher_sbom_dir: Option<PathBuf>,
     /// The launcher's `version` and `source` for the build metadata label.
     pub launcher_metadata: LauncherMetadata,
     /// `-process-type`: the default process, which must exist.

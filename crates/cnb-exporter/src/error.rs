@@ -136,6 +136,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The lifecycle's own SBOMs could not be copied into `<layers>/sbom`.
+    #[error("failed to copy buildpacksio SBOMs from {path}")]
+    CopyLifecycleSboms {
+        /// The file or directory that could not be read.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The extended run image in `<extended>/run` could not be read.
     #[error("reading the extended run image")]
     ReadExtendedRunImage {

@@ -89,7 +89,7 @@ impl<'a> Exporter<'a> {
         // Checked before anything is uploaded; Go finds out only after the layers.
         let entrypoint = settings::entrypoint(&build, config.process_type.as_deref())?;
         if api.copies_lifecycle_sboms() {
-            sbom::copy_lifecycle_sboms(&config.launcher_sbom_dir, &config.layers_dir)?;
+            sbom::copy_for(config)?;
         }
 
         let run_ref = config.run_image.clone();

@@ -26,7 +26,7 @@ impl TomlFile for LifecycleDescriptor {
 
 impl LifecycleDescriptor {
     /// The descriptor of this lifecycle: every API in `cnb_api`'s supported lists, none
-    /// deprecated, and `version`.
+    /// deprecated, `version`, and the formats of the SBOMs installed beside the binaries.
     pub fn for_lifecycle(version: &str) -> Self {
         let lowest = |list: &[Version]| list.first().map(ToString::to_string).unwrap_or_default();
         Self {
@@ -46,7 +46,12 @@ impl LifecycleDescriptor {
             }),
             lifecycle: LifecycleInfo {
                 version: version.to_owned(),
-                sbom_formats: None,
+                sbom_formats: Some(
+                    cnb_api::SbomFormat::ALL
+                        .iter()
+                        .map(|format| format.media_type().to_owned())
+                        .collect(),
+                ),
             },
         }
     }
@@ -118,7 +123,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("[lifecycle]\nversion = \"1.2.3\"\n"),
+            text.contains(
+                "[lifecycle]\nversion = \"1.2.3\"\nsbom-formats = [\"application/vnd.cyclonedx+json\", \"application/spdx+json\", \"application/vnd.syft+json\"]\n"
+            ),
             "{text}"
         );
     }

@@ -8,9 +8,7 @@
 mod buildpack_layers;
 mod error;
 mod layer;
-mod sbom;
 
 pub use buildpack_layers::{BuildpackLayers, escape_id};
 pub use error::Error;
 pub use layer::Layer;
-pub use sbom::SbomFormat;

@@ -33,5 +33,5 @@ mod test_support;
 
 pub use builder::BuilderInputs;
 pub use error::{Error, Result};
-pub use lifecycle::{InstalledLifecycle, REQUIRED_BINARIES};
+pub use lifecycle::{InstalledLifecycle, REQUIRED_BINARIES, SBOM_BINARIES};
 pub use release_platform::ReleasePlatform;

@@ -1,9 +1,10 @@
 //! The lifecycle as `make install` lays it out: `<dir>/cnb/lifecycle/` (the multi-call
-//! `lifecycle`, one symlink per phase, the `launcher`) beside `<dir>/cnb/lifecycle.toml`,
-//! and the layer that puts it at `/cnb/lifecycle` in an image.
+//! `lifecycle`, one symlink per phase, the `launcher`, and the SBOMs of both binaries) beside
+//! `<dir>/cnb/lifecycle.toml`, and the layer that puts it at `/cnb/lifecycle` in an image.
 
 use std::path::{Path, PathBuf};
 
+use cnb_api::SbomFormat;
 use cnb_archive::{EntrySink, Header, Owner, add_tree};
 use cnb_files::TomlFile;
 use cnb_files::lifecycle::LifecycleDescriptor;
@@ -15,6 +16,10 @@ use crate::{Error, ReleasePlatform, Result};
 pub const REQUIRED_BINARIES: &[&str] = &[
     "detector", "restorer", "analyzer", "builder", "exporter", "launcher", "creator",
 ];
+
+/// The binaries whose SBOMs ship beside them (`<binary>.sbom.<ext>`, as the Go lifecycle's
+/// releases have them; the exporter copies the launcher's into app images).
+pub const SBOM_BINARIES: &[&str] = &["lifecycle", "launcher"];
 
 /// An installed lifecycle: its `cnb/lifecycle` directory and its parsed `lifecycle.toml`.
 #[derive(Debug, Clone)]
@@ -28,8 +33,9 @@ pub struct InstalledLifecycle {
 impl InstalledLifecycle {
     /// The lifecycle installed under `install_dir` (the `DESTDIR` of `make install`): checks
     /// that `cnb/lifecycle.toml` parses with a version and at least one supported API of each
-    /// kind, that every binary of [`REQUIRED_BINARIES`] is in `cnb/lifecycle`, and which
-    /// architecture the `lifecycle` binary is built for.
+    /// kind, that every binary of [`REQUIRED_BINARIES`] and the SBOMs of [`SBOM_BINARIES`] in
+    /// every format are in `cnb/lifecycle`, and which architecture the `lifecycle` binary is
+    /// built for.
     pub fn open(install_dir: &Path) -> Result<Self> {
         let dir = install_dir.join("cnb").join("lifecycle");
         let descriptor_path = install_dir.join("cnb").join(LifecycleDescriptor::FILE);
@@ -54,9 +60,18 @@ impl InstalledLifecycle {
                 ));
             }
         }
-        for binary in REQUIRED_BINARIES {
-            if !dir.join(binary).exists() {
-                return Err(not_installed(&dir, format!("{binary} is missing")));
+        let sboms = SBOM_BINARIES.iter().flat_map(|binary| {
+            SbomFormat::ALL
+                .iter()
+                .map(move |format| format.file_name(binary))
+        });
+        for name in REQUIRED_BINARIES
+            .iter()
+            .map(|b| (*b).to_owned())
+            .chain(sboms)
+        {
+            if !dir.join(&name).exists() {
+                return Err(not_installed(&dir, format!("{name} is missing")));
             }
         }
         let platform = ReleasePlatform::of_executable(&dir.join("lifecycle"))?;
@@ -138,6 +153,20 @@ mod tests {
         fs::remove_file(temp.path().join("cnb/lifecycle/creator")).unwrap();
         let error = InstalledLifecycle::open(temp.path()).unwrap_err();
         assert!(error.to_string().ends_with("creator is missing"), "{error}");
+    }
+
+    #[test]
+    fn names_a_missing_sbom() {
+        let temp = tempfile::tempdir().unwrap();
+        fake_install(temp.path());
+        fs::remove_file(temp.path().join("cnb/lifecycle/launcher.sbom.spdx.json")).unwrap();
+        let error = InstalledLifecycle::open(temp.path()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("launcher.sbom.spdx.json is missing"),
+            "{error}"
+        );
     }
 
     #[test]

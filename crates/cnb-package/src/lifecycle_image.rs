@@ -9,8 +9,8 @@
 //!   pack runs the analyzer, restorer and exporter in this image: `/tmp` (1777; large blobs
 //!   are spooled there) and, when given, the CA bundle at `/etc/ssl/certs/ca-certificates.crt`
 //!   (the registry client needs trust anchors to start);
-//! - the last layer, the one kpack takes into its builders: `/cnb/lifecycle/*` and
-//!   `/cnb/lifecycle.toml` (root-owned, normalised mtime).
+//! - the last layer, the one kpack takes into its builders: `/cnb/lifecycle/*` (the binaries
+//!   and their SBOMs) and `/cnb/lifecycle.toml` (root-owned, normalised mtime).
 //!
 //! The binaries are static, so nothing else is needed.
 

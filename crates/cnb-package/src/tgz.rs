@@ -1,8 +1,8 @@
 //! The release tarball pack's `builder create` downloads
 //! (`lifecycle-v<version>+linux.x86-64.tgz`, `…+linux.arm64.tgz`: the architecture the
-//! binaries are built for): `lifecycle.toml` at the root, then `lifecycle` and the binaries
-//! one level down, phase symlinks kept as symlinks, every entry owned by root with the
-//! normalised mtime. A `<tgz>.sha256` file (`sha256sum` format) goes beside it.
+//! binaries are built for): `lifecycle.toml` at the root, then `lifecycle` and the binaries and
+//! their SBOMs one level down, phase symlinks kept as symlinks, every entry owned by root with
+//! the normalised mtime. A `<tgz>.sha256` file (`sha256sum` format) goes beside it.
 
 use std::fs::{self, File};
 use std::io::Write;

@@ -172,7 +172,7 @@ pub struct Inputs {
     pub process_type: Option<String>,
     /// `-launcher`.
     pub launcher_path: PathBuf,
-    /// `-launcher-sbom`.
+    /// `-launcher-sbom` ([`LIFECYCLE_DIR`](cnb_api::LIFECYCLE_DIR) when not given).
     pub launcher_sbom_dir: PathBuf,
     /// `-kind` (`build` or `run`).
     pub extend_kind: String,

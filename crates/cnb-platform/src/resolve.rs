@@ -134,7 +134,11 @@ const PATHS: &[(&str, Option<&str>, Fallback)] = &[
         Fallback::Path("/cnb/stack.toml"),
     ),
     ("launcher", None, Fallback::Path("/cnb/lifecycle/launcher")),
-    ("launcher-sbom", None, Fallback::Path("/cnb/lifecycle")),
+    (
+        "launcher-sbom",
+        None,
+        Fallback::Path(cnb_api::LIFECYCLE_DIR),
+    ),
     ("cache-dir", Some(env::CACHE_DIR), Fallback::Unset),
     ("launch-cache", Some(env::LAUNCH_CACHE_DIR), Fallback::Unset),
     ("layout-dir", Some(env::LAYOUT_DIR), Fallback::Unset),

@@ -11,6 +11,7 @@ pub(crate) mod fixture;
 mod hostile;
 mod labels;
 mod layout;
+mod lifecycle_sbom;
 mod odd_trees;
 mod reuse;
 

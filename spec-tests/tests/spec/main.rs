@@ -32,5 +32,6 @@ mod registry_pings;
 mod registry_store;
 mod registry_transfer;
 mod restorer;
+mod sbom;
 mod secrets;
 mod trust;

@@ -40,6 +40,20 @@ pub(crate) fn installed() -> InstalledLifecycle {
     InstalledLifecycle::open(&install_dir()).expect("the installed lifecycle opens")
 }
 
+/// The installed SBOMs of both binaries: (file name, contents).
+fn sbom_files() -> Vec<(String, Vec<u8>)> {
+    let dir = install_dir().join("cnb/lifecycle");
+    let mut files = Vec::new();
+    for binary in cnb_package::SBOM_BINARIES {
+        for format in cnb_api::SbomFormat::ALL {
+            let name = format.file_name(binary);
+            let contents = fs::read(dir.join(&name)).expect("an installed SBOM");
+            files.push((name, contents));
+        }
+    }
+    files
+}
+
 /// `lifecycle.toml`'s `[apis]` as JSON, for comparing with the labels.
 fn descriptor_apis() -> Value {
     let text =
@@ -123,6 +137,10 @@ fn the_tgz_holds_lifecycle_toml_and_the_binaries_one_level_down() {
         let entry = by_name[format!("lifecycle/{phase}").as_str()];
         assert_eq!((entry.1, entry.5.as_str()), (b'2', "lifecycle"), "{phase}");
     }
+    for (name, installed) in sbom_files() {
+        let entry = by_name[format!("lifecycle/{name}").as_str()];
+        assert_eq!((entry.1, &entry.6), (b'0', &installed), "{name}");
+    }
     assert!(
         entries.iter().all(|e| e.3 == 0 && e.4 == 0),
         "owned by root"
@@ -203,6 +221,11 @@ fn the_lifecycle_image_has_the_labels_and_a_static_launcher_in_its_last_layer() 
         .find(|e| e.0 == "/cnb/lifecycle/launcher")
         .expect("the last layer holds /cnb/lifecycle/launcher");
     assert!(entries.iter().any(|e| e.0 == "/cnb/lifecycle/creator"));
+    for (name, installed) in sbom_files() {
+        let path = format!("/cnb/lifecycle/{name}");
+        let entry = entries.iter().find(|e| e.0 == path);
+        assert_eq!(entry.map(|e| &e.6), Some(&installed), "{path}");
+    }
     let extracted = out.path().join("launcher");
     fs::write(&extracted, &launcher.6).expect("launcher extracted");
     let file = Command::new("file")

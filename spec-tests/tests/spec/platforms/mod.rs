@@ -12,5 +12,5 @@ mod kubernetes;
 mod pack;
 mod pack_daemon;
 mod shipwright;
-mod support;
+pub(crate) mod support;
 mod tekton;

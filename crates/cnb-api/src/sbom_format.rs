@@ -1,5 +1,6 @@
-//! SBOM formats a buildpack may write (buildpack.md › Bill-of-Materials): the file extension
-//! names the media type.
+//! SBOM formats (buildpack.md › Bill-of-Materials): a buildpack's SBOM files and the
+//! lifecycle's own are named `<prefix>.sbom.<extension>`, and the extension names the media
+//! type.
 
 /// A supported SBOM format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,6 +35,17 @@ impl SbomFormat {
         }
     }
 
+    /// `sbom.<extension>`: what every SBOM file's name ends in, and the whole name of one
+    /// copied under `<layers>/sbom`.
+    pub fn suffix(self) -> String {
+        format!("sbom.{}", self.extension())
+    }
+
+    /// `<prefix>.sbom.<extension>`.
+    pub fn file_name(self, prefix: &str) -> String {
+        format!("{prefix}.{}", self.suffix())
+    }
+
     /// The format of an SBOM file named `<prefix>.sbom.<extension>`.
     pub fn of_file(file_name: &str) -> Option<Self> {
         let (_, extension) = file_name.split_once(".sbom.")?;
@@ -62,6 +74,10 @@ mod tests {
             Some(SbomFormat::Syft)
         );
         assert_eq!(SbomFormat::of_file("build.sbom.xml"), None);
+        assert_eq!(
+            SbomFormat::Syft.file_name("launcher"),
+            "launcher.sbom.syft.json"
+        );
         assert_eq!(SbomFormat::of_file("notes.json"), None);
     }
 }
