@@ -24,6 +24,9 @@ pub struct Rebaser<'a> {
     config: RebaserConfig,
     store: &'a dyn ImageStore,
     run_images: Mutex<BTreeMap<String, Arc<Image>>>,
+    /// Held while a run image is read, so that the workers of a fleet that all start on the
+    /// same base read it once, not once each.
+    reading_run_image: Mutex<()>,
 }
 
 impl<'a> Rebaser<'a> {
@@ -33,6 +36,7 @@ impl<'a> Rebaser<'a> {
             config,
             store,
             run_images: Mutex::new(BTreeMap::new()),
+            reading_run_image: Mutex::new(()),
         }
     }
 
@@ -159,17 +163,25 @@ impl<'a> Rebaser<'a> {
         Ok(chosen)
     }
 
-    /// The run image `name` for the app's platform, read once per rebaser.
+    /// The run image `name` for the app's platform, read once per rebaser (one read at a time).
     fn read_run_image(&self, name: &str, app: &Image) -> Result<Arc<Image>> {
         let platform = app.config.platform();
         let key = format!("{name} {platform}");
-        let cached = self
-            .run_images
+        let cached = || {
+            self.run_images
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .cloned()
+        };
+        if let Some(image) = cached() {
+            return Ok(image);
+        }
+        let _reading = self
+            .reading_run_image
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .cloned();
-        if let Some(image) = cached {
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(image) = cached() {
             return Ok(image);
         }
         let reference = ImageRef::parse(name).map_err(Error::ParseReference)?;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cnb_image::{
-    Action, BlobWriter, Digest, ImageIdentity, ImageRef, ImageStore, Index, MANIFEST_LIMIT,
-    Manifest, MediaType, StoreError,
+    Action, BlobWriter, Descriptor, Digest, ImageConfig, ImageIdentity, ImageRef, ImageStore,
+    Index, MANIFEST_LIMIT, Manifest, MediaType, StoreError,
 };
 
 use bytes::Bytes;
@@ -285,6 +285,15 @@ impl ImageStore for RegistryStore {
             target.clone(),
             media_type,
         )))
+    }
+
+    fn write_config(
+        &self,
+        target: &ImageRef,
+        media_type: MediaType,
+        config: &ImageConfig,
+    ) -> Result<Descriptor, StoreError> {
+        crate::upload::write_config(&self.inner, target, media_type, &config.to_json())
     }
 
     fn write_manifest(

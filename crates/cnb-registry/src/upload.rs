@@ -366,6 +366,40 @@ impl BlobWriter for RegistryBlobWriter {
     }
 }
 
+/// Writes `config`, a new image's config blob, to `target`: without asking the registry first
+/// unless it is already known there (it is when the manifest it was read from named it, as in
+/// a rebuild whose config did not change). A config written is nearly always new (a rebase's,
+/// an export's with new layers), so the existence check would only add a request to every
+/// image; a config the registry happens to have is sent again, a few KiB.
+pub(crate) fn write_config(
+    inner: &Inner,
+    target: &ImageRef,
+    media_type: MediaType,
+    config: &[u8],
+) -> Result<Descriptor, StoreError> {
+    let digest = Digest::of(config);
+    let descriptor = Descriptor::new(media_type, digest, config.len() as u64);
+    if inner.is_present(target, &digest) {
+        return Ok(descriptor);
+    }
+    let registry = inner
+        .registry(target)
+        .map_err(|err| write_error(target, err))?;
+    let source = Source::Memory(Bytes::copy_from_slice(config));
+    upload(
+        inner,
+        &registry,
+        target.repository(),
+        &source,
+        &digest,
+        descriptor.size,
+    )
+    .map_err(|err| write_error(target, err))?;
+    inner.mark_present(target, &digest);
+    tracing::debug!(%digest, size = descriptor.size, reference = %target, "uploaded config");
+    Ok(descriptor)
+}
+
 /// The bytes of a blob whose digest is known.
 enum Source {
     Memory(Bytes),
