@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cnb_image::{
-    Action, BlobWriter, Descriptor, Digest, ImageRef, MediaType, Sha256Writer, StoreError,
+    Action, BlobWriter, Descriptor, Digest, Direction, ImageRef, MediaType, Meter, Sha256Writer,
+    StoreError, Transfer,
 };
 use tempfile::NamedTempFile;
 use tokio::sync::watch;
@@ -48,6 +49,8 @@ pub(crate) struct RegistryBlobWriter {
     target: ImageRef,
     media_type: MediaType,
     body: Sha256Writer<Body>,
+    /// What the blob is, for progress reports.
+    what: Option<String>,
 }
 
 /// Where the bytes written so far are.
@@ -69,6 +72,8 @@ struct Streaming {
     /// The upload, committing a digest and size; `None` when it could not start (no
     /// registry: `finish` reports why).
     task: Option<JoinHandle<Result<(Digest, u64), RequestError>>>,
+    /// Told the bytes as the upload task hands them to the connection.
+    meter: Meter,
 }
 
 /// How far the spool file goes.
@@ -93,7 +98,22 @@ impl RegistryBlobWriter {
             target,
             media_type,
             body: Sha256Writer::new(Body::Memory(Vec::new())),
+            what: None,
         }
+    }
+
+    /// The transfer a progress report names: what the caller said the blob is.
+    fn transfer(&self, total: Option<u64>) -> Transfer {
+        upload_transfer(self.what.as_deref(), total)
+    }
+}
+
+/// An upload named `what` (else "a blob") of `total` bytes.
+fn upload_transfer(what: Option<&str>, total: Option<u64>) -> Transfer {
+    Transfer {
+        direction: Direction::Upload,
+        name: what.unwrap_or("a blob").to_owned(),
+        total,
     }
 }
 
@@ -103,7 +123,8 @@ impl Write for RegistryBlobWriter {
             && bytes.len() + buf.len() > MEMORY_LIMIT
         {
             let held = std::mem::take(bytes);
-            let streaming = Streaming::start(&self.inner, &self.target, &held)?;
+            let meter = self.inner.progress.start(self.transfer(None));
+            let streaming = Streaming::start(&self.inner, &self.target, &held, meter)?;
             *self.body.get_mut() = Body::Streaming(streaming);
         }
         self.body.write(buf)
@@ -132,8 +153,8 @@ impl Write for Body {
 
 impl Streaming {
     /// Opens the spool file, starts the upload that follows it, and spools `held`, the bytes
-    /// so far.
-    fn start(inner: &Inner, target: &ImageRef, held: &[u8]) -> io::Result<Self> {
+    /// so far; `meter` is told the bytes the upload sends.
+    fn start(inner: &Inner, target: &ImageRef, held: &[u8], meter: Meter) -> io::Result<Self> {
         let mut builder = tempfile::Builder::new();
         builder.prefix("cnb-blob-");
         let spool = match inner.spool_dir.as_deref() {
@@ -147,6 +168,7 @@ impl Streaming {
                 target.repository().to_owned(),
                 reader,
                 watcher,
+                meter.clone(),
             ))),
             (Err(err), _) => {
                 tracing::debug!(error = %err, "not streaming the blob");
@@ -163,6 +185,7 @@ impl Streaming {
             written: 0,
             progress,
             task,
+            meter,
         };
         streaming.write_all(held)?;
         Ok(streaming)
@@ -185,6 +208,7 @@ impl Streaming {
     /// Completes the file and waits for the upload to be committed as `expected`.
     fn finish(mut self, inner: &Inner, expected: &Digest, size: u64) -> io::Result<Streamed> {
         self.spool_pending(Some(*expected))?;
+        self.meter.set_total(size);
         // A registry that stops reading mid-PATCH would hold the task forever: it gets the
         // time a whole upload gets, then the spool is sent with the usual retries.
         let waited = self.task.map(|task| {
@@ -218,6 +242,7 @@ impl Streaming {
             None => false,
         };
         if committed {
+            self.meter.done();
             Ok(Streamed::Committed)
         } else {
             Ok(Streamed::Failed(self.spool))
@@ -246,8 +271,9 @@ async fn stream_upload(
     repository: String,
     reader: std::fs::File,
     progress: watch::Receiver<Progress>,
+    meter: Meter,
 ) -> Result<(Digest, u64), RequestError> {
-    let body = reqwest::Body::wrap_stream(spooled_bytes(reader, progress.clone()));
+    let body = reqwest::Body::wrap_stream(spooled_bytes(reader, progress.clone(), meter));
     let location = registry.start_upload(&repository).await?;
     let location = registry.patch_blob(&repository, &location, body).await?;
     let Some((digest, size)) = completion(progress).await else {
@@ -263,14 +289,16 @@ async fn stream_upload(
 }
 
 /// The bytes of the spool file, in pieces of up to [`PIECE_SIZE`], as soon as the writer has
-/// put them there; the stream ends when the file is complete.
+/// put them there (each told to `meter` as it is handed over); the stream ends when the file
+/// is complete.
 fn spooled_bytes(
     reader: std::fs::File,
     progress: watch::Receiver<Progress>,
+    meter: Meter,
 ) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
     futures_util::stream::try_unfold(
-        (reader, progress, 0u64),
-        |(mut reader, mut progress, sent)| async move {
+        (reader, progress, 0u64, meter),
+        |(mut reader, mut progress, sent, meter)| async move {
             loop {
                 let Progress { written, complete } = *progress.borrow_and_update();
                 let ready = written - sent;
@@ -278,9 +306,10 @@ fn spooled_bytes(
                     let len = usize::try_from(ready.min(PIECE_SIZE as u64)).unwrap_or(PIECE_SIZE);
                     let mut piece = vec![0; len];
                     io::Read::read_exact(&mut reader, &mut piece)?;
+                    meter.advance(len as u64);
                     return Ok(Some((
                         Bytes::from(piece),
-                        (reader, progress, sent + len as u64),
+                        (reader, progress, sent + len as u64, meter),
                     )));
                 }
                 if complete.is_some() {
@@ -318,12 +347,17 @@ fn write_error(target: &ImageRef, err: RequestError) -> StoreError {
 }
 
 impl BlobWriter for RegistryBlobWriter {
+    fn describe(&mut self, what: &str) {
+        self.what = Some(what.to_owned());
+    }
+
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
         let Self {
             inner,
             target,
             media_type,
             body,
+            what,
         } = *self;
         let (body, digest, size) = body.finish();
         let descriptor = Descriptor::new(media_type, digest, size);
@@ -351,15 +385,14 @@ impl BlobWriter for RegistryBlobWriter {
         let registry = inner
             .registry(&target)
             .map_err(|err| write_error(&target, err))?;
-        upload(
-            &inner,
-            &registry,
-            target.repository(),
-            &source,
-            &digest,
+        let blob = Blob {
+            source: &source,
+            digest: &digest,
             size,
-        )
-        .map_err(|err| write_error(&target, err))?;
+            what: what.as_deref(),
+        };
+        upload(&inner, &registry, target.repository(), &blob)
+            .map_err(|err| write_error(&target, err))?;
         inner.mark_present(&target, &digest);
         tracing::debug!(%digest, size, reference = %target, "uploaded blob");
         Ok(descriptor)
@@ -380,24 +413,43 @@ fn upload_timeout(inner: &Inner, size: u64) -> std::time::Duration {
     inner.timeout().saturating_mul(pieces.saturating_add(1))
 }
 
-/// An upload of `source` (`POST`, then one `PUT` with the bytes), retried from its start.
+/// A blob whose digest is known, to send.
+struct Blob<'a> {
+    source: &'a Source,
+    digest: &'a Digest,
+    size: u64,
+    /// What the caller said it is.
+    what: Option<&'a str>,
+}
+
+/// An upload of `blob` (`POST`, then one `PUT` with the bytes), retried from its start; each
+/// attempt sending a spool file is metered from its start.
 fn upload(
     inner: &Inner,
     registry: &Registry,
     repository: &str,
-    source: &Source,
-    digest: &Digest,
-    size: u64,
+    blob: &Blob<'_>,
 ) -> Result<(), RequestError> {
+    let Blob {
+        source,
+        digest,
+        size,
+        what,
+    } = *blob;
     let timeout = upload_timeout(inner, size);
     inner.block_on(retry(registry, timeout, "blob upload", || async move {
         let location = registry.start_upload(repository).await?;
-        let content = match source {
-            Source::Memory(bytes) => Content::Bytes(bytes),
-            Source::Spool(file) => Content::File(file, size),
+        let (content, meter) = match source {
+            Source::Memory(bytes) => (Content::Bytes(bytes), Meter::off()),
+            Source::Spool(file) => {
+                let meter = inner.progress.start(upload_transfer(what, Some(size)));
+                (Content::File(file, size, meter.clone()), meter)
+            }
         };
         registry
             .put_blob(repository, &location, digest, content)
-            .await
+            .await?;
+        meter.done();
+        Ok(())
     }))
 }
