@@ -24,16 +24,18 @@ static REPORTER: OnceLock<Arc<Reporter>> = OnceLock::new();
 /// Installs the subscriber, and the progress reporter unless `level` is above info; later calls
 /// keep the first ones (tests call this repeatedly).
 pub(crate) fn init(level: LogLevel, no_color: bool) {
-    let terminal = std::io::stderr().is_terminal();
-    let color = !no_color && terminal;
-    let reporter = matches!(level, LogLevel::Debug | LogLevel::Info)
-        .then(|| Arc::new(Reporter::for_stderr(terminal)));
+    let color = !no_color && std::io::stderr().is_terminal();
+    let reporter =
+        matches!(level, LogLevel::Debug | LogLevel::Info).then(|| Arc::new(Reporter::for_stderr()));
     let layer = GoLines {
         max: max_level(level),
         color,
         reporter: reporter.clone(),
     };
-    if tracing_subscriber::registry().with(layer).try_init().is_ok()
+    if tracing_subscriber::registry()
+        .with(layer)
+        .try_init()
+        .is_ok()
         && let Some(reporter) = reporter
     {
         let _ = REPORTER.set(reporter);

@@ -1,8 +1,9 @@
 //! The one progress reporter: what stores tell about their transfers
 //! ([`cnb_image::Progress`]), shown on stderr, away from the stdout lines platforms parse
 //! (`*** Images`, the digest lines). On a terminal, bars redrawn in place (`bars.rs`); else
-//! plain lines, at most one per transfer every few seconds (`lines.rs`). None at all below the
-//! info log level (`-log-level warn` or `error`).
+//! (a pipe, a file, a terminal whose `TERM` is unset or `dumb`) plain lines, at most one per
+//! transfer every few seconds (`lines.rs`). None at all above the info log level
+//! (`-log-level warn` or `error`).
 
 mod bars;
 mod lines;
@@ -24,15 +25,14 @@ pub(crate) enum Reporter {
 }
 
 impl Reporter {
-    /// Bars when stderr is a terminal, else lines.
-    pub(crate) fn for_stderr(terminal: bool) -> Self {
-        if terminal {
-            Self::Bars(Bars::on_stderr())
-        } else {
-            Self::Lines(Lines::new(
+    /// Bars when stderr is a terminal that can redraw them, else lines.
+    pub(crate) fn for_stderr() -> Self {
+        match Bars::on_stderr() {
+            Some(bars) => Self::Bars(bars),
+            None => Self::Lines(Lines::new(
                 Arc::new(SystemClock),
                 Arc::new(|line: &str| output::stderr(line)),
-            ))
+            )),
         }
     }
 

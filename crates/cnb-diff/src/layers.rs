@@ -124,14 +124,12 @@ pub(crate) fn compare(
                 b.diff_id.short(),
                 limits.max_layers
             )),
-            Entry::First(a) => section.push(format!(
-                "only in the first image ({})",
-                a.diff_id.short()
-            )),
-            Entry::Second(b) => section.push(format!(
-                "only in the second image ({})",
-                b.diff_id.short()
-            )),
+            Entry::First(a) => {
+                section.push(format!("only in the first image ({})", a.diff_id.short()));
+            }
+            Entry::Second(b) => {
+                section.push(format!("only in the second image ({})", b.diff_id.short()));
+            }
         }
         if section.is_empty() {
             continue;

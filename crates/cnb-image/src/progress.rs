@@ -100,7 +100,11 @@ impl Meter {
 
 impl fmt::Debug for Meter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() { "Meter" } else { "Meter(off)" })
+        f.write_str(if self.0.is_some() {
+            "Meter"
+        } else {
+            "Meter(off)"
+        })
     }
 }
 
@@ -143,7 +147,10 @@ mod tests {
         meter.set_total(7);
         drop(meter);
         task.done();
-        assert_eq!(seen.0.lock().unwrap().last().map(String::as_str), Some("done"));
+        assert_eq!(
+            seen.0.lock().unwrap().last().map(String::as_str),
+            Some("done")
+        );
         drop(task);
         assert_eq!(
             *seen.0.lock().unwrap(),

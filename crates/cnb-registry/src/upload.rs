@@ -24,6 +24,7 @@ use cnb_image::{
     Action, BlobWriter, Descriptor, Digest, Direction, ImageRef, MediaType, Meter, Sha256Writer,
     StoreError, Transfer,
 };
+use futures_util::TryStreamExt as _;
 use tempfile::NamedTempFile;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -38,6 +39,8 @@ use crate::retry::retry;
 const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
 /// Bytes per piece of the streamed body (each read from the spool file).
 const PIECE_SIZE: usize = 4 * 1024 * 1024;
+/// Bytes per slice of a piece handed to the connection (and told to the progress meter).
+const METER_GRAIN: usize = 256 * 1024;
 /// Bytes gathered before each write to the spool file.
 const WRITE_CHUNK: usize = 1024 * 1024;
 /// The time one upload attempt may take per this many bytes (at least 136 KB/s).
@@ -273,7 +276,7 @@ async fn stream_upload(
     progress: watch::Receiver<Progress>,
     meter: Meter,
 ) -> Result<(Digest, u64), RequestError> {
-    let body = reqwest::Body::wrap_stream(spooled_bytes(reader, progress.clone(), meter));
+    let body = reqwest::Body::wrap_stream(metered(spooled_bytes(reader, progress.clone()), meter));
     let location = registry.start_upload(&repository).await?;
     let location = registry.patch_blob(&repository, &location, body).await?;
     let Some((digest, size)) = completion(progress).await else {
@@ -289,16 +292,14 @@ async fn stream_upload(
 }
 
 /// The bytes of the spool file, in pieces of up to [`PIECE_SIZE`], as soon as the writer has
-/// put them there (each told to `meter` as it is handed over); the stream ends when the file
-/// is complete.
+/// put them there; the stream ends when the file is complete.
 fn spooled_bytes(
     reader: std::fs::File,
     progress: watch::Receiver<Progress>,
-    meter: Meter,
 ) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
     futures_util::stream::try_unfold(
-        (reader, progress, 0u64, meter),
-        |(mut reader, mut progress, sent, meter)| async move {
+        (reader, progress, 0u64),
+        |(mut reader, mut progress, sent)| async move {
             loop {
                 let Progress { written, complete } = *progress.borrow_and_update();
                 let ready = written - sent;
@@ -306,10 +307,9 @@ fn spooled_bytes(
                     let len = usize::try_from(ready.min(PIECE_SIZE as u64)).unwrap_or(PIECE_SIZE);
                     let mut piece = vec![0; len];
                     io::Read::read_exact(&mut reader, &mut piece)?;
-                    meter.advance(len as u64);
                     return Ok(Some((
                         Bytes::from(piece),
-                        (reader, progress, sent + len as u64, meter),
+                        (reader, progress, sent + len as u64),
                     )));
                 }
                 if complete.is_some() {
@@ -321,6 +321,23 @@ fn spooled_bytes(
             }
         },
     )
+}
+
+/// `pieces`, handed on in slices of up to [`METER_GRAIN`], each told to `meter` as the
+/// connection takes it: a slow upload moves its progress every few hundred KiB, not every
+/// piece.
+fn metered(
+    pieces: impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static,
+    meter: Meter,
+) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
+    pieces
+        .map_ok(|mut piece| {
+            futures_util::stream::iter(std::iter::from_fn(move || {
+                (!piece.is_empty()).then(|| Ok(piece.split_to(piece.len().min(METER_GRAIN))))
+            }))
+        })
+        .try_flatten()
+        .inspect_ok(move |grain| meter.advance(grain.len() as u64))
 }
 
 /// The digest and size of the blob once the writer has completed the spool file; `None` if

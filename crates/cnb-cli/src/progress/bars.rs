@@ -1,21 +1,26 @@
 //! Progress as bars redrawn in place on a terminal (indicatif): one bar per transfer that has
-//! run for [`SHOW_AFTER`], cleared when it ends. Log lines are written with the bars
-//! lifted ([`Bars::suspend`]), so a line never lands inside a bar. No colour.
+//! run for [`SHOW_AFTER`], cleared when it ends, its figures worked out as a line's are
+//! (`lines.rs`), once a second. Log lines are written with the bars lifted
+//! ([`Bars::suspend`]), so a line never lands inside a bar. No colour.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use cnb_image::{Direction, Meter, Transfer, Watch};
+use cnb_image::{Meter, Transfer, Watch};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// How long a transfer runs before it gets a bar: configs and small layers never flash one.
+use super::lines::{Pace, going};
+
+/// How long a transfer runs before it gets a bar (configs and small layers never flash one),
+/// and how often its figures (size, rate, time left) are worked out again.
 pub(crate) const SHOW_AFTER: Duration = Duration::from_secs(1);
 
 /// Redraws per second at most.
 const REFRESH_HZ: u8 = 10;
 
-const WITH_TOTAL: &str = "{prefix}: [{bar:24}] {binary_bytes}/{binary_total_bytes}, {binary_bytes_per_sec}, {eta} left";
-const WITHOUT_TOTAL: &str = "{prefix}: {binary_bytes}, {binary_bytes_per_sec}";
+/// The bar, and the figures a line has (`Report::figures` in `lines.rs`).
+const WITH_TOTAL: &str = "{prefix}: [{bar:24}] {msg}";
+const WITHOUT_TOTAL: &str = "{prefix}: {msg}";
 
 /// The bars on stderr.
 pub(crate) struct Bars {
@@ -23,25 +28,22 @@ pub(crate) struct Bars {
 }
 
 impl Bars {
-    pub(crate) fn on_stderr() -> Self {
-        Self {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(REFRESH_HZ)),
-        }
+    /// Bars on stderr, if it is a terminal that can redraw them (indicatif's judgement: a
+    /// TTY, with `TERM` set and not `dumb`).
+    pub(crate) fn on_stderr() -> Option<Self> {
+        let target = ProgressDrawTarget::stderr_with_hz(REFRESH_HZ);
+        (!target.is_hidden()).then(|| Self {
+            multi: MultiProgress::with_draw_target(target),
+        })
     }
 
     pub(crate) fn start(&self, transfer: &Transfer) -> Meter {
-        let verb = match transfer.direction {
-            Direction::Upload => "Uploading",
-            Direction::Download => "Downloading",
-        };
         Meter::new(Bar {
             multi: self.multi.clone(),
-            prefix: format!("{verb} {}", transfer.name),
-            started: Instant::now(),
+            prefix: format!("{} {}", going(transfer.direction), transfer.name),
             state: Mutex::new(State {
                 bar: None,
-                moved: 0,
-                total: transfer.total,
+                pace: Pace::new(Instant::now(), transfer.total, SHOW_AFTER),
             }),
         })
     }
@@ -56,14 +58,12 @@ impl Bars {
 struct Bar {
     multi: MultiProgress,
     prefix: String,
-    started: Instant,
     state: Mutex<State>,
 }
 
 struct State {
     bar: Option<ProgressBar>,
-    moved: u64,
-    total: Option<u64>,
+    pace: Pace,
 }
 
 impl Bar {
@@ -87,27 +87,28 @@ fn style(total: Option<u64>) -> ProgressStyle {
 impl Watch for Bar {
     fn advance(&self, bytes: u64) {
         let mut state = self.state();
-        state.moved += bytes;
-        let moved = state.moved;
-        if let Some(bar) = &state.bar {
-            bar.set_position(moved);
+        state.pace.moved += bytes;
+        let Some(report) = state.pace.due(Instant::now()) else {
+            if let Some(bar) = &state.bar {
+                bar.set_position(state.pace.moved);
+            }
             return;
-        }
-        let elapsed = self.started.elapsed();
-        if elapsed < SHOW_AFTER {
-            return;
-        }
-        let bar = ProgressBar::new(state.total.unwrap_or(0))
-            .with_style(style(state.total))
-            .with_prefix(self.prefix.clone())
-            .with_position(moved)
-            .with_elapsed(elapsed);
-        state.bar = Some(self.multi.add(bar));
+        };
+        let (moved, total) = (state.pace.moved, state.pace.total);
+        let bar = state.bar.get_or_insert_with(|| {
+            self.multi.add(
+                ProgressBar::new(total.unwrap_or(0))
+                    .with_style(style(total))
+                    .with_prefix(self.prefix.clone()),
+            )
+        });
+        bar.set_position(moved);
+        bar.set_message(report.figures());
     }
 
     fn set_total(&self, total: u64) {
         let mut state = self.state();
-        state.total = Some(total);
+        state.pace.total = Some(total);
         if let Some(bar) = &state.bar {
             bar.set_length(total);
             bar.set_style(style(Some(total)));

@@ -40,7 +40,7 @@ impl Lines {
     }
 
     pub(crate) fn start(&self, transfer: Transfer) -> Meter {
-        let pace = Pace::new(self.clock.now(), transfer.total);
+        let pace = Pace::new(self.clock.now(), transfer.total, INTERVAL);
         Meter::new(Paced {
             direction: transfer.direction,
             name: transfer.name,
@@ -97,12 +97,14 @@ impl Drop for Paced {
     }
 }
 
-/// How far one transfer is, and when it was last reported.
+/// How far one transfer is, and when it was last reported (lines and bars alike).
 #[derive(Debug)]
 pub(crate) struct Pace {
     started: Instant,
-    moved: u64,
-    total: Option<u64>,
+    /// The least time between reports, and before the first.
+    interval: Duration,
+    pub(crate) moved: u64,
+    pub(crate) total: Option<u64>,
     /// When the last line was written, and the bytes moved by then.
     last: Option<(Instant, u64)>,
     finished: bool,
@@ -118,9 +120,10 @@ pub(crate) struct Report {
 }
 
 impl Pace {
-    pub(crate) fn new(started: Instant, total: Option<u64>) -> Self {
+    pub(crate) fn new(started: Instant, total: Option<u64>, interval: Duration) -> Self {
         Self {
             started,
+            interval,
             moved: 0,
             total,
             last: None,
@@ -128,11 +131,11 @@ impl Pace {
         }
     }
 
-    /// The report due at `now`: one [`INTERVAL`] after the start or the last report.
+    /// The report due at `now`: one interval after the start or the last report.
     pub(crate) fn due(&mut self, now: Instant) -> Option<Report> {
         let (since, moved_then) = self.last.unwrap_or((self.started, 0));
         let elapsed = now.saturating_duration_since(since);
-        if elapsed < INTERVAL {
+        if elapsed < self.interval {
             return None;
         }
         self.last = Some((now, self.moved));
@@ -168,10 +171,17 @@ impl Report {
     /// `Uploading layer 'x': 312.0 MiB of 1.0 GiB (30%), 41.2 MiB/s, about 17s left`, or
     /// without a known total `Uploading layer 'x': 312.0 MiB so far, 41.2 MiB/s`.
     pub(crate) fn line(&self, direction: Direction, name: &str) -> String {
-        let verb = match direction {
-            Direction::Upload => "Uploading",
-            Direction::Download => "Downloading",
-        };
+        format!(
+            "{} {name}: {}
+",
+            going(direction),
+            self.figures()
+        )
+    }
+
+    /// The figures of [`line`](Self::line): `312.0 MiB of 1.0 GiB (30%), 41.2 MiB/s, about
+    /// 17s left`.
+    pub(crate) fn figures(&self) -> String {
         let rate = format!("{}/s", bytes(self.rate));
         match self.total {
             Some(total) if total >= self.moved && total > 0 => {
@@ -183,13 +193,21 @@ impl Report {
                     String::new()
                 };
                 format!(
-                    "{verb} {name}: {} of {} ({percent}%), {rate}{left}\n",
+                    "{} of {} ({percent}%), {rate}{left}",
                     bytes(self.moved),
                     bytes(total)
                 )
             }
-            _ => format!("{verb} {name}: {} so far, {rate}\n", bytes(self.moved)),
+            _ => format!("{} so far, {rate}", bytes(self.moved)),
         }
+    }
+}
+
+/// `Uploading` or `Downloading`.
+pub(crate) fn going(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Upload => "Uploading",
+        Direction::Download => "Downloading",
     }
 }
 

@@ -107,7 +107,7 @@ fn a_known_total_gives_the_share_done_and_the_time_left_at_the_recent_rate() {
 
 #[test]
 fn a_stalled_transfer_says_so_without_a_time_left() {
-    let mut pace = Pace::new(Instant::now(), Some(10 * MIB));
+    let mut pace = Pace::new(Instant::now(), Some(10 * MIB), INTERVAL);
     let start = pace.started;
     assert_eq!(pace.due(start + Duration::from_millis(4999)), None);
     let report = pace.due(start + INTERVAL).expect("due");
