@@ -208,11 +208,12 @@ fn one_gib_upload_in_a_pipe_and_on_a_terminal() {
         .exported(&mut slow.on_a_terminal(&slow.exporter(&[])))
         .stdout;
     let frames: Vec<&str> = shown
-        .split("\x1b[1A")
-        .filter(|frame| frame.contains(LAYER))
+        .split('\r')
+        .flat_map(|piece| piece.split("\x1b[1A"))
+        .filter(|frame| frame.starts_with(&format!("Uploading {LAYER}: ")))
         .collect();
     println!(
-        "--- on a terminal: {} frames, e.g.\n{:?}\n{:?}",
+        "--- on a terminal: {} frames, the first and the last:\n{:?}\n{:?}",
         frames.len(),
         frames.first(),
         frames.last()

@@ -95,15 +95,17 @@ impl Watch for Bar {
             return;
         };
         let (moved, total) = (state.pace.moved, state.pace.total);
-        let bar = state.bar.get_or_insert_with(|| {
-            self.multi.add(
-                ProgressBar::new(total.unwrap_or(0))
-                    .with_style(style(total))
-                    .with_prefix(self.prefix.clone()),
-            )
-        });
-        bar.set_position(moved);
-        bar.set_message(report.figures());
+        if let Some(bar) = &state.bar {
+            bar.set_position(moved);
+            bar.set_message(report.figures());
+        } else {
+            let bar = ProgressBar::new(total.unwrap_or(0))
+                .with_style(style(total))
+                .with_prefix(self.prefix.clone())
+                .with_position(moved)
+                .with_message(report.figures());
+            state.bar = Some(self.multi.add(bar));
+        }
     }
 
     fn set_total(&self, total: u64) {
