@@ -181,6 +181,7 @@ const LAUNCHER_FORBIDDEN: &[&str] = &[
     "rustls",
     "oci-client",
     "tracing-subscriber",
+    "indicatif",
 ];
 
 const MAX_LINES: usize = 800;

@@ -158,12 +158,14 @@ impl<'a> ImageCacheWriter<'a> {
         move |source| Error::Store { reference, source }
     }
 
-    /// Adds a layer from its uncompressed tar stream; returns its diffID.
-    pub fn add_layer(&mut self, mut tar: impl Read) -> Result<String, Error> {
+    /// Adds the layer `id` (a name for progress reports) from its uncompressed tar stream;
+    /// returns its diffID.
+    pub fn add_layer(&mut self, id: &str, mut tar: impl Read) -> Result<String, Error> {
         let mut writer = self
             .store
             .blob_writer(&self.target, MediaType::OciLayer)
             .map_err(self.store_error())?;
+        writer.describe(&format!("cache layer '{id}'"));
         io::copy(&mut tar, &mut writer).map_err(|source| Error::Store {
             reference: self.target.to_string(),
             source: cnb_image::StoreError::WriteBlob {
@@ -203,7 +205,7 @@ impl<'a> ImageCacheWriter<'a> {
     /// Writes the config with `metadata` as its label, then the manifest under the target.
     pub fn commit(mut self, metadata: &CacheMetadata) -> Result<Digest, Error> {
         if self.layers.is_empty() {
-            self.add_layer(&EMPTY_TAR[..])?;
+            self.add_layer("empty", &EMPTY_TAR[..])?;
         }
         let label = metadata.to_label().map_err(Error::EncodeMetadata)?;
         let platform = Platform::own();

@@ -20,6 +20,7 @@ mod logging;
 mod output;
 mod phases;
 mod privileges;
+mod progress;
 mod rebase;
 mod references;
 mod restore;

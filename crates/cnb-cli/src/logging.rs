@@ -1,10 +1,14 @@
 //! The one tracing subscriber: the lines platforms and people read, in the Go lifecycle's shape.
 //! Info and debug lines are plain text on stdout; warnings go to stderr as `Warning: …` and
-//! errors as `ERROR: …`. Colour only when asked for and stderr is a terminal.
+//! errors as `ERROR: …`. Colour only when asked for and stderr is a terminal. Beside it, the
+//! one progress reporter (`progress.rs`) at the info level and below, which stores get from
+//! [`progress`]; log lines are written where they cannot break its bars.
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::sync::{Arc, OnceLock};
 
+use cnb_image::{Progress, Silent};
 use cnb_platform::LogLevel;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -12,15 +16,39 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
 use crate::output;
+use crate::progress::Reporter;
 
-/// Installs the subscriber; later calls keep the first one (tests call this repeatedly).
+/// The reporter, once [`init`] made one.
+static REPORTER: OnceLock<Arc<Reporter>> = OnceLock::new();
+
+/// Installs the subscriber, and the progress reporter unless `level` is above info; later calls
+/// keep the first ones (tests call this repeatedly).
 pub(crate) fn init(level: LogLevel, no_color: bool) {
     let color = !no_color && std::io::stderr().is_terminal();
+    let reporter =
+        matches!(level, LogLevel::Debug | LogLevel::Info).then(|| Arc::new(Reporter::for_stderr()));
     let layer = GoLines {
         max: max_level(level),
         color,
+        reporter: reporter.clone(),
     };
-    let _ = tracing_subscriber::registry().with(layer).try_init();
+    if tracing_subscriber::registry()
+        .with(layer)
+        .try_init()
+        .is_ok()
+        && let Some(reporter) = reporter
+    {
+        let _ = REPORTER.set(reporter);
+    }
+}
+
+/// Where stores report their transfers: the reporter, or no one (above the info level, or
+/// before [`init`]).
+pub(crate) fn progress() -> Arc<dyn Progress> {
+    match REPORTER.get() {
+        Some(reporter) => Arc::clone(reporter) as Arc<dyn Progress>,
+        None => Arc::new(Silent),
+    }
 }
 
 fn max_level(level: LogLevel) -> Level {
@@ -35,6 +63,8 @@ fn max_level(level: LogLevel) -> Level {
 struct GoLines {
     max: Level,
     color: bool,
+    /// Lines are written with its bars lifted.
+    reporter: Option<Arc<Reporter>>,
 }
 
 impl<S: Subscriber> Layer<S> for GoLines {
@@ -51,10 +81,14 @@ impl<S: Subscriber> Layer<S> for GoLines {
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        match *event.metadata().level() {
+        let write = || match *event.metadata().level() {
             Level::ERROR => output::stderr(&format!("{}{text}", self.prefix("ERROR: ", "31"))),
             Level::WARN => output::stderr(&format!("{}{text}", self.prefix("Warning: ", "33"))),
             _ => output::stdout(&text),
+        };
+        match &self.reporter {
+            Some(reporter) => reporter.suspend(write),
+            None => write(),
         }
     }
 }

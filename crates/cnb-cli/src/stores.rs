@@ -5,7 +5,8 @@
 //! serves the app, previous and run images; else with `-daemon`, the Docker daemon does, with
 //! the launch cache (`-launch-cache`) opened once privileges dropped, as Go does, so that the
 //! build user owns what goes into it. With both `-layout` and `-daemon` the layout wins and
-//! the daemon client is still made, as in Go.
+//! the daemon client is still made, as in Go. The registry and daemon stores report their
+//! transfers to the logging's progress reporter (a layout is a local directory: not reported).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ use cnb_layout::LayoutStore;
 use cnb_platform::Inputs;
 use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore};
 
-use crate::Failure;
+use crate::{Failure, logging};
 
 /// The stores of one connected phase.
 pub(crate) struct Stores {
@@ -149,6 +150,7 @@ pub(crate) fn registry_store_for(
     let config = RegistryConfig {
         insecure_registries: insecure_registries.to_vec(),
         give_up_after: timeout.unwrap_or(defaults.give_up_after),
+        progress: logging::progress(),
         ..defaults
     };
     RegistryStore::new(config, &env, keychain)
@@ -161,7 +163,7 @@ fn daemon_store(inputs: &Inputs) -> Result<DaemonStore, Failure> {
     let client = DaemonClient::connect(&config).map_err(|error| {
         Failure::new(ExitKind::Failed, Some("initialize docker client"), &error)
     })?;
-    Ok(DaemonStore::new(client, Platform::own()))
+    Ok(DaemonStore::new(client, Platform::own()).with_progress(logging::progress()))
 }
 
 /// The value of environment variable `name` in `environ`.

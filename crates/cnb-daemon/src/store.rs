@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use cnb_cache::LaunchCache;
 use cnb_image::{
     BlobWriter, Digest, Image, ImageConfig, ImageIdentity, ImageRef, ImageStore, Manifest,
-    MediaType, Platform, Sha256Writer, StoreError,
+    MediaType, Platform, Progress, Sha256Writer, Silent, StoreError,
 };
 use tempfile::TempDir;
 
@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) launch_cache: Option<LaunchCache>,
     pub(crate) platform: Platform,
     pub(crate) client: DaemonClient,
+    /// Told about layers as they stream into a load.
+    pub(crate) progress: Arc<dyn Progress>,
 }
 
 /// What the store has learnt and holds while it works.
@@ -68,7 +70,19 @@ impl DaemonStore {
                 launch_cache: None,
                 platform,
                 state: Mutex::new(State::default()),
+                progress: Arc::new(Silent),
             }),
+        }
+    }
+
+    /// Tells `progress` about layers as the daemon takes their bytes (a layer streamed into
+    /// the image load, named as its writer was described, with its size).
+    #[must_use]
+    pub fn with_progress(self, progress: Arc<dyn Progress>) -> Self {
+        let shared = Arc::try_unwrap(self.shared)
+            .unwrap_or_else(|_| unreachable!("the store is not shared before it is configured"));
+        Self {
+            shared: Arc::new(Shared { progress, ..shared }),
         }
     }
 
@@ -420,6 +434,7 @@ impl ImageStore for DaemonStore {
             media_type.clone(),
             size,
             staged,
+            Arc::clone(&self.shared.progress),
         )? {
             Some(layer) => Ok(Box::new(layer)),
             // Another layer took the archive between the check above and the start.

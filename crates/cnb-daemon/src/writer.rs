@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cnb_cache::StagedLayer;
-use cnb_image::{BlobWriter, Descriptor, Digest, MediaType, Sha256Writer, StoreError};
+use cnb_image::{
+    BlobWriter, Descriptor, Digest, Direction, MediaType, Meter, Progress, Sha256Writer,
+    StoreError, Transfer,
+};
 
 use crate::load::LoadStream;
 use crate::store::Shared;
@@ -85,6 +88,11 @@ pub(crate) struct StreamedLayer {
     pub(crate) hasher: Sha256Writer<io::Sink>,
     pub(crate) staged: Option<StagedLayer>,
     pub(crate) done: bool,
+    /// Told about the bytes the load takes; started at the first write, when the writer has
+    /// been described.
+    pub(crate) progress: Arc<dyn Progress>,
+    pub(crate) what: Option<String>,
+    pub(crate) meter: Option<Meter>,
 }
 
 impl StreamedLayer {
@@ -99,6 +107,7 @@ impl StreamedLayer {
         media_type: MediaType,
         size: u64,
         staged: Option<StagedLayer>,
+        progress: Arc<dyn Progress>,
     ) -> Result<Option<Self>, StoreError> {
         let name = {
             let mut guard = lock(&session);
@@ -131,6 +140,9 @@ impl StreamedLayer {
             hasher: Sha256Writer::new(io::sink()),
             staged,
             done: false,
+            progress,
+            what: None,
+            meter: None,
         }))
     }
 }
@@ -154,6 +166,16 @@ impl Write for StreamedLayer {
                 .ok_or_else(|| io::Error::other("the image load was abandoned"))?;
             stream.write(buf).map_err(io::Error::other)?;
         }
+        let (progress, what, size) = (&self.progress, &self.what, self.size);
+        self.meter
+            .get_or_insert_with(|| {
+                progress.start(Transfer {
+                    direction: Direction::Upload,
+                    name: what.clone().unwrap_or_else(|| "a layer".to_owned()),
+                    total: Some(size),
+                })
+            })
+            .advance(buf.len() as u64);
         if let Some(staged) = self.staged.as_mut() {
             staged.write_all(buf)?;
         }
@@ -167,6 +189,10 @@ impl Write for StreamedLayer {
 }
 
 impl BlobWriter for StreamedLayer {
+    fn describe(&mut self, what: &str) {
+        self.what = Some(what.to_owned());
+    }
+
     fn finish(mut self: Box<Self>) -> Result<Descriptor, StoreError> {
         let written = self.hasher.size();
         if written != self.size {
@@ -197,6 +223,9 @@ impl BlobWriter for StreamedLayer {
             staged
                 .finish(&digest, false)
                 .map_err(|error| write_error(&self.target, error))?;
+        }
+        if let Some(meter) = &self.meter {
+            meter.done();
         }
         tracing::debug!(%digest, size = self.size, "streamed layer into the image load");
         Ok(Descriptor::new(self.media_type.clone(), digest, self.size))
@@ -265,6 +294,7 @@ mod tests {
             MediaType::DockerLayer,
             3,
             None,
+            Arc::new(cnb_image::Silent),
         )
         .expect("no error");
         assert!(started.is_none(), "the caller spools it instead");

@@ -10,7 +10,7 @@ use cnb_image::{Descriptor, Digest, Image, ImageRef, ImageStore};
 use crate::files::{self, FileComparison, LayerBlob};
 use crate::owners::{Owner, owners};
 use crate::section::Section;
-use crate::{Error, Limits, Result, Side, render};
+use crate::{Error, Limits, Result, Side};
 
 /// One layer of one image.
 struct Layer<'a> {
@@ -120,18 +120,16 @@ pub(crate) fn compare(
             }
             Entry::Both(a, b) => section.push(format!(
                 "differs ({} vs {}), not compared file by file (-max-layers {})",
-                render::short_digest(&a.diff_id),
-                render::short_digest(&b.diff_id),
+                a.diff_id.short(),
+                b.diff_id.short(),
                 limits.max_layers
             )),
-            Entry::First(a) => section.push(format!(
-                "only in the first image ({})",
-                render::short_digest(&a.diff_id)
-            )),
-            Entry::Second(b) => section.push(format!(
-                "only in the second image ({})",
-                render::short_digest(&b.diff_id)
-            )),
+            Entry::First(a) => {
+                section.push(format!("only in the first image ({})", a.diff_id.short()));
+            }
+            Entry::Second(b) => {
+                section.push(format!("only in the second image ({})", b.diff_id.short()));
+            }
         }
         if section.is_empty() {
             continue;
@@ -185,8 +183,8 @@ fn same_contents(first: &Layer<'_>, second: &Layer<'_>, section: &mut Section) {
     if a.digest != b.digest {
         section.push(format!(
             "same contents, another blob ({} vs {})",
-            render::short_digest(&a.digest),
-            render::short_digest(&b.digest)
+            a.digest.short(),
+            b.digest.short()
         ));
     }
     if a.media_type != b.media_type {

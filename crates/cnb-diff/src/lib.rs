@@ -88,8 +88,8 @@ pub fn compare(
     )?);
     let mut lines = vec![format!(
         "digest: {} vs {}",
-        render::short_digest(&a.digest()),
-        render::short_digest(&b.digest())
+        a.digest().short(),
+        b.digest().short()
     )];
     lines.extend(sections.into_iter().flat_map(section::Section::into_lines));
     if lines.len() == 1 {

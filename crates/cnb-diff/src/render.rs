@@ -6,21 +6,13 @@ use serde_json::Value;
 
 /// Longest value shown whole; longer ones are cut, with `…`.
 const MAX_VALUE: usize = 60;
-/// Hex digits of a digest that lines show.
-const SHORT_HEX: usize = 12;
-
-/// `sha256:` and the first twelve hex digits.
-pub(crate) fn short_digest(digest: &Digest) -> String {
-    format!("sha256:{}", &digest.hex()[..SHORT_HEX])
-}
-
 /// A JSON value for a line: a digest string as a short digest, other strings quoted (JSON
 /// escapes), arrays and objects as compact JSON; anything longer than 60 characters cut.
 pub(crate) fn value(value: &Value) -> String {
     if let Value::String(text) = value
         && let Ok(digest) = text.parse::<Digest>()
     {
-        return short_digest(&digest);
+        return digest.short();
     }
     cut(&value.to_string())
 }

@@ -158,7 +158,7 @@ impl Layouts {
             .read_image(reference, &platform())
             .unwrap()
             .unwrap();
-        render::short_digest(&image.digest())
+        image.digest().short()
     }
 
     /// The short diffID of layer `index` of `reference`.
@@ -168,7 +168,7 @@ impl Layouts {
             .read_image(reference, &platform())
             .unwrap()
             .unwrap();
-        render::short_digest(&image.config.rootfs.diff_ids[index])
+        image.config.rootfs.diff_ids[index].short()
     }
 }
 
@@ -180,7 +180,7 @@ fn the_same_image_twice_is_identical() {
     let Outcome::Identical(digest) = layouts.compare(&one, &again, &LIMITS).unwrap() else {
         panic!("not identical");
     };
-    assert_eq!(render::short_digest(&digest), layouts.digest(&one));
+    assert_eq!(digest.short(), layouts.digest(&one));
 }
 
 #[test]

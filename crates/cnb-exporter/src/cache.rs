@@ -53,10 +53,11 @@ impl Writer<'_> {
         }
     }
 
-    fn add(&mut self, tar: File) -> Result<String, cnb_cache::Error> {
+    /// Adds the layer `id` from its tar.
+    fn add(&mut self, id: &str, tar: File) -> Result<String, cnb_cache::Error> {
         match self {
             Self::Volume(writer) => writer.add_layer(tar),
-            Self::Image(writer) => writer.add_layer(tar),
+            Self::Image(writer) => writer.add_layer(id, tar),
         }
     }
 
@@ -238,6 +239,6 @@ fn add_or_reuse(
     tracing::debug!("Layer '{id}' SHA: {diff_id}");
     file.seek(io::SeekFrom::Start(0)).map_err(temp_error)?;
     writer
-        .add(file)
+        .add(id, file)
         .map_err(|source| layer_error(Error::Cache(Box::new(source))))
 }

@@ -357,7 +357,7 @@ impl<'a> ImageBuilder<'a> {
                 return Ok(made(blob, diff_id, true));
             }
         }
-        let sink = if self.compression == Compression::None {
+        let mut sink = if self.compression == Compression::None {
             let mut size = TarSize::new();
             (layer.write)(&mut size).map_err(archive)?;
             self.store
@@ -367,6 +367,7 @@ impl<'a> ImageBuilder<'a> {
                 .blob_writer(&self.target, self.layer_type.clone())
         }
         .map_err(upload)?;
+        sink.describe(&format!("layer '{id}'"));
         let mut writer = LayerWriter::new(sink, self.compression).map_err(archive)?;
         (layer.write)(&mut writer).map_err(archive)?;
         let (sink, digests) = writer.finish().map_err(archive)?;
@@ -451,6 +452,7 @@ fn copy_blob(
         return Ok(false);
     };
     let mut writer = store.blob_writer(to, blob.media_type.clone())?;
+    writer.describe(&format!("layer {}", blob.digest.short()));
     io::copy(&mut reader, &mut writer).map_err(|source| StoreError::WriteBlob {
         reference: to.to_string(),
         source: source.into(),

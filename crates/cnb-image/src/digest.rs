@@ -26,6 +26,11 @@ impl Digest {
         &self.0
     }
 
+    /// `sha256:` and the first twelve hex digits, as lines for people name a blob.
+    pub fn short(&self) -> String {
+        format!("sha256:{}", &self.hex()[..12])
+    }
+
     /// The 64 lowercase hex digits, without the algorithm.
     pub fn hex(&self) -> String {
         use fmt::Write as _;

@@ -2,7 +2,8 @@
 //! descriptors (OCI image-spec `descriptor.md`, `media-types.md`), manifests and indexes,
 //! the image config, image references parsed the way the Go lifecycle parses them, and the
 //! synchronous [`ImageStore`]/[`BlobWriter`] seam that registry, layout and daemon backends
-//! implement, and [`ImageIdentity`], what a store knows an image by.
+//! implement, [`ImageIdentity`], what a store knows an image by, and [`Progress`], how stores
+//! report long transfers to whoever watches them.
 //!
 //! Layer 1: depends on nothing of ours; no I/O beyond hashing and the `Read`/`Write` values
 //! backends hand out. Never depends on an async runtime or an HTTP client.
@@ -15,6 +16,7 @@ mod identity;
 mod manifest;
 mod media_type;
 mod platform;
+mod progress;
 mod reference;
 mod run_image;
 mod store;
@@ -27,6 +29,7 @@ pub use identity::ImageIdentity;
 pub use manifest::{Index, Manifest, ParseError};
 pub use media_type::MediaType;
 pub use platform::Platform;
+pub use progress::{Direction, Meter, Progress, Silent, Transfer, Watch};
 pub use reference::{
     DEFAULT_REGISTRY, DEFAULT_TAG, Identifier, ImageRef, ReferenceError, Repository, image_name,
 };

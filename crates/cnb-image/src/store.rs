@@ -74,6 +74,12 @@ impl Image {
 /// A blob upload: write the bytes, then [`finish`](BlobWriter::finish) to learn the
 /// descriptor. Dropping a writer without finishing abandons the blob.
 pub trait BlobWriter: io::Write + Send {
+    /// Says what the blob is (`layer 'example/node:deps'`) for progress reports; called before
+    /// the first write. Stores that report no progress ignore it (the default).
+    fn describe(&mut self, what: &str) {
+        let _ = what;
+    }
+
     /// Completes the blob and returns its descriptor (media type, digest, size).
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError>;
 }

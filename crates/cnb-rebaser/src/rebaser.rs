@@ -239,6 +239,7 @@ impl<'a> Rebaser<'a> {
             .store
             .blob_writer(output, layer.media_type.clone())
             .map_err(place_error)?;
+        writer.describe(&format!("layer {}", layer.digest.short()));
         io::copy(&mut reader, &mut writer).map_err(|error| {
             place_error(StoreError::WriteBlob {
                 reference: output.to_string(),

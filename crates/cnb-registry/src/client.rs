@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use cnb_image::{Action, Digest, ImageRef, StoreError};
+use cnb_image::{Action, Digest, ImageRef, Progress, StoreError};
 
 use crate::registry::Registry;
 use crate::retry::{RetryPolicy, is_unauthorized, retry};
@@ -22,6 +22,8 @@ pub(crate) struct Inner {
     keychain: Keychain,
     pub(crate) retry: RetryPolicy,
     pub(crate) spool_dir: Option<PathBuf>,
+    /// Told about blobs as they are sent and received.
+    pub(crate) progress: Arc<dyn Progress>,
     http: reqwest::Client,
     registries: Mutex<BTreeMap<String, Arc<Registry>>>,
     present: Mutex<BTreeSet<(String, Digest)>>,
@@ -39,6 +41,7 @@ impl Inner {
         keychain: Keychain,
         retry: RetryPolicy,
         spool_dir: Option<PathBuf>,
+        progress: Arc<dyn Progress>,
     ) -> Self {
         Self {
             runtime,
@@ -46,6 +49,7 @@ impl Inner {
             keychain,
             retry,
             spool_dir,
+            progress,
             http,
             registries: Mutex::new(BTreeMap::new()),
             present: Mutex::new(BTreeSet::new()),

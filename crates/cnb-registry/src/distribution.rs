@@ -5,7 +5,8 @@
 //! attempt; callers retry.
 
 use bytes::Bytes;
-use cnb_image::{Digest, MediaType};
+use cnb_image::{Digest, MediaType, Meter};
+use futures_util::TryStreamExt as _;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::{Body, StatusCode, Url};
 
@@ -34,8 +35,9 @@ pub(crate) enum Content<'a> {
     Nothing,
     /// In memory.
     Bytes(&'a Bytes),
-    /// In a spool file of `size` bytes, read from its start each time.
-    File(&'a tempfile::NamedTempFile, u64),
+    /// In a spool file of `size` bytes, read from its start each time; the meter is told the
+    /// bytes as they are handed to the connection.
+    File(&'a tempfile::NamedTempFile, u64, Meter),
 }
 
 impl Content<'_> {
@@ -45,12 +47,14 @@ impl Content<'_> {
         let (body, size) = match self {
             Self::Nothing => return Some(request.header(CONTENT_LENGTH, 0)),
             Self::Bytes(bytes) => (Body::from((*bytes).clone()), bytes.len() as u64),
-            Self::File(file, size) => {
+            Self::File(file, size, meter) => {
                 let reopened = file.reopen().ok()?;
+                let meter = meter.clone();
                 let stream = tokio_util::io::ReaderStream::with_capacity(
                     tokio::fs::File::from_std(reopened),
                     READ_CHUNK,
-                );
+                )
+                .inspect_ok(move |chunk| meter.advance(chunk.len() as u64));
                 (Body::wrap_stream(stream), *size)
             }
         };

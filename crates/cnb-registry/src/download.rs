@@ -2,13 +2,14 @@
 //! mid-blob, the download resumes where it stopped (a `Range` request; a registry that
 //! answers with the whole blob instead has the bytes already read skipped), with the store's
 //! retry policy. Bytes are hashed as they are handed out and checked against the digest at
-//! the end: a mismatch is an error, never silent data.
+//! the end: a mismatch is an error, never silent data. The store's progress is told the bytes
+//! as they are handed out, the blob named by its short digest.
 
 use std::io::{self, Read};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cnb_image::{Digest, Sha256Writer};
+use cnb_image::{Digest, Direction, Meter, Sha256Writer, Transfer};
 
 use crate::RequestError;
 use crate::client::Inner;
@@ -31,6 +32,7 @@ pub(crate) struct BlobReader {
     resumes: u32,
     hasher: Option<Sha256Writer<io::Sink>>,
     expected: Digest,
+    meter: Meter,
 }
 
 impl BlobReader {
@@ -44,6 +46,11 @@ impl BlobReader {
         let body = inner.block_on(retry(&registry, inner.timeout(), "GET blob", || {
             registry.get_blob(repository, &digest, 0)
         }))?;
+        let meter = inner.progress.start(Transfer {
+            direction: Direction::Download,
+            name: digest.short(),
+            total: body.response.content_length(),
+        });
         Ok(Self {
             inner: Arc::clone(inner),
             registry,
@@ -55,6 +62,7 @@ impl BlobReader {
             resumes: 0,
             hasher: Some(Sha256Writer::new(io::sink())),
             expected: digest,
+            meter,
         })
     }
 
@@ -127,6 +135,7 @@ impl Read for BlobReader {
                     io::Write::write_all(hasher, &chunk)?;
                 }
                 self.offset += chunk.len() as u64;
+                self.meter.advance(chunk.len() as u64);
                 self.chunk = chunk;
                 continue;
             }
@@ -142,6 +151,7 @@ impl Read for BlobReader {
                     },
                 ));
             }
+            self.meter.done();
             return Ok(0);
         }
         let count = buf.len().min(self.chunk.len());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cnb_image::{
     Action, BlobWriter, Descriptor, Digest, ImageConfig, ImageIdentity, ImageRef, ImageStore,
-    Index, MANIFEST_LIMIT, Manifest, MediaType, StoreError,
+    Index, MANIFEST_LIMIT, Manifest, MediaType, Progress, Silent, StoreError,
 };
 
 use bytes::Bytes;
@@ -42,6 +42,9 @@ pub struct RegistryConfig {
     pub retry: RetryPolicy,
     /// Where uploads are spooled before they are sent (the system temp dir by default).
     pub spool_dir: Option<PathBuf>,
+    /// Told about blobs as their bytes are sent and received ([`Silent`] by default): an
+    /// upload by what its writer was described as, a download by its short digest.
+    pub progress: Arc<dyn Progress>,
 }
 
 impl Default for RegistryConfig {
@@ -52,6 +55,7 @@ impl Default for RegistryConfig {
             give_up_after: DEFAULT_GIVE_UP_AFTER,
             retry: RetryPolicy::default(),
             spool_dir: None,
+            progress: Arc::new(Silent),
         }
     }
 }
@@ -95,6 +99,7 @@ impl RegistryStore {
                 keychain,
                 config.retry,
                 config.spool_dir,
+                config.progress,
             )),
         })
     }

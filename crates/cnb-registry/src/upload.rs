@@ -21,8 +21,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cnb_image::{
-    Action, BlobWriter, Descriptor, Digest, ImageRef, MediaType, Sha256Writer, StoreError,
+    Action, BlobWriter, Descriptor, Digest, Direction, ImageRef, MediaType, Meter, Sha256Writer,
+    StoreError, Transfer,
 };
+use futures_util::TryStreamExt as _;
 use tempfile::NamedTempFile;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -37,6 +39,8 @@ use crate::retry::retry;
 const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
 /// Bytes per piece of the streamed body (each read from the spool file).
 const PIECE_SIZE: usize = 4 * 1024 * 1024;
+/// Bytes per slice of a piece handed to the connection (and told to the progress meter).
+const METER_GRAIN: usize = 256 * 1024;
 /// Bytes gathered before each write to the spool file.
 const WRITE_CHUNK: usize = 1024 * 1024;
 /// The time one upload attempt may take per this many bytes (at least 136 KB/s).
@@ -48,6 +52,8 @@ pub(crate) struct RegistryBlobWriter {
     target: ImageRef,
     media_type: MediaType,
     body: Sha256Writer<Body>,
+    /// What the blob is, for progress reports.
+    what: Option<String>,
 }
 
 /// Where the bytes written so far are.
@@ -69,6 +75,8 @@ struct Streaming {
     /// The upload, committing a digest and size; `None` when it could not start (no
     /// registry: `finish` reports why).
     task: Option<JoinHandle<Result<(Digest, u64), RequestError>>>,
+    /// Told the bytes as the upload task hands them to the connection.
+    meter: Meter,
 }
 
 /// How far the spool file goes.
@@ -93,7 +101,22 @@ impl RegistryBlobWriter {
             target,
             media_type,
             body: Sha256Writer::new(Body::Memory(Vec::new())),
+            what: None,
         }
+    }
+
+    /// The transfer a progress report names: what the caller said the blob is.
+    fn transfer(&self, total: Option<u64>) -> Transfer {
+        upload_transfer(self.what.as_deref(), total)
+    }
+}
+
+/// An upload named `what` (else "a blob") of `total` bytes.
+fn upload_transfer(what: Option<&str>, total: Option<u64>) -> Transfer {
+    Transfer {
+        direction: Direction::Upload,
+        name: what.unwrap_or("a blob").to_owned(),
+        total,
     }
 }
 
@@ -103,7 +126,8 @@ impl Write for RegistryBlobWriter {
             && bytes.len() + buf.len() > MEMORY_LIMIT
         {
             let held = std::mem::take(bytes);
-            let streaming = Streaming::start(&self.inner, &self.target, &held)?;
+            let meter = self.inner.progress.start(self.transfer(None));
+            let streaming = Streaming::start(&self.inner, &self.target, &held, meter)?;
             *self.body.get_mut() = Body::Streaming(streaming);
         }
         self.body.write(buf)
@@ -132,8 +156,8 @@ impl Write for Body {
 
 impl Streaming {
     /// Opens the spool file, starts the upload that follows it, and spools `held`, the bytes
-    /// so far.
-    fn start(inner: &Inner, target: &ImageRef, held: &[u8]) -> io::Result<Self> {
+    /// so far; `meter` is told the bytes the upload sends.
+    fn start(inner: &Inner, target: &ImageRef, held: &[u8], meter: Meter) -> io::Result<Self> {
         let mut builder = tempfile::Builder::new();
         builder.prefix("cnb-blob-");
         let spool = match inner.spool_dir.as_deref() {
@@ -147,6 +171,7 @@ impl Streaming {
                 target.repository().to_owned(),
                 reader,
                 watcher,
+                meter.clone(),
             ))),
             (Err(err), _) => {
                 tracing::debug!(error = %err, "not streaming the blob");
@@ -163,6 +188,7 @@ impl Streaming {
             written: 0,
             progress,
             task,
+            meter,
         };
         streaming.write_all(held)?;
         Ok(streaming)
@@ -185,6 +211,7 @@ impl Streaming {
     /// Completes the file and waits for the upload to be committed as `expected`.
     fn finish(mut self, inner: &Inner, expected: &Digest, size: u64) -> io::Result<Streamed> {
         self.spool_pending(Some(*expected))?;
+        self.meter.set_total(size);
         // A registry that stops reading mid-PATCH would hold the task forever: it gets the
         // time a whole upload gets, then the spool is sent with the usual retries.
         let waited = self.task.map(|task| {
@@ -218,6 +245,7 @@ impl Streaming {
             None => false,
         };
         if committed {
+            self.meter.done();
             Ok(Streamed::Committed)
         } else {
             Ok(Streamed::Failed(self.spool))
@@ -246,8 +274,9 @@ async fn stream_upload(
     repository: String,
     reader: std::fs::File,
     progress: watch::Receiver<Progress>,
+    meter: Meter,
 ) -> Result<(Digest, u64), RequestError> {
-    let body = reqwest::Body::wrap_stream(spooled_bytes(reader, progress.clone()));
+    let body = reqwest::Body::wrap_stream(metered(spooled_bytes(reader, progress.clone()), meter));
     let location = registry.start_upload(&repository).await?;
     let location = registry.patch_blob(&repository, &location, body).await?;
     let Some((digest, size)) = completion(progress).await else {
@@ -294,6 +323,23 @@ fn spooled_bytes(
     )
 }
 
+/// `pieces`, handed on in slices of up to [`METER_GRAIN`], each told to `meter` as the
+/// connection takes it: a slow upload moves its progress every few hundred KiB, not every
+/// piece.
+fn metered(
+    pieces: impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static,
+    meter: Meter,
+) -> impl futures_util::Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
+    pieces
+        .map_ok(|mut piece| {
+            futures_util::stream::iter(std::iter::from_fn(move || {
+                (!piece.is_empty()).then(|| Ok(piece.split_to(piece.len().min(METER_GRAIN))))
+            }))
+        })
+        .try_flatten()
+        .inspect_ok(move |grain| meter.advance(grain.len() as u64))
+}
+
 /// The digest and size of the blob once the writer has completed the spool file; `None` if
 /// the writer went away first.
 async fn completion(mut progress: watch::Receiver<Progress>) -> Option<(Digest, u64)> {
@@ -318,12 +364,17 @@ fn write_error(target: &ImageRef, err: RequestError) -> StoreError {
 }
 
 impl BlobWriter for RegistryBlobWriter {
+    fn describe(&mut self, what: &str) {
+        self.what = Some(what.to_owned());
+    }
+
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
         let Self {
             inner,
             target,
             media_type,
             body,
+            what,
         } = *self;
         let (body, digest, size) = body.finish();
         let descriptor = Descriptor::new(media_type, digest, size);
@@ -351,15 +402,14 @@ impl BlobWriter for RegistryBlobWriter {
         let registry = inner
             .registry(&target)
             .map_err(|err| write_error(&target, err))?;
-        upload(
-            &inner,
-            &registry,
-            target.repository(),
-            &source,
-            &digest,
+        let blob = Blob {
+            source: &source,
+            digest: &digest,
             size,
-        )
-        .map_err(|err| write_error(&target, err))?;
+            what: what.as_deref(),
+        };
+        upload(&inner, &registry, target.repository(), &blob)
+            .map_err(|err| write_error(&target, err))?;
         inner.mark_present(&target, &digest);
         tracing::debug!(%digest, size, reference = %target, "uploaded blob");
         Ok(descriptor)
@@ -414,24 +464,43 @@ fn upload_timeout(inner: &Inner, size: u64) -> std::time::Duration {
     inner.timeout().saturating_mul(pieces.saturating_add(1))
 }
 
-/// An upload of `source` (`POST`, then one `PUT` with the bytes), retried from its start.
+/// A blob whose digest is known, to send.
+struct Blob<'a> {
+    source: &'a Source,
+    digest: &'a Digest,
+    size: u64,
+    /// What the caller said it is.
+    what: Option<&'a str>,
+}
+
+/// An upload of `blob` (`POST`, then one `PUT` with the bytes), retried from its start; each
+/// attempt sending a spool file is metered from its start.
 fn upload(
     inner: &Inner,
     registry: &Registry,
     repository: &str,
-    source: &Source,
-    digest: &Digest,
-    size: u64,
+    blob: &Blob<'_>,
 ) -> Result<(), RequestError> {
+    let Blob {
+        source,
+        digest,
+        size,
+        what,
+    } = *blob;
     let timeout = upload_timeout(inner, size);
     inner.block_on(retry(registry, timeout, "blob upload", || async move {
         let location = registry.start_upload(repository).await?;
-        let content = match source {
-            Source::Memory(bytes) => Content::Bytes(bytes),
-            Source::Spool(file) => Content::File(file, size),
+        let (content, meter) = match source {
+            Source::Memory(bytes) => (Content::Bytes(bytes), Meter::off()),
+            Source::Spool(file) => {
+                let meter = inner.progress.start(upload_transfer(what, Some(size)));
+                (Content::File(file, size, meter.clone()), meter)
+            }
         };
         registry
             .put_blob(repository, &location, digest, content)
-            .await
+            .await?;
+        meter.done();
+        Ok(())
     }))
 }

@@ -4,7 +4,8 @@
 //! records every request with the body bytes it passed on, and injects faults on request: a
 //! status answered in the upstream's place, a connection dropped mid-body, or a request held
 //! (before it reaches the upstream, or after it did but before its answer reaches the client)
-//! until the test releases it, so a test can kill the client right there.
+//! until the test releases it, so a test can kill the client right there; or a request and
+//! its answer passed on slowly, as over a slow link.
 //!
 //! One thread per connection, one request per connection (the proxy asks the upstream for
 //! `Connection: close`, so the client opens a new connection for its next request). At most
@@ -25,6 +26,7 @@
 mod crafted;
 mod hold;
 mod stream;
+mod throttle;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -87,6 +89,9 @@ pub enum FaultKind {
     /// [`RegistryProxy::release`] before passing it on: the registry has acted on the request
     /// while the client still waits.
     HoldResponse,
+    /// Pass the request body on, then the registry's answer back, at most this many bytes
+    /// per second each: a slow link, for transfers that take seconds.
+    Throttle(u64),
 }
 
 /// A fault for the next `times` requests whose method is `method` and whose path contains
@@ -296,6 +301,7 @@ impl Drop for RegistryProxy {
 }
 
 use stream::{Endpoint, Listener, Stream};
+use throttle::Throttled;
 use wire::{Copied, Cut, Head, copy_body, read_head, write_head};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -371,7 +377,15 @@ fn serve(id: u64, client: Stream, upstream: &Endpoint, shared: &Shared) -> io::R
         Some(FaultKind::DropAfter(bytes)) => Some(bytes),
         _ => None,
     };
-    let copied = copy_body(&head, &mut reader, &mut server, limit);
+    let copied = match fault {
+        Some(FaultKind::Throttle(rate)) => copy_body(
+            &head,
+            &mut reader,
+            &mut Throttled::new(&mut server, rate),
+            limit,
+        ),
+        _ => copy_body(&head, &mut reader, &mut server, limit),
+    };
     lock(&shared.sockets).remove(&(id + (1 << 63)));
     seen.body_bytes = match copied {
         Ok(Copied::Whole(bytes)) => bytes,
@@ -432,7 +446,10 @@ fn relay_answer(
     let mut rest = Vec::new();
     response.read_to_end(&mut rest)?;
     lock(&shared.seen).push(seen);
-    client.write_all(&rest)?;
+    match fault {
+        Some(FaultKind::Throttle(rate)) => Throttled::new(&mut client, *rate).write_all(&rest)?,
+        _ => client.write_all(&rest)?,
+    }
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
 }

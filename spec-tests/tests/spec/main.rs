@@ -26,6 +26,7 @@ mod layout_store;
 mod multiarch;
 mod package;
 mod platforms;
+mod progress;
 mod rebaser;
 mod registry;
 mod registry_pings;

@@ -2,13 +2,19 @@
 //! in front of a real `docker-registry`: no blob twice (existence checks, mounts), retries
 //! through dropped connections and server errors, resumed downloads, no tag on an
 //! incomplete image when an upload gives up, and large blobs streamed while they are written
-//! (sent again from the spool when the stream is cut).
+//! (sent again from the spool when the stream is cut), and the progress each transfer
+//! reports.
 
-use cnb_image::{Descriptor, Digest, ImageStore, MediaType, StoreError};
-use cnb_registry::Environment;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use cnb_image::{
+    Descriptor, Digest, Direction, ImageStore, MediaType, Meter, Progress, StoreError, Transfer,
+    Watch,
+};
+use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore};
 use cnb_testkit::{Fault, FaultKind, RegistryFixture, RegistryProxy};
 
-use crate::image_support::{chain, inspect, push_image, reference, registry_store};
+use crate::image_support::{chain, inspect, push_image, quick_retry, reference, registry_store};
 use crate::registry_store::{amd64, two_layers};
 
 #[test]
@@ -424,4 +430,156 @@ fn a_large_blob_streams_to_a_registry_that_asks_for_credentials_too() {
             == bytes,
         "the registry holds other bytes"
     );
+}
+
+/// One transfer as a recording progress saw it.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    transfer: Transfer,
+    moved: u64,
+    total: Option<u64>,
+    done: bool,
+    ended: bool,
+}
+
+/// A progress that records every transfer.
+#[derive(Clone, Default)]
+struct Recorded(Arc<Mutex<Vec<Arc<Mutex<Seen>>>>>);
+
+impl Recorded {
+    fn seen(&self) -> Vec<Seen> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|seen| seen.lock().unwrap_or_else(PoisonError::into_inner).clone())
+            .collect()
+    }
+}
+
+struct Recording(Arc<Mutex<Seen>>);
+
+impl Progress for Recorded {
+    fn start(&self, transfer: Transfer) -> Meter {
+        let seen = Arc::new(Mutex::new(Seen {
+            total: transfer.total,
+            transfer,
+            moved: 0,
+            done: false,
+            ended: false,
+        }));
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&seen));
+        Meter::new(Recording(seen))
+    }
+}
+
+impl Watch for Recording {
+    fn advance(&self, bytes: u64) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).moved += bytes;
+    }
+    fn set_total(&self, total: u64) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).total = Some(total);
+    }
+    fn done(&self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).done = true;
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).ended = true;
+    }
+}
+
+#[test]
+fn progress_counts_the_bytes_sent_resent_and_received_and_names_each_blob() {
+    use std::io::Write as _;
+
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let recorded = Recorded::default();
+    let store = RegistryStore::new(
+        RegistryConfig {
+            retry: quick_retry(),
+            progress: Arc::new(recorded.clone()),
+            ..RegistryConfig::default()
+        },
+        &Environment::default(),
+        Keychain::resolve(&Environment::default(), &[]).expect("keychain"),
+    )
+    .expect("store");
+    let upload = |name: &str, bytes: &[u8]| {
+        let target = reference(&format!("{}/test/{name}:v1", proxy.host()));
+        let mut writer = store
+            .blob_writer(&target, MediaType::OciLayer)
+            .expect("writer");
+        writer.describe(&format!("layer '{name}'"));
+        writer.write_all(bytes).expect("write");
+        writer.finish().expect("finish")
+    };
+    let size = 12 * 1024 * 1024;
+    let streamed = noise(size);
+    upload("streamed", &streamed);
+    // The stream is cut: the spool is sent again, a transfer of its own.
+    proxy.inject(Fault {
+        method: "PATCH".into(),
+        path_contains: "/blobs/uploads/".into(),
+        kind: FaultKind::DropAfter(1000),
+        times: 1,
+    });
+    let resent: Vec<u8> = streamed.iter().map(|byte| byte ^ 0xff).collect();
+    upload("resent", &resent);
+    let small = upload("small", b"a config-sized blob");
+    let back = store
+        .read_blob(
+            &reference(&format!("{}/test/resent:v1", proxy.host())),
+            &Digest::of(&resent),
+        )
+        .expect("read back");
+    assert!(back == resent);
+    store
+        .read_blob(
+            &reference(&format!("{}/test/small:v1", proxy.host())),
+            &small.digest,
+        )
+        .expect("small read back");
+
+    let whole = |direction, name: &str, started_with: Option<u64>| Seen {
+        transfer: Transfer {
+            direction,
+            name: name.to_owned(),
+            total: started_with,
+        },
+        moved: size as u64,
+        total: Some(size as u64),
+        done: true,
+        ended: true,
+    };
+    let seen = recorded.seen();
+    assert_eq!(seen.len(), 5, "{seen:#?}");
+    assert_eq!(seen[0], whole(Direction::Upload, "layer 'streamed'", None));
+    assert_eq!(
+        (seen[1].transfer.name.as_str(), seen[1].done, seen[1].ended),
+        ("layer 'resent'", false, true),
+        "the cut stream was abandoned: {seen:#?}"
+    );
+    assert_eq!(
+        seen[2],
+        whole(Direction::Upload, "layer 'resent'", Some(size as u64))
+    );
+    assert_eq!(
+        seen[3],
+        whole(
+            Direction::Download,
+            &Digest::of(&resent).short(),
+            Some(size as u64)
+        )
+    );
+    // A blob small enough for memory is sent in one request, unmetered; its download is
+    // metered like any other.
+    assert_eq!(seen[4].transfer.name, small.digest.short());
+    assert!(seen[4].done && seen[4].moved == small.size, "{seen:#?}");
 }

@@ -42,7 +42,7 @@ fn written_layers_read_back_and_survive_a_second_generation() {
     let reference = ImageRef::parse("example.com/cache:one").unwrap();
     let mut writer = ImageCacheWriter::new(&store, reference.clone(), None);
     let diff_id = writer
-        .add_layer(&layer_tar(root.path(), "hello")[..])
+        .add_layer("bp:hello", &layer_tar(root.path(), "hello")[..])
         .unwrap();
     writer.commit(&metadata("bp")).unwrap();
 

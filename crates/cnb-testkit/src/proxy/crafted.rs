@@ -82,7 +82,8 @@ pub(super) fn answer(
         | FaultKind::CutResponseAfter(_)
         | FaultKind::Tamper
         | FaultKind::HoldRequest
-        | FaultKind::HoldResponse => Ok(()),
+        | FaultKind::HoldResponse
+        | FaultKind::Throttle(_) => Ok(()),
     }
 }
 
