@@ -436,15 +436,13 @@ pub(crate) fn write_config(
         .registry(target)
         .map_err(|err| write_error(target, err))?;
     let source = Source::Memory(Bytes::copy_from_slice(config));
-    upload(
-        inner,
-        &registry,
-        target.repository(),
-        &source,
-        &digest,
-        descriptor.size,
-    )
-    .map_err(|err| write_error(target, err))?;
+    let blob = Blob {
+        source: &source,
+        digest: &digest,
+        size: descriptor.size,
+        what: Some("config"),
+    };
+    upload(inner, &registry, target.repository(), &blob).map_err(|err| write_error(target, err))?;
     inner.mark_present(target, &digest);
     tracing::debug!(%digest, size = descriptor.size, reference = %target, "uploaded config");
     Ok(descriptor)
