@@ -142,11 +142,11 @@ bench: bench-archive bench-creator bench-detector bench-launcher bench-rebaser b
 bench-archive: ## Layer export of a generated 1 GiB dir (gzip, zstd; hashed, and pushed to a loopback registry) vs tar|gzip -1, tar|zstd -3 and umoci+skopeo
 	$(CARGO) build --release --locked -p cnb-registry --example push_layer
 	CNB_BENCH_PUSH_LAYER=$(abspath $(TARGET_DIR))/release/examples/push_layer \
-	  $(CARGO) run --release --locked -p cnb-archive --example bench
+	  $(CARGO) run --release --locked -p cnb-archive --example bench_archive
 
 .PHONY: bench-launcher
 bench-launcher: static ## Launcher start-to-exec (/cnb/process/web) vs a bare exec of the same static binary, C floors (with musl-gcc), and its size
-	$(CARGO) run --release --locked -p cnb-launcher --example bench -- $(STATIC_DIR)/launcher
+	$(CARGO) run --release --locked -p cnb-launcher --example bench_launcher -- $(STATIC_DIR)/launcher
 
 # the builder spec tests' libcnb buildpack (see test-buildpacks-builder)
 export CNB_SPEC_LIBCNB_LAYERS_BUILDPACK := $(TEST_BUILDPACKS)/libcnb-layers

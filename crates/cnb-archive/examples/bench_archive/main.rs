@@ -6,7 +6,7 @@
 //! best of two runs). Peak RSS is each export's own (it runs in a child process).
 //! Benchmark, not test: it never fails on a figure.
 //!
-//! `cargo run --release -p cnb-archive --example bench [-- <GiB, default 1> [<work dir>]]`
+//! `cargo run --release -p cnb-archive --example bench_archive [-- <GiB, default 1> [<work dir>]]`
 //! (a work dir given is kept, and its generated tree reused by the next run).
 
 #![allow(

@@ -11,7 +11,7 @@
 //! layer directories, read the env files; no parsing). Benchmark, not test: it never fails on
 //! a figure.
 //!
-//! `cargo run --release -p cnb-launcher --example bench -- <static launcher> [<rounds>]`
+//! `cargo run --release -p cnb-launcher --example bench_launcher -- <static launcher> [<rounds>]`
 
 #![allow(
     clippy::print_stdout,
@@ -145,7 +145,7 @@ fn measure(arms: &[Arm], rounds: usize, env: &[(&str, String)]) -> Vec<Duration>
 
 /// `floor.c` built static with `musl-gcc` into `work`, if that works here.
 fn build_floor(work: &Path) -> Option<PathBuf> {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench/floor.c");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench_launcher/floor.c");
     let output = work.join("floor");
     let built = Command::new("musl-gcc")
         .args(["-static", "-O2", "-o"])
