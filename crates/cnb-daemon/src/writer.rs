@@ -85,7 +85,11 @@ pub(crate) struct StreamedLayer {
     pub(crate) media_type: MediaType,
     pub(crate) name: String,
     pub(crate) size: u64,
-    pub(crate) hasher: Sha256Writer<io::Sink>,
+    /// Hashes the bytes, unless the caller gives their digest at the end
+    /// ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
+    pub(crate) hasher: Option<Sha256Writer<io::Sink>>,
+    /// Bytes written so far.
+    pub(crate) written: u64,
     pub(crate) staged: Option<StagedLayer>,
     pub(crate) done: bool,
     /// Told about the bytes the load takes; started at the first write, when the writer has
@@ -137,7 +141,8 @@ impl StreamedLayer {
             media_type,
             name,
             size,
-            hasher: Sha256Writer::new(io::sink()),
+            hasher: Some(Sha256Writer::new(io::sink())),
+            written: 0,
             staged,
             done: false,
             progress,
@@ -149,7 +154,7 @@ impl StreamedLayer {
 
 impl Write for StreamedLayer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.hasher.size() + buf.len() as u64 > self.size {
+        if self.written + buf.len() as u64 > self.size {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
@@ -179,7 +184,10 @@ impl Write for StreamedLayer {
         if let Some(staged) = self.staged.as_mut() {
             staged.write_all(buf)?;
         }
-        self.hasher.write_all(buf)?;
+        if let Some(hasher) = self.hasher.as_mut() {
+            hasher.write_all(buf)?;
+        }
+        self.written += buf.len() as u64;
         Ok(buf.len())
     }
 
@@ -193,8 +201,25 @@ impl BlobWriter for StreamedLayer {
         self.what = Some(what.to_owned());
     }
 
-    fn finish(mut self: Box<Self>) -> Result<Descriptor, StoreError> {
-        let written = self.hasher.size();
+    fn digest_follows(&mut self) {
+        self.hasher = None;
+    }
+
+    fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
+        self.complete(None)
+    }
+
+    fn finish_with_digest(self: Box<Self>, digest: Digest) -> Result<Descriptor, StoreError> {
+        self.complete(Some(digest))
+    }
+}
+
+impl StreamedLayer {
+    /// Ends the entry (padding it) and names it by the digest of its bytes: the one this
+    /// writer computed, else the caller's `given` one (the daemon checks it against the
+    /// layer's diffID when it loads the image).
+    fn complete(mut self: Box<Self>, given: Option<Digest>) -> Result<Descriptor, StoreError> {
+        let written = self.written;
         if written != self.size {
             return Err(write_error(
                 &self.target,
@@ -204,8 +229,22 @@ impl BlobWriter for StreamedLayer {
                 ),
             ));
         }
-        let hasher = std::mem::replace(&mut self.hasher, Sha256Writer::new(io::sink()));
-        let (_, digest, _) = hasher.finish();
+        let computed = self.hasher.take().map(|hasher| hasher.finish().1);
+        let digest = match (computed, given) {
+            (Some(computed), Some(given)) if computed != given => {
+                return Err(write_error(
+                    &self.target,
+                    format!("layer has digest {computed}, not the {given} its writer computed"),
+                ));
+            }
+            (Some(digest), _) | (None, Some(digest)) => digest,
+            (None, None) => {
+                return Err(write_error(
+                    &self.target,
+                    "the layer's digest was to follow, and it did not",
+                ));
+            }
+        };
         {
             let mut guard = lock(&self.session);
             let stream = guard

@@ -368,10 +368,12 @@ impl<'a> ImageBuilder<'a> {
         }
         .map_err(upload)?;
         sink.describe(&format!("layer '{id}'"));
+        // The layer writer hashes what it writes (diffID and digest): the store need not.
+        sink.digest_follows();
         let mut writer = LayerWriter::new(sink, self.compression).map_err(archive)?;
         (layer.write)(&mut writer).map_err(archive)?;
         let (sink, digests) = writer.finish().map_err(archive)?;
-        let mut blob = sink.finish().map_err(upload)?;
+        let mut blob = sink.finish_with_digest(digests.digest).map_err(upload)?;
         blob.media_type = self.layer_type.clone();
         Ok(made(blob, digests.diff_id, false))
     }

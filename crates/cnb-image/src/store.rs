@@ -80,8 +80,30 @@ pub trait BlobWriter: io::Write + Send {
         let _ = what;
     }
 
+    /// Says that the caller hashes the bytes it writes and will finish with
+    /// [`finish_with_digest`](BlobWriter::finish_with_digest): a writer that hashes only to
+    /// learn the digest may stop doing so. Called before the first write; the default ignores it.
+    fn digest_follows(&mut self) {}
+
     /// Completes the blob and returns its descriptor (media type, digest, size).
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError>;
+
+    /// Completes a blob whose digest the caller computed over exactly the bytes it wrote. The
+    /// default finishes as [`finish`](BlobWriter::finish) does and refuses another digest.
+    fn finish_with_digest(self: Box<Self>, digest: Digest) -> Result<Descriptor, StoreError> {
+        let descriptor = self.finish()?;
+        if descriptor.digest != digest {
+            return Err(StoreError::WriteBlob {
+                reference: String::new(),
+                source: format!(
+                    "the blob written has digest {}, not the {digest} its writer computed",
+                    descriptor.digest
+                )
+                .into(),
+            });
+        }
+        Ok(descriptor)
+    }
 }
 
 /// Where images are read from and written to. All methods take the image reference they act
