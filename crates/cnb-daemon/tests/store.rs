@@ -83,6 +83,19 @@ fn export(
     previous: Option<&str>,
     file: &str,
 ) -> ImageIdentity {
+    export_as(store, target, layers, previous, file, false).unwrap()
+}
+
+/// [`export`], the streamed layers' digests given by the caller when `digest_follows` (as
+/// the exporter does: it has hashed them), which the store then does not compute.
+fn export_as(
+    store: &DaemonStore,
+    target: &str,
+    layers: &[(Option<&[u8]>, Digest)],
+    previous: Option<&str>,
+    file: &str,
+    digest_follows: bool,
+) -> Result<ImageIdentity, cnb_image::StoreError> {
     let target = reference(target);
     let run = store
         .read_image(&reference(RUN), &platform())
@@ -104,8 +117,15 @@ fn export(
             let mut writer = store
                 .blob_writer_sized(&target, media_type, bytes.len() as u64)
                 .unwrap();
+            if digest_follows {
+                writer.digest_follows();
+            }
             writer.write_all(bytes).unwrap();
-            writer.finish().unwrap()
+            if digest_follows {
+                writer.finish_with_digest(*diff_id).unwrap()
+            } else {
+                writer.finish().unwrap()
+            }
         } else {
             assert!(store.reuse_blob(&target, diff_id, &sources).unwrap());
             Descriptor::new(MediaType::DockerLayer, *diff_id, 0)
@@ -120,7 +140,27 @@ fn export(
         .write_config(&target, MediaType::DockerConfig, &config)
         .unwrap();
     let manifest = Manifest::new(MediaType::DockerManifest, config, descriptors);
-    store.write_image(&[target], &manifest).unwrap()
+    store.write_image(&[target], &manifest)
+}
+
+#[test]
+fn a_layer_whose_digest_the_caller_gives_is_named_by_it_and_checked_by_the_daemon() {
+    let Some(daemon) = daemon() else { return };
+    let bytes = layer("given", "given\n");
+    let right = Digest::of(&bytes);
+    let app = "cnb-daemon-store/app:given";
+    let given = store(&daemon.host(), None);
+    let id = export_as(&given, app, &[(Some(&bytes), right)], None, "given", true).unwrap();
+    assert_eq!(daemon.image_id(app).unwrap(), Some(id.to_string()));
+
+    // A wrong digest given (a caller's bug) is not taken on trust: the daemon hashes every
+    // layer it loads against the config's diffIDs, and loads nothing.
+    let wrong = Digest::of(b"not the layer");
+    let bad = "cnb-daemon-store/app:wrong-digest";
+    let given = store(&daemon.host(), None);
+    let result = export_as(&given, bad, &[(Some(&bytes), wrong)], None, "given", true);
+    assert!(result.is_err(), "{result:?}");
+    assert_eq!(daemon.image_id(bad).unwrap(), None);
 }
 
 #[test]
