@@ -94,7 +94,7 @@ pub trait BlobWriter: io::Write + Send {
         let descriptor = self.finish()?;
         if descriptor.digest != digest {
             return Err(StoreError::WriteBlob {
-                reference: String::new(),
+                reference: "the image being written".to_owned(),
                 source: format!(
                     "the blob written has digest {}, not the {digest} its writer computed",
                     descriptor.digest

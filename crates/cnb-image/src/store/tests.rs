@@ -268,3 +268,22 @@ fn refuses_what_is_neither_manifest_nor_index() {
         .unwrap_err();
     assert!(missing_blob.to_string().starts_with("blob sha256:"));
 }
+
+#[test]
+fn a_blob_finished_with_the_callers_digest_must_have_that_digest() {
+    let store = store();
+    let target = ImageRef::parse("example.com/app:1").unwrap();
+    let write = |digest: Digest| {
+        let mut writer = store.blob_writer(&target, MediaType::OciLayer).unwrap();
+        writer.digest_follows();
+        writer.write_all(b"layer bytes").unwrap();
+        writer.finish_with_digest(digest)
+    };
+    let right = Digest::of(b"layer bytes");
+    assert_eq!(write(right).unwrap().digest, right);
+    let error = write(Digest::of(b"other bytes")).unwrap_err();
+    let text = std::error::Error::source(&error)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(text.contains("not the sha256:"), "{text}");
+}
