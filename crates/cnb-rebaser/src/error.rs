@@ -301,17 +301,25 @@ impl Error {
             // Go wraps the missing metadata in "set app image" (72) and fails to open the
             // new run image with a bare failure (1).
             Self::ReadRunImage { .. } | Self::RunImageNotFound { .. } => ExitKind::Failed,
-            Self::ReadFleetReport { .. }
-            | Self::ParseFleetReport { .. }
-            | Self::NoShardReports { .. }
-            | Self::ReportShardMismatch { .. }
-            | Self::InconsistentShards { .. }
-            | Self::ShardReportTwice { .. }
-            | Self::ImageInWrongShard { .. }
-            | Self::ImageTwice { .. }
-            | Self::MissingShards { .. } => ExitKind::InvalidArgs,
+            _ if self.is_merge_error() => ExitKind::InvalidArgs,
             _ => ExitKind::RebaseError,
         }
+    }
+
+    /// Whether this is a failure to merge per-shard fleet reports (`-merge-reports`).
+    fn is_merge_error(&self) -> bool {
+        matches!(
+            self,
+            Self::ReadFleetReport { .. }
+                | Self::ParseFleetReport { .. }
+                | Self::NoShardReports { .. }
+                | Self::ReportShardMismatch { .. }
+                | Self::InconsistentShards { .. }
+                | Self::ShardReportTwice { .. }
+                | Self::ImageInWrongShard { .. }
+                | Self::ImageTwice { .. }
+                | Self::MissingShards { .. }
+        )
     }
 
     /// What the lifecycle was doing, for `failed to <action>: …` (Go's wording).
@@ -325,15 +333,7 @@ impl Error {
             Self::ReadRunImage { .. } | Self::RunImageNotFound { .. } => "access run image",
             Self::WriteReport { .. } => "write rebase report",
             Self::WriteFleetReport { .. } => "write fleet report",
-            Self::ReadFleetReport { .. }
-            | Self::ParseFleetReport { .. }
-            | Self::NoShardReports { .. }
-            | Self::ReportShardMismatch { .. }
-            | Self::InconsistentShards { .. }
-            | Self::ShardReportTwice { .. }
-            | Self::ImageInWrongShard { .. }
-            | Self::ImageTwice { .. }
-            | Self::MissingShards { .. } => "merge fleet reports",
+            _ if self.is_merge_error() => "merge fleet reports",
             _ => "rebase",
         }
     }

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -190,6 +191,25 @@ impl World {
             .read_image(&reference(name), &amd64())
             .expect("image readable")
             .expect("image exists")
+    }
+
+    /// The exported layer of image `name` whose diffID is `diff_id`, as a tar (decompressed).
+    pub(crate) fn layer_tar(&self, name: &str, diff_id: &str) -> tar::Archive<Box<dyn Read>> {
+        let exported = self.image(name);
+        let index = exported
+            .config
+            .rootfs
+            .diff_ids
+            .iter()
+            .position(|id| id.to_string() == diff_id)
+            .expect("layer in rootfs");
+        let digest = exported.manifest.manifest.layers[index].digest;
+        let blob = self
+            .store
+            .open_blob(&reference(name), &digest)
+            .expect("registry answers")
+            .expect("blob exists");
+        tar::Archive::new(Box::new(flate2::read::GzDecoder::new(blob)))
     }
 
     pub(crate) fn exists(&self, name: &str) -> bool {

@@ -10,11 +10,9 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
 
-use cnb_image::{Digest, ImageStore};
 use cnb_testkit::Lifecycle;
 
 use super::fixture::World;
-use crate::image_support::reference;
 use crate::platforms::support::{Container, can_replay};
 use crate::sbom::documents::{self, EXTENSIONS};
 use crate::sbom::expected::Workspace;
@@ -26,21 +24,7 @@ fn sbom_layer_files(world: &World, image: &str) -> BTreeMap<String, Vec<u8>> {
     let diff_id = label["sbom"]["sha"]
         .as_str()
         .expect("the label names an SBOM layer");
-    let exported = world.image(image);
-    let index = exported
-        .config
-        .rootfs
-        .diff_ids
-        .iter()
-        .position(|id| id.to_string() == diff_id)
-        .expect("the SBOM layer is in rootfs");
-    let digest: Digest = exported.manifest.manifest.layers[index].digest;
-    let blob = world
-        .store
-        .open_blob(&reference(image), &digest)
-        .expect("registry answers")
-        .expect("blob exists");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(blob));
+    let mut archive = world.layer_tar(image, diff_id);
     let mut files = BTreeMap::new();
     for entry in archive.entries().expect("a tar") {
         let mut entry = entry.expect("an entry");

@@ -12,11 +12,9 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 
-use cnb_image::{Digest, ImageStore};
 use cnb_testkit::Finished;
 
 use super::fixture::World;
-use crate::image_support::reference;
 
 /// An entry of an exported layer: path bytes, type, size, link target and the first bytes
 /// of the contents.
@@ -50,21 +48,7 @@ fn app_layer(world: &World, image: &str) -> String {
 /// The entries of the exported layer with `diff_id`, up to and including the first whose path
 /// ends with `stop_at` (whose contents are not read).
 fn layer_entries(world: &World, image: &str, diff_id: &str, stop_at: &[u8]) -> Vec<Entry> {
-    let exported = world.image(image);
-    let index = exported
-        .config
-        .rootfs
-        .diff_ids
-        .iter()
-        .position(|id| id.to_string() == diff_id)
-        .expect("layer in rootfs");
-    let digest: Digest = exported.manifest.manifest.layers[index].digest;
-    let blob = world
-        .store
-        .open_blob(&reference(image), &digest)
-        .expect("registry answers")
-        .expect("blob exists");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(blob));
+    let mut archive = world.layer_tar(image, diff_id);
     let mut entries = Vec::new();
     for entry in archive.entries().expect("tar") {
         let mut entry = entry.expect("entry");
