@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use cnb_files::JsonLabel;
 use cnb_files::labels::CacheMetadata;
 use cnb_image::Sha256Writer;
-use cnb_sys::{DirLock, StagedFile};
+use cnb_sys::{DirLock, DirectFile, StagedFile};
 
 use crate::{Cache, Error};
 
@@ -206,10 +206,13 @@ pub(crate) fn promote_staging(dir: &Path) -> Result<(), Error> {
 }
 
 /// A layer tar being written into `staging/` under a temporary name; [`finish`](Self::finish)
-/// names it after its diffID. Dropping it unfinished removes the file.
+/// names it after its diffID. Dropping it unfinished removes the file. The bytes bypass the
+/// page cache where the file system allows ([`DirectFile`]): a cache is read by a later
+/// build, not by this one, and a layer of a GiB written through the page cache costs the
+/// export as much CPU as streaming it to its image does.
 #[derive(Debug)]
 pub struct StagedLayer {
-    file: io::BufWriter<File>,
+    file: DirectFile,
     partial: PathBuf,
     done: bool,
 }
@@ -221,9 +224,9 @@ impl StagedLayer {
             std::process::id(),
             PARTIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
-        let file = File::create(&partial).map_err(Error::io(&partial))?;
+        let file = DirectFile::create_new(&partial, 0o666).map_err(Error::io(&partial))?;
         Ok(Self {
-            file: io::BufWriter::with_capacity(1 << 20, file),
+            file,
             partial,
             done: false,
         })

@@ -28,9 +28,15 @@
 //! tars, the config, `manifest.json`) streamed while the exporter works:
 //! - a layer written with its size known
 //!   ([`blob_writer_sized`](cnb_image::ImageStore::blob_writer_sized)) goes straight into the
-//!   archive as one entry, hashed on the way, and into the launch cache's new generation;
-//!   the exporter counts a layer's tar before writing it, as the daemon wants uncompressed
-//!   layers ([`layer_media_type`](cnb_image::ImageStore::layer_media_type));
+//!   archive as one entry, hashed on the way, and into the launch cache's new generation
+//!   (written past the page cache: see `cnb_sys::DirectFile`); the exporter counts a layer's
+//!   tar before writing it, as the daemon wants uncompressed layers
+//!   ([`layer_media_type`](cnb_image::ImageStore::layer_media_type));
+//! - the archive takes one entry at a time, and the exporter makes layers in parallel: a
+//!   layer that finds another's entry being written waits for it when it is big, and is
+//!   spooled when it is small (under 16 MiB). Spooling a big layer would write it to disk,
+//!   read it back and hold the daemon's unpacking of it until the export ends: with a 1 GiB
+//!   layer, that race alone made some exports half again as slow as `docker load`;
 //! - a layer of unknown size is spooled to a file (the launch cache, else a temp dir);
 //! - a layer "reused" ([`reuse_blob`](cnb_image::ImageStore::reuse_blob)) is kept in the
 //!   launch cache and, when the image is saved, sent as a zero-byte entry if the layers

@@ -6,8 +6,9 @@
 //! unfinished stream aborts the request.
 
 use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -28,9 +29,57 @@ pub(crate) struct LoadStream {
     chunks: Option<mpsc::Sender<io::Result<Bytes>>>,
     answer: Option<JoinHandle<Result<Bytes, Error>>>,
     runtime: Handle,
-    buffer: BytesMut,
+    /// The chunk being filled, taken from `pool`.
+    buffer: Vec<u8>,
+    pool: Arc<ChunkPool>,
     endpoint: String,
     path: String,
+}
+
+/// Chunk buffers handed back once the connection has written them. A fresh buffer per chunk
+/// is, with musl's allocator, an `mmap`, a page fault on every page and an `munmap` that
+/// stops the other threads to flush their TLBs: about a third of the exporter's CPU when it
+/// streams a GiB into a daemon. With the pool, a load touches at most `IN_FLIGHT + 2` buffers.
+#[derive(Default)]
+struct ChunkPool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl ChunkPool {
+    /// An empty buffer of `CHUNK` bytes' capacity: a returned one if there is one.
+    fn take(&self) -> Vec<u8> {
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK))
+    }
+
+    fn give_back(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(buffer);
+    }
+}
+
+/// A chunk on its way to the daemon; its buffer goes back to the pool when dropped.
+struct PooledChunk {
+    buffer: Vec<u8>,
+    pool: Arc<ChunkPool>,
+}
+
+impl AsRef<[u8]> for PooledChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for PooledChunk {
+    fn drop(&mut self) {
+        self.pool.give_back(std::mem::take(&mut self.buffer));
+    }
 }
 
 impl LoadStream {
@@ -55,17 +104,22 @@ impl LoadStream {
             chunks: Some(chunks),
             answer: Some(answer),
             runtime: client.runtime().handle().clone(),
-            buffer: BytesMut::with_capacity(CHUNK),
+            buffer: Vec::with_capacity(CHUNK),
+            pool: Arc::default(),
             endpoint: client.endpoint(),
             path,
         }
     }
 
-    /// Appends bytes to the body.
-    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= CHUNK {
-            self.flush()?;
+    /// Appends bytes to the body, sent in chunks of `CHUNK` bytes.
+    pub(crate) fn write(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            let taken = bytes.len().min(CHUNK - self.buffer.len());
+            self.buffer.extend_from_slice(&bytes[..taken]);
+            bytes = &bytes[taken..];
+            if self.buffer.len() == CHUNK {
+                self.flush()?;
+            }
         }
         Ok(())
     }
@@ -74,7 +128,11 @@ impl LoadStream {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let chunk = self.buffer.split().freeze();
+        let next = self.pool.take();
+        let chunk = Bytes::from_owner(PooledChunk {
+            buffer: std::mem::replace(&mut self.buffer, next),
+            pool: Arc::clone(&self.pool),
+        });
         let sent = self
             .chunks
             .as_ref()
@@ -175,5 +233,34 @@ impl Drop for LoadStream {
         if let Some(answer) = self.answer.take() {
             answer.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_the_connection_has_written_is_filled_again() {
+        let pool = Arc::new(ChunkPool::default());
+        let mut buffer = pool.take();
+        buffer.extend_from_slice(b"layer bytes");
+        let address = buffer.as_ptr();
+        let chunk = Bytes::from_owner(PooledChunk {
+            buffer,
+            pool: Arc::clone(&pool),
+        });
+        let sent = chunk.clone();
+        drop(chunk);
+        assert_eq!(
+            &sent[..],
+            b"layer bytes",
+            "kept while the connection holds it"
+        );
+        drop(sent);
+        let again = pool.take();
+        assert_eq!(again.as_ptr(), address, "the same buffer, not a new one");
+        assert!(again.is_empty());
+        assert!(again.capacity() >= CHUNK);
     }
 }

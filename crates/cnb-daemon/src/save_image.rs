@@ -83,7 +83,7 @@ pub(crate) fn save(
     }
     let session = lock(&shared.state).sessions.remove(&primary.to_string());
     let mut session = session.map_or_else(Session::default, |session| {
-        std::mem::take(&mut *lock(&session))
+        std::mem::take(&mut *session.lock())
     });
     if session.broken {
         return Err(fail(Error::Load(

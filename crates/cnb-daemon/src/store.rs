@@ -21,7 +21,7 @@ use crate::host::ApiVersion;
 use crate::image::DaemonImage;
 use crate::name::daemon_name;
 use crate::save::SavedImage;
-use crate::writer::{ConfigWriter, SharedSession, SpooledLayer, StreamedLayer, lock};
+use crate::writer::{ConfigWriter, SPOOL_BELOW, SharedSession, SpooledLayer, StreamedLayer, lock};
 
 /// Images in a Docker daemon, with an optional launch cache of layer tars.
 pub struct DaemonStore {
@@ -348,7 +348,7 @@ impl ImageStore for DaemonStore {
         sources: &[ImageRef],
     ) -> Result<bool, StoreError> {
         let shared = &self.shared;
-        if lock(&shared.session(target)).entry(digest).is_some()
+        if shared.session(target).lock().entry(digest).is_some()
             || lock(&shared.state).files.contains_key(digest)
         {
             return Ok(true);
@@ -413,7 +413,7 @@ impl ImageStore for DaemonStore {
         size: u64,
     ) -> Result<Box<dyn BlobWriter>, StoreError> {
         let session = self.shared.session(target);
-        if !media_type.is_layer() || lock(&session).writing {
+        if !media_type.is_layer() || (size < SPOOL_BELOW && session.lock().writing) {
             return self.blob_writer(target, media_type);
         }
         let staged = self
@@ -437,7 +437,8 @@ impl ImageStore for DaemonStore {
             Arc::clone(&self.shared.progress),
         )? {
             Some(layer) => Ok(Box::new(layer)),
-            // Another layer took the archive between the check above and the start.
+            // A small layer found another's entry being written after all, or the archive is
+            // broken (the save says why).
             None => self.blob_writer(target, media_type),
         }
     }

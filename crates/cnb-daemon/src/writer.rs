@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use cnb_cache::StagedLayer;
 use cnb_image::{
@@ -38,7 +38,46 @@ impl Session {
     }
 }
 
-pub(crate) type SharedSession = Arc<Mutex<Session>>;
+/// A session shared by the layers of one image being written in parallel, with a signal for
+/// the end of each archive entry.
+#[derive(Default)]
+pub(crate) struct SessionCell {
+    session: Mutex<Session>,
+    entry_ended: Condvar,
+}
+
+impl SessionCell {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Session> {
+        lock(&self.session)
+    }
+
+    /// Waits, with `session` locked, until no entry is being written (or the archive is
+    /// broken).
+    fn wait_between_entries<'a>(
+        &self,
+        session: MutexGuard<'a, Session>,
+    ) -> MutexGuard<'a, Session> {
+        self.entry_ended
+            .wait_while(session, |session| session.writing && !session.broken)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Ends the entry being written: a layer waiting for the archive may start its own.
+    fn end_entry(&self, mut session: MutexGuard<'_, Session>) {
+        session.writing = false;
+        drop(session);
+        self.entry_ended.notify_all();
+    }
+}
+
+pub(crate) type SharedSession = Arc<SessionCell>;
+
+/// Layers smaller than this that find another layer's entry being written are spooled and
+/// sent when the image is saved; bigger ones wait for the archive. Spooling a big layer would
+/// write it to disk and read it back, and hold the daemon's unpacking of it until the end of
+/// the export, where streaming overlaps the two: parallel export then reorders the archive's
+/// entries, and the daemon, which takes one at a time, gets the big ones as they are made.
+pub(crate) const SPOOL_BELOW: u64 = 16 << 20;
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -100,10 +139,11 @@ pub(crate) struct StreamedLayer {
 }
 
 impl StreamedLayer {
-    /// Starts the entry `name` of `size` bytes in the session's load; `None` when another
-    /// layer's entry is being written (layers are exported in parallel, and the archive takes
-    /// one entry at a time: the caller spools this one instead). The check and the start are
-    /// one step under the session's lock.
+    /// Starts the entry `name` of `size` bytes in the session's load. Layers are exported in
+    /// parallel, and the archive takes one entry at a time: when another layer's entry is
+    /// being written, a layer of [`SPOOL_BELOW`] bytes or more waits for it to end, and a
+    /// smaller one gets `None` (the caller spools it), as does any layer once the archive is
+    /// broken. The check and the start are one step under the session's lock.
     pub(crate) fn start(
         session: SharedSession,
         load: impl FnOnce() -> Result<LoadStream, crate::Error>,
@@ -114,8 +154,14 @@ impl StreamedLayer {
         progress: Arc<dyn Progress>,
     ) -> Result<Option<Self>, StoreError> {
         let name = {
-            let mut guard = lock(&session);
+            let mut guard = session.lock();
             if guard.writing {
+                if size < SPOOL_BELOW {
+                    return Ok(None);
+                }
+                guard = session.wait_between_entries(guard);
+            }
+            if guard.broken {
                 return Ok(None);
             }
             if guard.load.is_none() {
@@ -164,7 +210,7 @@ impl Write for StreamedLayer {
             ));
         }
         {
-            let mut guard = lock(&self.session);
+            let mut guard = self.session.lock();
             let stream = guard
                 .load
                 .as_mut()
@@ -246,7 +292,7 @@ impl StreamedLayer {
             }
         };
         {
-            let mut guard = lock(&self.session);
+            let mut guard = self.session.lock();
             let stream = guard
                 .load
                 .as_mut()
@@ -254,8 +300,8 @@ impl StreamedLayer {
             stream
                 .pad(self.size)
                 .map_err(|error| write_error(&self.target, error))?;
-            guard.writing = false;
             guard.entries.push((digest, std::mem::take(&mut self.name)));
+            self.session.end_entry(guard);
         }
         self.done = true;
         if let Some(staged) = self.staged.take() {
@@ -275,10 +321,10 @@ impl Drop for StreamedLayer {
     fn drop(&mut self) {
         if !self.done {
             // A half-written entry: the archive is lost, and the load is aborted with it.
-            let mut guard = lock(&self.session);
+            let mut guard = self.session.lock();
             guard.load = None;
             guard.broken = true;
-            guard.writing = false;
+            self.session.end_entry(guard);
         }
     }
 }
@@ -322,10 +368,69 @@ impl BlobWriter for SpooledLayer {
 mod tests {
     use super::*;
 
+    fn start_big(session: &SharedSession) -> std::thread::JoinHandle<Result<bool, String>> {
+        let session = Arc::clone(session);
+        std::thread::spawn(move || {
+            StreamedLayer::start(
+                session,
+                || Err(crate::Error::Load("no daemon in this test".to_owned())),
+                "app".to_owned(),
+                MediaType::DockerLayer,
+                SPOOL_BELOW,
+                None,
+                Arc::new(cnb_image::Silent),
+            )
+            .map(|layer| layer.is_some())
+            .map_err(|error| {
+                let mut chain = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    chain = format!("{chain}: {cause}");
+                    source = cause.source();
+                }
+                chain
+            })
+        })
+    }
+
     #[test]
-    fn a_second_layer_never_starts_an_entry_while_one_is_being_written() {
+    fn a_big_layer_waits_for_the_entry_being_written_then_starts_its_own() {
         let session = SharedSession::default();
-        lock(&session).writing = true;
+        session.lock().writing = true;
+        let waiter = start_big(&session);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(
+            !waiter.is_finished(),
+            "it waits while the other entry is written"
+        );
+        let guard = session.lock();
+        session.end_entry(guard);
+        let started = waiter.join().unwrap();
+        // It went on to start the image load, which this test's daemon refuses.
+        let error = started.unwrap_err();
+        assert!(error.contains("no daemon in this test"), "{error}");
+    }
+
+    #[test]
+    fn a_waiting_layer_is_spooled_once_the_archive_is_broken() {
+        let session = SharedSession::default();
+        session.lock().writing = true;
+        let waiter = start_big(&session);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut guard = session.lock();
+        guard.broken = true;
+        session.end_entry(guard);
+        assert_eq!(
+            waiter.join().unwrap(),
+            Ok(false),
+            "spooled: the save says why"
+        );
+    }
+
+    #[test]
+    fn a_second_small_layer_never_starts_an_entry_while_one_is_being_written() {
+        let session = SharedSession::default();
+        session.lock().writing = true;
         let started = StreamedLayer::start(
             Arc::clone(&session),
             || panic!("no load is started for it"),
@@ -337,6 +442,6 @@ mod tests {
         )
         .expect("no error");
         assert!(started.is_none(), "the caller spools it instead");
-        assert!(lock(&session).entries.is_empty());
+        assert!(session.lock().entries.is_empty());
     }
 }
