@@ -208,7 +208,7 @@ pub(crate) fn promote_staging(dir: &Path) -> Result<(), Error> {
 /// A layer tar being written into `staging/` under a temporary name; [`finish`](Self::finish)
 /// names it after its diffID. Dropping it unfinished removes the file. The bytes bypass the
 /// page cache where the file system allows ([`DirectFile`]): a cache is read by a later
-/// build, not by this one, and a layer of a GiB written through the page cache costs the
+/// build, not by this one, and a layer of a GiB written through the page cache can cost the
 /// export as much CPU as streaming it to its image does.
 #[derive(Debug)]
 pub struct StagedLayer {

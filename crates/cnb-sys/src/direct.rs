@@ -82,21 +82,24 @@ impl DirectFile {
     /// Writes the gathered bytes: direct when they are whole blocks, else buffered from now
     /// on (the file offset is then no longer aligned).
     fn write_gathered(&mut self) -> io::Result<()> {
-        let gathered = self.start..self.start + self.filled;
-        if self.direct && self.filled.is_multiple_of(ALIGN) {
-            match self.file.write_all(&self.buffer[gathered.clone()]) {
-                Ok(()) => {
-                    self.filled = 0;
-                    return Ok(());
+        if !self.filled.is_multiple_of(ALIGN) {
+            self.go_buffered()?;
+        }
+        let mut written = 0;
+        while written < self.filled {
+            let rest = self.start + written..self.start + self.filled;
+            match self.file.write(&self.buffer[rest]) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(count) => written += count,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                // The file system took the flag at the open and refuses it at the write (or a
+                // short write left the rest unaligned): the rest goes buffered.
+                Err(error) if self.direct && error.raw_os_error() == Some(nix::libc::EINVAL) => {
+                    self.go_buffered()?;
                 }
-                // Nothing was written: the file system takes the flag at the open and refuses
-                // it at the write.
-                Err(error) if error.raw_os_error() == Some(nix::libc::EINVAL) => {}
                 Err(error) => return Err(error),
             }
         }
-        self.go_buffered()?;
-        self.file.write_all(&self.buffer[gathered])?;
         self.filled = 0;
         Ok(())
     }
@@ -196,6 +199,21 @@ mod tests {
             probe.is_direct(),
             "whole chunks never end direct writes"
         );
+    }
+
+    #[test]
+    fn a_flush_in_the_middle_ends_direct_writes_and_keeps_the_bytes_in_order() {
+        let bytes = noise(2 * CHUNK + 300);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("layer.tar");
+        let mut file = DirectFile::create_new(&path, 0o644).unwrap();
+        file.write_all(&bytes[..CHUNK + 100]).unwrap();
+        file.flush().unwrap();
+        assert!(!file.is_direct(), "the file offset is no longer aligned");
+        file.write_all(&bytes[CHUNK + 100..]).unwrap();
+        file.flush().unwrap();
+        drop(file);
+        assert!(std::fs::read(&path).unwrap() == bytes);
     }
 
     #[test]
