@@ -381,15 +381,7 @@ mod tests {
                 Arc::new(cnb_image::Silent),
             )
             .map(|layer| layer.is_some())
-            .map_err(|error| {
-                let mut chain = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    chain = format!("{chain}: {cause}");
-                    source = cause.source();
-                }
-                chain
-            })
+            .map_err(|error| cnb_api::one_line(&error))
         })
     }
 
