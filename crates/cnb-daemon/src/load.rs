@@ -6,9 +6,9 @@
 //! unfinished stream aborts the request.
 
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
+use cnb_sys::{BufferPool, PooledBuffer};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -21,6 +21,10 @@ use crate::{Error, api};
 const CHUNK: usize = 256 * 1024;
 /// Chunks in flight (4 MiB).
 const IN_FLIGHT: usize = 16;
+/// Chunk buffers the pool keeps: a load touches at most `IN_FLIGHT + 2` buffers (a fresh one
+/// per chunk would cost, with musl's allocator, about a third of the exporter's CPU when it
+/// streams a GiB into a daemon; see [`BufferPool`]).
+const KEPT_CHUNKS: usize = IN_FLIGHT + 2;
 /// A tar block.
 pub(crate) const BLOCK: usize = 512;
 
@@ -29,63 +33,19 @@ pub(crate) struct LoadStream {
     chunks: Option<mpsc::Sender<io::Result<Bytes>>>,
     answer: Option<JoinHandle<Result<Bytes, Error>>>,
     runtime: Handle,
-    /// The chunk being filled, taken from `pool`.
-    buffer: Vec<u8>,
-    pool: Arc<ChunkPool>,
+    /// The chunk being filled, taken from `pool`; it goes back once the connection has
+    /// written it.
+    buffer: PooledBuffer,
+    pool: BufferPool,
     endpoint: String,
     path: String,
-}
-
-/// Chunk buffers handed back once the connection has written them. A fresh buffer per chunk
-/// is, with musl's allocator, an `mmap`, a page fault on every page and an `munmap` that
-/// stops the other threads to flush their TLBs: about a third of the exporter's CPU when it
-/// streams a GiB into a daemon. With the pool, a load touches at most `IN_FLIGHT + 2` buffers.
-#[derive(Default)]
-struct ChunkPool {
-    free: Mutex<Vec<Vec<u8>>>,
-}
-
-impl ChunkPool {
-    /// An empty buffer of `CHUNK` bytes' capacity: a returned one if there is one.
-    fn take(&self) -> Vec<u8> {
-        self.free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(CHUNK))
-    }
-
-    fn give_back(&self, mut buffer: Vec<u8>) {
-        buffer.clear();
-        self.free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(buffer);
-    }
-}
-
-/// A chunk on its way to the daemon; its buffer goes back to the pool when dropped.
-struct PooledChunk {
-    buffer: Vec<u8>,
-    pool: Arc<ChunkPool>,
-}
-
-impl AsRef<[u8]> for PooledChunk {
-    fn as_ref(&self) -> &[u8] {
-        &self.buffer
-    }
-}
-
-impl Drop for PooledChunk {
-    fn drop(&mut self) {
-        self.pool.give_back(std::mem::take(&mut self.buffer));
-    }
 }
 
 impl LoadStream {
     /// Sends the request head; the body follows as it is written.
     pub(crate) fn start(client: &DaemonClient, path: String) -> Self {
         let (chunks, receiver) = mpsc::channel(IN_FLIGHT);
+        let pool_of_chunks = BufferPool::new(CHUNK, KEPT_CHUNKS);
         let pool = std::sync::Arc::clone(client.pool());
         let request_path = path.clone();
         let answer = client.runtime().spawn(async move {
@@ -104,8 +64,8 @@ impl LoadStream {
             chunks: Some(chunks),
             answer: Some(answer),
             runtime: client.runtime().handle().clone(),
-            buffer: Vec::with_capacity(CHUNK),
-            pool: Arc::default(),
+            buffer: pool_of_chunks.take(),
+            pool: pool_of_chunks,
             endpoint: client.endpoint(),
             path,
         }
@@ -129,10 +89,7 @@ impl LoadStream {
             return Ok(());
         }
         let next = self.pool.take();
-        let chunk = Bytes::from_owner(PooledChunk {
-            buffer: std::mem::replace(&mut self.buffer, next),
-            pool: Arc::clone(&self.pool),
-        });
+        let chunk = Bytes::from_owner(std::mem::replace(&mut self.buffer, next));
         let sent = self
             .chunks
             .as_ref()
@@ -242,14 +199,11 @@ mod tests {
 
     #[test]
     fn a_chunk_the_connection_has_written_is_filled_again() {
-        let pool = Arc::new(ChunkPool::default());
+        let pool = BufferPool::new(CHUNK, KEPT_CHUNKS);
         let mut buffer = pool.take();
         buffer.extend_from_slice(b"layer bytes");
         let address = buffer.as_ptr();
-        let chunk = Bytes::from_owner(PooledChunk {
-            buffer,
-            pool: Arc::clone(&pool),
-        });
+        let chunk = Bytes::from_owner(buffer);
         let sent = chunk.clone();
         drop(chunk);
         assert_eq!(

@@ -80,26 +80,68 @@ fn level_buffer_size(level: u32) -> Result<usize, Error> {
 
 /// Deflates `data` as raw deflate at ISA-L `level` (0–3), primed with `dictionary` (its last
 /// 32 KiB count), ending on a sync flush (byte-aligned, no final block) or, when `last`,
-/// finishing the stream. Every call starts from a fresh stream, so the bytes depend only on
-/// the arguments (and on the CPU family, see the crate docs).
+/// finishing the stream. The bytes depend only on the arguments (and on the CPU family, see
+/// the crate docs). A caller that deflates block after block keeps a [`Deflater`] instead.
 pub fn deflate_block(
     level: u32,
     dictionary: &[u8],
     data: &[u8],
     last: bool,
 ) -> Result<Vec<u8>, Error> {
-    let mut level_buffer = vec![0u8; level_buffer_size(level)?];
-    let too_large = |length: usize| move |_| Error::BlockTooLarge(length);
-    let data_length = u32::try_from(data.len()).map_err(too_large(data.len()))?;
-    let dictionary_length = u32::try_from(dictionary.len()).map_err(too_large(dictionary.len()))?;
-    let mut stream = new_stream();
-    {
-        let stream = &mut *stream;
+    let mut out = Vec::new();
+    Deflater::new().deflate_into(level, dictionary, data, last, &mut out)?;
+    Ok(out)
+}
+
+/// ISA-L's stream and work buffer, kept from block to block: both are large (about 80 KiB
+/// and, at level 1, 276 KiB), and fresh ones cost page faults and an `munmap` per block.
+/// Both are zeroed before each block, so each block starts from the state a fresh stream
+/// has and its bytes do not depend on the blocks before.
+pub struct Deflater {
+    stream: Box<isal::isal_zstream>,
+    level_buffer: Vec<u8>,
+}
+
+impl Default for Deflater {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Deflater {
+    /// A deflater whose buffers are made at its first block.
+    pub fn new() -> Self {
+        Self {
+            stream: new_stream(),
+            level_buffer: Vec::new(),
+        }
+    }
+
+    /// Deflates one block as [`deflate_block`] does, appending the bytes to `out`.
+    pub fn deflate_into(
+        &mut self,
+        level: u32,
+        dictionary: &[u8],
+        data: &[u8],
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let level_size = level_buffer_size(level)?;
+        self.level_buffer.clear();
+        self.level_buffer.resize(level_size, 0);
+        let too_large = |length: usize| move |_| Error::BlockTooLarge(length);
+        let data_length = u32::try_from(data.len()).map_err(too_large(data.len()))?;
+        let dictionary_length =
+            u32::try_from(dictionary.len()).map_err(too_large(dictionary.len()))?;
+        let stream = &mut *self.stream;
+        // SAFETY: isal_zstream is plain C data for which all-zero bytes are a valid value (as
+        // in `new_stream`); zeroing it returns it to the state of a fresh stream.
+        unsafe { std::ptr::write_bytes(&raw mut *stream, 0, 1) };
         // SAFETY: `stream` is a valid, writable isal_zstream.
         unsafe { isal::isal_deflate_init(stream) };
         stream.level = level;
-        stream.level_buf = level_buffer.as_mut_ptr();
-        stream.level_buf_size = u32::try_from(level_buffer.len()).map_err(too_large(0))?;
+        stream.level_buf = self.level_buffer.as_mut_ptr();
+        stream.level_buf_size = u32::try_from(level_size).map_err(too_large(0))?;
         stream.gzip_flag = flag(isal::IGZIP_DEFLATE);
         stream.end_of_stream = u16::from(last);
         stream.flush = flag(if last {
@@ -107,51 +149,52 @@ pub fn deflate_block(
         } else {
             isal::SYNC_FLUSH
         });
-    }
-    if !dictionary.is_empty() {
-        // SAFETY: ISA-L copies the dictionary (it takes `*mut` but only reads it); the
-        // pointer and length describe `dictionary`.
-        let code = unsafe {
-            isal::isal_deflate_set_dict(
-                &raw mut *stream,
-                dictionary.as_ptr().cast_mut(),
-                dictionary_length,
-            )
-        };
-        if code != 0 {
-            return Err(Error::Deflate(code));
+        if !dictionary.is_empty() {
+            // SAFETY: ISA-L copies the dictionary (it takes `*mut` but only reads it); the
+            // pointer and length describe `dictionary`.
+            let code = unsafe {
+                isal::isal_deflate_set_dict(
+                    &raw mut *stream,
+                    dictionary.as_ptr().cast_mut(),
+                    dictionary_length,
+                )
+            };
+            if code != 0 {
+                return Err(Error::Deflate(code));
+            }
         }
-    }
-    stream.next_in = data.as_ptr().cast_mut();
-    stream.avail_in = data_length;
-    let mut out: Vec<u8> = Vec::with_capacity(data.len() + data.len() / 8 + 64 * 1024);
-    loop {
-        if out.capacity() - out.len() < 1024 {
-            out.reserve(64 * 1024);
-        }
-        let spare = out.spare_capacity_mut();
-        let spare_length = u32::try_from(spare.len()).unwrap_or(u32::MAX);
-        stream.next_out = spare.as_mut_ptr().cast::<u8>();
-        stream.avail_out = spare_length;
-        // SAFETY: next_in/avail_in describe `data` (read only, alive for the call), next_out/
-        // avail_out the spare capacity of `out`, level_buf `level_buffer`; all outlive it.
-        let code = unsafe { isal::isal_deflate(&raw mut *stream) };
-        if code != 0 {
-            return Err(Error::Deflate(code));
-        }
-        let written = (spare_length - stream.avail_out) as usize;
-        // SAFETY: ISA-L initialised exactly `written` bytes of the spare capacity.
-        unsafe { out.set_len(out.len() + written) };
-        let state = stream.internal_state.state;
-        let done = if last {
-            state == isal::isal_zstate_state_ZSTATE_END
-        } else {
-            stream.avail_in == 0
-                && stream.avail_out != 0
-                && state == isal::isal_zstate_state_ZSTATE_NEW_HDR
-        };
-        if done {
-            return Ok(out);
+        stream.next_in = data.as_ptr().cast_mut();
+        stream.avail_in = data_length;
+        out.reserve(data.len() + data.len() / 8 + 64 * 1024);
+        loop {
+            if out.capacity() - out.len() < 1024 {
+                out.reserve(64 * 1024);
+            }
+            let spare = out.spare_capacity_mut();
+            let spare_length = u32::try_from(spare.len()).unwrap_or(u32::MAX);
+            stream.next_out = spare.as_mut_ptr().cast::<u8>();
+            stream.avail_out = spare_length;
+            // SAFETY: next_in/avail_in describe `data` (read only, alive for the call),
+            // next_out/avail_out the spare capacity of `out`, level_buf `self.level_buffer`;
+            // all outlive it.
+            let code = unsafe { isal::isal_deflate(&raw mut *stream) };
+            if code != 0 {
+                return Err(Error::Deflate(code));
+            }
+            let written = (spare_length - stream.avail_out) as usize;
+            // SAFETY: ISA-L initialised exactly `written` bytes of the spare capacity.
+            unsafe { out.set_len(out.len() + written) };
+            let state = stream.internal_state.state;
+            let done = if last {
+                state == isal::isal_zstate_state_ZSTATE_END
+            } else {
+                stream.avail_in == 0
+                    && stream.avail_out != 0
+                    && state == isal::isal_zstate_state_ZSTATE_NEW_HDR
+            };
+            if done {
+                return Ok(());
+            }
         }
     }
 }

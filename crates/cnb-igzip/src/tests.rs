@@ -84,6 +84,32 @@ fn empty_input_still_makes_a_valid_stream() {
 }
 
 #[test]
+fn a_reused_deflater_gives_each_block_the_bytes_a_fresh_one_gives() {
+    let data = sample(900_000);
+    let mut deflater = Deflater::new();
+    // levels and sizes vary so that every block starts after a different one
+    let calls = [
+        (1_u32, 0_usize..200_000, false),
+        (3, 200_000..250_000, false),
+        (0, 250_000..600_000, false),
+        (1, 600_000..601_000, true),
+        (2, 601_000..900_000, true),
+        (1, 100_000..400_000, false),
+    ];
+    for (level, range, last) in calls {
+        let dictionary = &data[range.start.saturating_sub(32 * 1024)..range.start];
+        let block = &data[range.clone()];
+        let mut reused = b"before".to_vec();
+        deflater
+            .deflate_into(level, dictionary, block, last, &mut reused)
+            .unwrap();
+        let fresh = deflate_block(level, dictionary, block, last).unwrap();
+        assert_eq!(&reused[..6], b"before", "appended, not overwritten");
+        assert!(reused[6..] == fresh[..], "level {level}, {range:?}");
+    }
+}
+
+#[test]
 fn levels_past_three_are_refused() {
     assert!(matches!(
         deflate_block(4, &[], b"x", true),

@@ -17,13 +17,14 @@
 //! again with the usual retries, after an existence check, instead of failing the export.
 
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use cnb_image::{
     Action, BlobWriter, Descriptor, Digest, Direction, ImageRef, MediaType, Meter, Sha256Writer,
     StoreError, Transfer,
 };
+use cnb_sys::BufferPool;
 use futures_util::TryStreamExt as _;
 use tempfile::NamedTempFile;
 use tokio::sync::watch;
@@ -39,6 +40,8 @@ use crate::retry::retry;
 const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
 /// Bytes per piece of the streamed body (each read from the spool file).
 const PIECE_SIZE: usize = 4 * 1024 * 1024;
+/// Piece buffers kept for reuse.
+const KEPT_PIECES: usize = 4;
 /// Bytes per slice of a piece handed to the connection (and told to the progress meter).
 const METER_GRAIN: usize = 256 * 1024;
 /// Bytes gathered before each write to the spool file.
@@ -51,7 +54,12 @@ pub(crate) struct RegistryBlobWriter {
     inner: Arc<Inner>,
     target: ImageRef,
     media_type: MediaType,
-    body: Sha256Writer<Body>,
+    body: Body,
+    /// Hashes the bytes, unless the caller gives their digest at the end
+    /// ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
+    hasher: Option<Sha256Writer<io::Sink>>,
+    /// Bytes written so far.
+    written: u64,
     /// What the blob is, for progress reports.
     what: Option<String>,
 }
@@ -100,7 +108,9 @@ impl RegistryBlobWriter {
             inner,
             target,
             media_type,
-            body: Sha256Writer::new(Body::Memory(Vec::new())),
+            body: Body::Memory(Vec::new()),
+            hasher: Some(Sha256Writer::new(io::sink())),
+            written: 0,
             what: None,
         }
     }
@@ -122,15 +132,20 @@ fn upload_transfer(what: Option<&str>, total: Option<u64>) -> Transfer {
 
 impl Write for RegistryBlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Body::Memory(bytes) = self.body.get_mut()
+        if let Body::Memory(bytes) = &mut self.body
             && bytes.len() + buf.len() > MEMORY_LIMIT
         {
             let held = std::mem::take(bytes);
             let meter = self.inner.progress.start(self.transfer(None));
             let streaming = Streaming::start(&self.inner, &self.target, &held, meter)?;
-            *self.body.get_mut() = Body::Streaming(streaming);
+            self.body = Body::Streaming(streaming);
         }
-        self.body.write(buf)
+        let written = self.body.write(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.write_all(&buf[..written])?;
+        }
+        self.written += written as u64;
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -291,6 +306,14 @@ async fn stream_upload(
     Ok((digest, size))
 }
 
+/// Buffers for the pieces read from spool files, reused once the connection has sent them
+/// (see [`BufferPool`]): a streamed upload has a piece or two in flight; parallel uploads
+/// share the pool.
+fn pieces() -> &'static BufferPool {
+    static PIECES: OnceLock<BufferPool> = OnceLock::new();
+    PIECES.get_or_init(|| BufferPool::new(PIECE_SIZE, KEPT_PIECES))
+}
+
 /// The bytes of the spool file, in pieces of up to [`PIECE_SIZE`], as soon as the writer has
 /// put them there; the stream ends when the file is complete.
 fn spooled_bytes(
@@ -305,10 +328,11 @@ fn spooled_bytes(
                 let ready = written - sent;
                 if ready >= PIECE_SIZE as u64 || (complete.is_some() && ready > 0) {
                     let len = usize::try_from(ready.min(PIECE_SIZE as u64)).unwrap_or(PIECE_SIZE);
-                    let mut piece = vec![0; len];
+                    let mut piece = pieces().take();
+                    piece.resize(len, 0);
                     io::Read::read_exact(&mut reader, &mut piece)?;
                     return Ok(Some((
-                        Bytes::from(piece),
+                        Bytes::from_owner(piece),
                         (reader, progress, sent + len as u64),
                     )));
                 }
@@ -368,15 +392,50 @@ impl BlobWriter for RegistryBlobWriter {
         self.what = Some(what.to_owned());
     }
 
+    fn digest_follows(&mut self) {
+        self.hasher = None;
+    }
+
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
+        self.complete(None)
+    }
+
+    fn finish_with_digest(self: Box<Self>, digest: Digest) -> Result<Descriptor, StoreError> {
+        self.complete(Some(digest))
+    }
+}
+
+impl RegistryBlobWriter {
+    /// Completes the blob under the digest of its bytes: the one this writer computed, else
+    /// the caller's `given` one (the registry checks it when the upload is committed).
+    fn complete(self: Box<Self>, given: Option<Digest>) -> Result<Descriptor, StoreError> {
         let Self {
             inner,
             target,
             media_type,
             body,
+            hasher,
+            written: size,
             what,
         } = *self;
-        let (body, digest, size) = body.finish();
+        let computed = hasher.map(|hasher| hasher.finish().1);
+        let refuse = |reason: String| StoreError::WriteBlob {
+            reference: target.to_string(),
+            source: reason.into(),
+        };
+        let digest = match (computed, given) {
+            (Some(computed), Some(given)) if computed != given => {
+                return Err(refuse(format!(
+                    "the blob written has digest {computed}, not the {given} its writer computed"
+                )));
+            }
+            (Some(digest), _) | (None, Some(digest)) => digest,
+            (None, None) => {
+                return Err(refuse(
+                    "the blob's digest was to follow, and it did not".to_owned(),
+                ));
+            }
+        };
         let descriptor = Descriptor::new(media_type, digest, size);
         let source = match body {
             Body::Memory(bytes) => Source::Memory(Bytes::from(bytes)),

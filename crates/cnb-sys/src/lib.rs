@@ -5,11 +5,13 @@
 //! Files that other processes read are replaced whole ([`replace_file`], [`StagedFile`]) and
 //! directories rewritten by one process at a time ([`DirLock`]), so that a writer killed at any
 //! moment leaves the old contents or the new ones. Large files written once for a later
-//! process bypass the page cache where they can ([`DirectFile`]).
+//! process bypass the page cache where they can ([`DirectFile`]). Pipelines that go through
+//! MiB-sized buffers block after block reuse them ([`BufferPool`]).
 //!
 //! Layer 0: depends on nothing of ours. The only crate allowed `unsafe`, and only in the
 //! modules that say why (`process::exec`, `process::exec_d`).
 
+mod buffer_pool;
 mod dir_lock;
 mod direct;
 mod privileges;
@@ -17,6 +19,7 @@ mod staged;
 
 pub mod process;
 
+pub use buffer_pool::{BufferPool, PooledBuffer};
 pub use dir_lock::DirLock;
 pub use direct::DirectFile;
 pub use privileges::{Error, ensure_owner, is_root, run_as};

@@ -371,6 +371,77 @@ fn a_streamed_upload_cut_mid_patch_is_sent_again_from_the_spool() {
     );
 }
 
+/// The exporter hashes what it writes and gives the digest at the end (`digest_follows`): the
+/// registry writer then does not hash the bytes again, and the blob is committed under the
+/// given digest, streamed or held in memory; a wrong one is refused by the registry.
+#[test]
+fn a_blob_whose_digest_follows_is_committed_under_the_digest_given() {
+    use std::io::Write as _;
+
+    let registry = RegistryFixture::start().expect("registry");
+    let store = registry_store(&Environment::default(), &[]);
+    let target = reference(&registry.reference("test/follows:v1"));
+    for (what, len) in [("streamed", 12 * 1024 * 1024), ("in memory", 100 * 1024)] {
+        let bytes = noise(len);
+        let mut writer = store
+            .blob_writer(&target, MediaType::OciLayer)
+            .expect("writer");
+        writer.digest_follows();
+        writer.write_all(&bytes).expect("write");
+        let written = writer
+            .finish_with_digest(Digest::of(&bytes))
+            .expect("finish");
+        assert_eq!(written.digest, Digest::of(&bytes), "{what}");
+        assert_eq!(written.size, len as u64, "{what}");
+        assert!(
+            store
+                .read_blob(&target, &written.digest)
+                .expect("read back")
+                == bytes,
+            "{what}: the registry holds other bytes"
+        );
+
+        let mut writer = store
+            .blob_writer(&target, MediaType::OciLayer)
+            .expect("writer");
+        writer.digest_follows();
+        writer.write_all(&bytes).expect("write");
+        let refused = writer
+            .finish_with_digest(Digest::of(b"not these bytes"))
+            .expect_err("a digest of other bytes");
+        let message = cnb_api::one_line(&refused);
+        assert!(
+            !message.contains("its writer computed"),
+            "{what}: refused by the registry, not by a hash the writer should not compute: {message}"
+        );
+    }
+}
+
+/// Without `digest_follows` the writer hashes, and a caller's digest that is not the bytes'
+/// is refused before anything is committed.
+#[test]
+fn a_digest_given_for_other_bytes_is_refused_by_a_hashing_writer() {
+    use std::io::Write as _;
+
+    let registry = RegistryFixture::start().expect("registry");
+    let store = registry_store(&Environment::default(), &[]);
+    let target = reference(&registry.reference("test/hashing:v1"));
+    let bytes = noise(12 * 1024 * 1024);
+    let mut writer = store
+        .blob_writer(&target, MediaType::OciLayer)
+        .expect("writer");
+    writer.write_all(&bytes).expect("write");
+    let refused = writer
+        .finish_with_digest(Digest::of(b"other bytes"))
+        .expect_err("a digest of other bytes");
+    let message = cnb_api::one_line(&refused);
+    assert!(
+        message.contains(&Digest::of(&bytes).to_string())
+            && message.contains(&Digest::of(b"other bytes").to_string()),
+        "{message}"
+    );
+}
+
 #[test]
 fn an_open_registry_is_pinged_once_per_store_not_before_every_request() {
     let registry = RegistryFixture::start().expect("registry");

@@ -9,12 +9,14 @@
 //! architecture) and ISA-L (opt-in: about 2.5 times faster and a tenth smaller, but its bytes
 //! are the same only within one architecture; see `cnb-igzip`).
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::num::NonZeroUsize;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use cnb_sys::{BufferPool, PooledBuffer};
 use flate2::{Compress, Compression as Level, FlushCompress, Status};
 
 /// Input bytes per independently compressed block. Part of the output format: changing it
@@ -22,6 +24,8 @@ use flate2::{Compress, Compression as Level, FlushCompress, Status};
 pub(crate) const BLOCK_SIZE: usize = 1 << 20;
 /// Deflate's window: how much preceding input primes each block.
 const DICTIONARY: usize = 32 * 1024;
+/// Room for one block's deflated bytes: incompressible input grows a little.
+const OUTPUT_SIZE: usize = BLOCK_SIZE + BLOCK_SIZE / 8 + 64 * 1024;
 
 /// The deflate implementation that compresses the blocks. Part of the output: the same input
 /// gives different blobs with different engines.
@@ -45,30 +49,58 @@ impl GzipEngine {
         }
     }
 
-    /// Deflates one block (see [`compress_block`]).
+    /// Deflates one block (see [`compress_block`]) into a buffer from [`outputs`].
     fn compress(
         self,
         level: u32,
         dictionary: &[u8],
         data: &[u8],
         last: bool,
-    ) -> io::Result<Vec<u8>> {
+    ) -> io::Result<PooledBuffer> {
+        let mut out = outputs().take();
         match self {
-            Self::ZlibRs => compress_block(level, dictionary, data, last),
-            Self::Isal => cnb_igzip::deflate_block(level.min(3), dictionary, data, last)
-                .map_err(io::Error::other),
+            Self::ZlibRs => compress_block(level, dictionary, data, last, &mut out)?,
+            Self::Isal => DEFLATER.with_borrow_mut(|deflater| {
+                deflater
+                    .deflate_into(level.min(3), dictionary, data, last, &mut out)
+                    .map_err(io::Error::other)
+            })?,
         }
+        Ok(out)
     }
+}
+
+thread_local! {
+    /// Each thread's ISA-L stream and work buffer, reused block after block.
+    static DEFLATER: RefCell<cnb_igzip::Deflater> = RefCell::new(cnb_igzip::Deflater::new());
+}
+
+/// The blocks' input buffers, reused: a fresh MiB per block costs page faults and an
+/// `munmap` (see [`BufferPool`]). At most `2 × threads` blocks wait in each stream, one more
+/// is filled, and one per worker is compressed.
+fn blocks() -> &'static BufferPool {
+    static BLOCKS: OnceLock<BufferPool> = OnceLock::new();
+    BLOCKS.get_or_init(|| BufferPool::new(BLOCK_SIZE, 4 * threads() + 2))
+}
+
+/// The blocks' output buffers, reused like [`blocks`].
+fn outputs() -> &'static BufferPool {
+    static OUTPUTS: OnceLock<BufferPool> = OnceLock::new();
+    OUTPUTS.get_or_init(|| BufferPool::new(OUTPUT_SIZE, 4 * threads() + 2))
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
 /// A block to compress, how, and where its result goes.
 struct Job {
-    data: Vec<u8>,
+    data: PooledBuffer,
     dictionary: Vec<u8>,
     last: bool,
     level: u32,
     engine: GzipEngine,
-    result: SyncSender<io::Result<Vec<u8>>>,
+    result: SyncSender<io::Result<PooledBuffer>>,
 }
 
 /// The process's compression workers, one per core, started on first use and shared by
@@ -77,7 +109,7 @@ struct Job {
 fn pool() -> &'static SyncSender<Job> {
     static POOL: OnceLock<SyncSender<Job>> = OnceLock::new();
     POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let threads = threads();
         let (jobs, queue) = sync_channel::<Job>(threads);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..threads {
@@ -102,12 +134,18 @@ fn work(queue: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Deflates one block with zlib-rs: raw deflate primed with `dictionary`, ending on a sync flush, or
-/// finishing the stream when `last`. Always with a new compressor: zlib-rs's `reset()` keeps
-/// state that changes later output (seen on a 256 MiB layer: block 3 came out 2 bytes longer
-/// after blocks 0–2 went through the same compressor), so reusing one per thread would make
-/// the bytes depend on which thread compressed what before.
-fn compress_block(level: u32, dictionary: &[u8], data: &[u8], last: bool) -> io::Result<Vec<u8>> {
+/// Deflates one block with zlib-rs into `out`: raw deflate primed with `dictionary`, ending on
+/// a sync flush, or finishing the stream when `last`. Always with a new compressor: zlib-rs's
+/// `reset()` keeps state that changes later output (seen on a 256 MiB layer: block 3 came out
+/// 2 bytes longer after blocks 0–2 went through the same compressor), so reusing one per
+/// thread would make the bytes depend on which thread compressed what before.
+fn compress_block(
+    level: u32,
+    dictionary: &[u8],
+    data: &[u8],
+    last: bool,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
     let mut compressor = Compress::new(Level::new(level), false);
     if !dictionary.is_empty() {
         compressor
@@ -119,7 +157,7 @@ fn compress_block(level: u32, dictionary: &[u8], data: &[u8], last: bool) -> io:
     } else {
         FlushCompress::Sync
     };
-    let mut out = Vec::with_capacity(data.len() + data.len() / 8 + 1024);
+    out.reserve(data.len() + data.len() / 8 + 1024);
     let mut consumed = 0;
     loop {
         if out.capacity() - out.len() < 1024 {
@@ -127,7 +165,7 @@ fn compress_block(level: u32, dictionary: &[u8], data: &[u8], last: bool) -> io:
         }
         let before = compressor.total_in();
         let status = compressor
-            .compress_vec(&data[consumed..], &mut out, flush)
+            .compress_vec(&data[consumed..], out, flush)
             .map_err(io::Error::other)?;
         consumed += usize::try_from(compressor.total_in() - before).map_err(io::Error::other)?;
         let done = match status {
@@ -137,7 +175,7 @@ fn compress_block(level: u32, dictionary: &[u8], data: &[u8], last: bool) -> io:
             }
         };
         if done {
-            return Ok(out);
+            return Ok(());
         }
     }
 }
@@ -149,12 +187,13 @@ pub(crate) struct GzipEncoder<W: Write> {
     level: u32,
     engine: GzipEngine,
     threads: usize,
-    block: Vec<u8>,
+    /// The block being filled; taken from [`blocks`] at the first byte.
+    block: Option<PooledBuffer>,
     dictionary: Vec<u8>,
     crc: crc32fast::Hasher,
     total: u64,
     header_written: bool,
-    pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
+    pending: VecDeque<Receiver<io::Result<PooledBuffer>>>,
 }
 
 impl<W: Write> GzipEncoder<W> {
@@ -164,7 +203,7 @@ impl<W: Write> GzipEncoder<W> {
             level: level.min(9),
             engine,
             threads: threads.max(1),
-            block: Vec::new(),
+            block: None,
             dictionary: Vec::new(),
             crc: crc32fast::Hasher::new(),
             total: 0,
@@ -199,7 +238,7 @@ impl<W: Write> GzipEncoder<W> {
         [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extra_flags, 255]
     }
 
-    fn emit(&mut self, result: &Receiver<io::Result<Vec<u8>>>) -> io::Result<()> {
+    fn emit(&mut self, result: &Receiver<io::Result<PooledBuffer>>) -> io::Result<()> {
         let block = result
             .recv()
             .map_err(|_| io::Error::other("a gzip worker thread stopped"))??;
@@ -217,7 +256,7 @@ impl<W: Write> GzipEncoder<W> {
 
     /// Hands the current block to a worker, or compresses it here with one thread.
     fn submit(&mut self, last: bool) -> io::Result<()> {
-        let data = std::mem::take(&mut self.block);
+        let data = self.block.take().unwrap_or_else(|| blocks().take());
         let dictionary = std::mem::take(&mut self.dictionary);
         self.dictionary = data[data.len().saturating_sub(DICTIONARY)..].to_vec();
         if self.threads == 1 || (last && self.pending.is_empty()) {
@@ -248,14 +287,13 @@ impl<W: Write> GzipEncoder<W> {
 
 impl<W: Write> Write for GzipEncoder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.block.capacity() == 0 {
-            self.block.reserve_exact(BLOCK_SIZE);
-        }
-        let take = buf.len().min(BLOCK_SIZE - self.block.len());
-        self.block.extend_from_slice(&buf[..take]);
+        let block = self.block.get_or_insert_with(|| blocks().take());
+        let take = buf.len().min(BLOCK_SIZE - block.len());
+        block.extend_from_slice(&buf[..take]);
+        let full = block.len() == BLOCK_SIZE;
         self.crc.update(&buf[..take]);
         self.total += take as u64;
-        if self.block.len() == BLOCK_SIZE {
+        if full {
             self.submit(false)?;
         }
         Ok(take)
