@@ -16,7 +16,7 @@
 //! fails (a dropped connection, a `5xx`, a token that expired), the complete file is sent
 //! again with the usual retries, after an existence check, instead of failing the export.
 
-use std::io::{self, Write};
+use std::io::{self, Read as _, Write};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -44,8 +44,11 @@ const PIECE_SIZE: usize = 4 * 1024 * 1024;
 const KEPT_PIECES: usize = 4;
 /// Bytes per slice of a piece handed to the connection (and told to the progress meter).
 const METER_GRAIN: usize = 256 * 1024;
-/// Bytes gathered before each write to the spool file.
+/// Bytes gathered before each write to the spool file; a write of at least
+/// [`DIRECT_WRITE`] bytes with nothing gathered goes to the file as it is (a compressed block
+/// is a few hundred KiB: copying it first would only cost a pass over the blob).
 const WRITE_CHUNK: usize = 1024 * 1024;
+const DIRECT_WRITE: usize = 64 * 1024;
 /// The time one upload attempt may take per this many bytes (at least 136 KB/s).
 const BYTES_PER_TIMEOUT: u64 = 4 * 1024 * 1024;
 
@@ -270,6 +273,15 @@ impl Streaming {
 
 impl Write for Streaming {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.pending.is_empty() && buf.len() >= DIRECT_WRITE {
+            self.spool.as_file_mut().write_all(buf)?;
+            self.written += buf.len() as u64;
+            self.progress.send_replace(Progress {
+                written: self.written,
+                complete: None,
+            });
+            return Ok(buf.len());
+        }
         self.pending.extend_from_slice(buf);
         if self.pending.len() >= WRITE_CHUNK {
             self.spool_pending(None)?;
@@ -329,8 +341,14 @@ fn spooled_bytes(
                 if ready >= PIECE_SIZE as u64 || (complete.is_some() && ready > 0) {
                     let len = usize::try_from(ready.min(PIECE_SIZE as u64)).unwrap_or(PIECE_SIZE);
                     let mut piece = pieces().take();
-                    piece.resize(len, 0);
-                    io::Read::read_exact(&mut reader, &mut piece)?;
+                    // into the spare capacity: nothing to zero first
+                    let read = io::Read::take(&mut reader, len as u64).read_to_end(&mut piece)?;
+                    if read != len {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the spool file ended early",
+                        ));
+                    }
                     return Ok(Some((
                         Bytes::from_owner(piece),
                         (reader, progress, sent + len as u64),
