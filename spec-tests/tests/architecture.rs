@@ -42,7 +42,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // adapters
     ("cnb-registry", &["cnb-image", "cnb-sys"]),
     ("cnb-layout", &["cnb-image", "cnb-sys"]),
-    ("cnb-daemon", &["cnb-image", "cnb-cache", "cnb-archive"]),
+    (
+        "cnb-daemon",
+        &["cnb-image", "cnb-cache", "cnb-archive", "cnb-sys"],
+    ),
     // phases: hermetic ones never see images; connected ones get an ImageStore injected
     ("cnb-detector", HERMETIC),
     ("cnb-builder", HERMETIC),
