@@ -5,9 +5,11 @@
 //! (the buildpack leaves only `tree.toml`) and one that re-creates identical content. Against
 //! baselines measured in the same rounds: `umoci insert` + `skopeo copy` of the same tree,
 //! `tar | pigz -1 -p 2 | sha256sum` and `tar | sha256sum`. Each figure is the median of
-//! [`ROUNDS`] interleaved rounds, printed with its spread; peak RSS is the creator's own
-//! (`/usr/bin/time`). The bytes a rebuild sends are counted by the testkit's proxy. Prints
-//! the figures; never fails on them (ignored in normal test runs).
+//! [`ROUNDS`] interleaved rounds, printed with its spread; peak RSS and CPU time are the
+//! creator's own (`/usr/bin/time`), and the registry's CPU time comes from `/proc`: their sum
+//! over the cores is what a first build cannot go below. The bytes a rebuild sends are counted
+//! by the testkit's proxy. Prints the figures; never fails on them (ignored in normal test
+//! runs).
 //!
 //! The tree is built once under `$CNB_BENCH_DIR` (default `/var/tmp/cnb-bench-creator`) and
 //! reused by later runs.
@@ -37,6 +39,10 @@ const ROUNDS: usize = 3;
 struct Run {
     seconds: f64,
     peak_rss: u64,
+    /// The creator's CPU time (user and system, all its threads and children).
+    cpu: f64,
+    /// The registry's CPU time during the run.
+    registry_cpu: f64,
 }
 
 struct Bench {
@@ -44,6 +50,8 @@ struct Bench {
     tree: PathBuf,
     registry: RegistryFixture,
     run_image: String,
+    /// Clock ticks per second (`getconf CLK_TCK`), the unit of CPU times in `/proc`.
+    clock_ticks: f64,
 }
 
 impl Bench {
@@ -88,7 +96,7 @@ impl Bench {
         command
             .arg("-o")
             .arg(&measured)
-            .args(["-f", "%e %M"])
+            .args(["-f", "%e %M %U %S"])
             .arg(lifecycle.path("creator"))
             .env("CNB_PLATFORM_API", "0.15")
             .env_remove("CNB_GZIP_ENGINE")
@@ -114,7 +122,9 @@ impl Bench {
         if let Some(engine) = engine {
             command.env("CNB_GZIP_ENGINE", engine);
         }
+        let registry_before = self.registry_cpu();
         let output = command.output().expect("creator");
+        let registry_cpu = self.registry_cpu() - registry_before;
         assert!(
             output.status.success(),
             "creator {mode}: {}",
@@ -122,10 +132,28 @@ impl Bench {
         );
         let text = fs::read_to_string(&measured).expect("time output");
         let fields: Vec<&str> = text.split_whitespace().collect();
+        let number = |field: &str| field.parse::<f64>().expect("seconds");
         Run {
-            seconds: fields[0].parse().expect("seconds"),
+            seconds: number(fields[0]),
             peak_rss: fields[1].parse::<u64>().expect("KiB") * 1024,
+            cpu: number(fields[2]) + number(fields[3]),
+            registry_cpu,
         }
+    }
+
+    /// The CPU seconds (user and system) the registry has used so far, from `/proc`.
+    fn registry_cpu(&self) -> f64 {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.registry.pid()))
+            .expect("registry stat");
+        // the fields after the command name, which is in parentheses
+        let after = &stat[stat.rfind(')').expect("stat") + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name
+        let ticks: f64 = fields[11..13]
+            .iter()
+            .map(|field| field.parse::<f64>().expect("ticks"))
+            .sum();
+        ticks / self.clock_ticks
     }
 }
 
@@ -276,11 +304,18 @@ fn bench_creator() {
         .push(&registry, "test/run:latest")
         .expect("run image")
         .reference;
+    let clock_ticks = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8_lossy(&output.stdout).trim().parse().ok())
+        .unwrap_or(100.0);
     let bench = Bench {
         work,
         tree: tree_dir,
         registry,
         run_image,
+        clock_ticks,
     };
     // warm the page cache
     shell(&format!(
@@ -375,6 +410,16 @@ fn bench_creator() {
         "  sent to the registry: kept {} B, re-created {} B  [< 64 KiB]",
         sent[0], sent[1]
     );
+    // What bounds a first build: the CPU the creator and the registry spend, over the cores.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    for (name, runs) in [("zlib-rs", &zlib), ("isal", &isal)] {
+        let (creator, _, _) = median(&runs.iter().map(|run| run.cpu).collect::<Vec<_>>());
+        let (registry, _, _) = median(&runs.iter().map(|run| run.registry_cpu).collect::<Vec<_>>());
+        println!(
+            "  CPU {name}: creator {creator:.2} s, registry {registry:.2} s; over {cores} cores {:.2} s",
+            (creator + registry) / cores as f64
+        );
+    }
     println!("per round (creator / umoci+skopeo, zlib-rs and isal; / pigz, zlib-rs and isal):");
     let rounds = zlib
         .iter()
