@@ -1,9 +1,10 @@
-//! [`LayoutBlobWriter`]: bytes go to a staged file in `blobs/sha256` while they are hashed,
-//! and the file is synced and renamed to its digest when the writer finishes.
+//! [`LayoutBlobWriter`]: bytes go to a staged file in `blobs/sha256` while they are hashed
+//! (unless the caller gives their digest at the end), and the file is synced and renamed to
+//! its digest when the writer finishes.
 
 use std::io::{self, Write};
 
-use cnb_image::{BlobWriter, Descriptor, MediaType, Sha256Writer, StoreError};
+use cnb_image::{BlobWriter, Descriptor, Digest, MediaType, Sha256Writer, StoreError};
 use cnb_sys::StagedFile;
 
 use crate::Layout;
@@ -15,7 +16,12 @@ pub(crate) struct LayoutBlobWriter {
     layout: Layout,
     reference: String,
     media_type: MediaType,
-    staged: Sha256Writer<StagedFile>,
+    staged: StagedFile,
+    /// Hashes the bytes, unless the caller gives their digest at the end
+    /// ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
+    hasher: Option<Sha256Writer<io::Sink>>,
+    /// Bytes written so far.
+    written: u64,
 }
 
 impl LayoutBlobWriter {
@@ -34,14 +40,21 @@ impl LayoutBlobWriter {
             layout,
             reference,
             media_type,
-            staged: Sha256Writer::new(staged),
+            staged,
+            hasher: Some(Sha256Writer::new(io::sink())),
+            written: 0,
         })
     }
 }
 
 impl Write for LayoutBlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.staged.write(buf)
+        let written = self.staged.write(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.write_all(&buf[..written])?;
+        }
+        self.written += written as u64;
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -50,14 +63,49 @@ impl Write for LayoutBlobWriter {
 }
 
 impl BlobWriter for LayoutBlobWriter {
+    fn digest_follows(&mut self) {
+        self.hasher = None;
+    }
+
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
+        self.complete(None)
+    }
+
+    fn finish_with_digest(self: Box<Self>, digest: Digest) -> Result<Descriptor, StoreError> {
+        self.complete(Some(digest))
+    }
+}
+
+impl LayoutBlobWriter {
+    /// Names the blob by the digest of its bytes: the one this writer computed, else the
+    /// caller's `given` one (computed over exactly the bytes written, as the trait requires).
+    fn complete(self: Box<Self>, given: Option<Digest>) -> Result<Descriptor, StoreError> {
         let Self {
             layout,
             reference,
             media_type,
             staged,
+            hasher,
+            written: size,
         } = *self;
-        let (staged, digest, size) = staged.finish();
+        let refuse = |reason: String| StoreError::WriteBlob {
+            reference: reference.clone(),
+            source: reason.into(),
+        };
+        let computed = hasher.map(|hasher| hasher.finish().1);
+        let digest = match (computed, given) {
+            (Some(computed), Some(given)) if computed != given => {
+                return Err(refuse(format!(
+                    "the blob written has digest {computed}, not the {given} its writer computed"
+                )));
+            }
+            (Some(digest), _) | (None, Some(digest)) => digest,
+            (None, None) => {
+                return Err(refuse(
+                    "the blob's digest was to follow, and it did not".to_owned(),
+                ));
+            }
+        };
         let fail = |err: crate::Error| StoreError::WriteBlob {
             reference: reference.clone(),
             source: err.into(),

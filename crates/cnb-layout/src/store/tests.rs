@@ -185,6 +185,37 @@ fn reuses_blobs_from_other_layouts_by_link() {
     assert!(store.reuse_blob(&app, &layer, &[]).unwrap());
 }
 
+/// The exporter hashes what it writes and gives the digest at the end (`digest_follows`): the
+/// blob is named by it. Without `digest_follows` the writer hashes, and a digest of other
+/// bytes is refused with nothing left behind.
+#[test]
+fn a_blob_whose_digest_follows_is_named_by_the_digest_given() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LayoutStore::new(root.path());
+    let target = reference("reg.io/app:v1");
+    let bytes = b"layer bytes".repeat(1000);
+    let mut writer = store.blob_writer(&target, MediaType::OciLayer).unwrap();
+    writer.digest_follows();
+    writer.write_all(&bytes).unwrap();
+    let blob = writer.finish_with_digest(Digest::of(&bytes)).unwrap();
+    assert_eq!(blob.digest, Digest::of(&bytes));
+    assert_eq!(blob.size, bytes.len() as u64);
+    assert_eq!(store.read_blob(&target, &blob.digest).unwrap(), bytes);
+
+    let mut writer = store.blob_writer(&target, MediaType::OciLayer).unwrap();
+    writer.write_all(b"other bytes").unwrap();
+    let refused = writer
+        .finish_with_digest(Digest::of(b"not these"))
+        .unwrap_err();
+    assert!(refused.to_string().contains("blob"), "{refused}");
+    let blobs = store_dir(&root, "reg.io/app/v1/blobs/sha256");
+    let names: Vec<_> = fs::read_dir(blobs)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, [Digest::of(&bytes).hex()]);
+}
+
 #[test]
 fn an_unfinished_writer_leaves_nothing_behind() {
     let root = tempfile::tempdir().unwrap();
