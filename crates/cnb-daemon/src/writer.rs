@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use cnb_cache::StagedLayer;
 use cnb_image::{
-    BlobWriter, Descriptor, Digest, Direction, MediaType, Meter, Progress, Sha256Writer,
-    StoreError, Transfer,
+    BlobDigest, BlobWriter, Descriptor, Digest, Direction, MediaType, Meter, Progress,
+    Sha256Writer, StoreError, Transfer,
 };
 
 use crate::load::LoadStream;
@@ -124,11 +124,9 @@ pub(crate) struct StreamedLayer {
     pub(crate) media_type: MediaType,
     pub(crate) name: String,
     pub(crate) size: u64,
-    /// Hashes the bytes, unless the caller gives their digest at the end
-    /// ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
-    pub(crate) hasher: Option<Sha256Writer<io::Sink>>,
-    /// Bytes written so far.
-    pub(crate) written: u64,
+    /// The digest of the bytes written (and their count), unless the caller gives it at the
+    /// end ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
+    pub(crate) digest: BlobDigest,
     pub(crate) staged: Option<StagedLayer>,
     pub(crate) done: bool,
     /// Told about the bytes the load takes; started at the first write, when the writer has
@@ -187,8 +185,7 @@ impl StreamedLayer {
             media_type,
             name,
             size,
-            hasher: Some(Sha256Writer::new(io::sink())),
-            written: 0,
+            digest: BlobDigest::new(),
             staged,
             done: false,
             progress,
@@ -200,7 +197,7 @@ impl StreamedLayer {
 
 impl Write for StreamedLayer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.written + buf.len() as u64 > self.size {
+        if self.digest.size() + buf.len() as u64 > self.size {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
@@ -230,10 +227,7 @@ impl Write for StreamedLayer {
         if let Some(staged) = self.staged.as_mut() {
             staged.write_all(buf)?;
         }
-        if let Some(hasher) = self.hasher.as_mut() {
-            hasher.write_all(buf)?;
-        }
-        self.written += buf.len() as u64;
+        self.digest.update(buf);
         Ok(buf.len())
     }
 
@@ -248,7 +242,7 @@ impl BlobWriter for StreamedLayer {
     }
 
     fn digest_follows(&mut self) {
-        self.hasher = None;
+        self.digest.digest_follows();
     }
 
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
@@ -265,7 +259,7 @@ impl StreamedLayer {
     /// writer computed, else the caller's `given` one (the daemon checks it against the
     /// layer's diffID when it loads the image).
     fn complete(mut self: Box<Self>, given: Option<Digest>) -> Result<Descriptor, StoreError> {
-        let written = self.written;
+        let written = self.digest.size();
         if written != self.size {
             return Err(write_error(
                 &self.target,
@@ -275,22 +269,9 @@ impl StreamedLayer {
                 ),
             ));
         }
-        let computed = self.hasher.take().map(|hasher| hasher.finish().1);
-        let digest = match (computed, given) {
-            (Some(computed), Some(given)) if computed != given => {
-                return Err(write_error(
-                    &self.target,
-                    format!("layer has digest {computed}, not the {given} its writer computed"),
-                ));
-            }
-            (Some(digest), _) | (None, Some(digest)) => digest,
-            (None, None) => {
-                return Err(write_error(
-                    &self.target,
-                    "the layer's digest was to follow, and it did not",
-                ));
-            }
-        };
+        let (digest, _) = std::mem::take(&mut self.digest)
+            .settle(given)
+            .map_err(|err| write_error(&self.target, err))?;
         {
             let mut guard = self.session.lock();
             let stream = guard

@@ -16,6 +16,11 @@ pub struct Digest([u8; 32]);
 pub struct DigestError(pub String);
 
 impl Digest {
+    /// The digest whose SHA-256 value is `bytes`.
+    pub(crate) const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
         Self(Sha256::digest(bytes).into())

@@ -8,6 +8,7 @@
 //! Layer 1: depends on nothing of ours; no I/O beyond hashing and the `Read`/`Write` values
 //! backends hand out. Never depends on an async runtime or an HTTP client.
 
+mod blob_digest;
 mod config;
 mod descriptor;
 mod digest;
@@ -21,6 +22,7 @@ mod reference;
 mod run_image;
 mod store;
 
+pub use blob_digest::{BlobDigest, BlobDigestError};
 pub use config::{History, ImageConfig, RootFs, RuntimeConfig, rfc3339_utc};
 pub use descriptor::Descriptor;
 pub use digest::{Digest, DigestError, Sha256Writer};

@@ -95,10 +95,10 @@ pub trait BlobWriter: io::Write + Send {
         if descriptor.digest != digest {
             return Err(StoreError::WriteBlob {
                 reference: "the image being written".to_owned(),
-                source: format!(
-                    "the blob written has digest {}, not the {digest} its writer computed",
-                    descriptor.digest
-                )
+                source: crate::BlobDigestError::Mismatch {
+                    computed: descriptor.digest,
+                    given: digest,
+                }
                 .into(),
             });
         }

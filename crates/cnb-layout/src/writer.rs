@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use cnb_image::{BlobWriter, Descriptor, Digest, MediaType, Sha256Writer, StoreError};
+use cnb_image::{BlobDigest, BlobWriter, Descriptor, Digest, MediaType, StoreError};
 use cnb_sys::StagedFile;
 
 use crate::Layout;
@@ -17,11 +17,8 @@ pub(crate) struct LayoutBlobWriter {
     reference: String,
     media_type: MediaType,
     staged: StagedFile,
-    /// Hashes the bytes, unless the caller gives their digest at the end
-    /// ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
-    hasher: Option<Sha256Writer<io::Sink>>,
-    /// Bytes written so far.
-    written: u64,
+    /// The digest of the bytes written, unless the caller gives it at the end.
+    digest: BlobDigest,
 }
 
 impl LayoutBlobWriter {
@@ -41,8 +38,7 @@ impl LayoutBlobWriter {
             reference,
             media_type,
             staged,
-            hasher: Some(Sha256Writer::new(io::sink())),
-            written: 0,
+            digest: BlobDigest::new(),
         })
     }
 }
@@ -50,10 +46,7 @@ impl LayoutBlobWriter {
 impl Write for LayoutBlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = self.staged.write(buf)?;
-        if let Some(hasher) = &mut self.hasher {
-            hasher.write_all(&buf[..written])?;
-        }
-        self.written += written as u64;
+        self.digest.update(&buf[..written]);
         Ok(written)
     }
 
@@ -64,7 +57,7 @@ impl Write for LayoutBlobWriter {
 
 impl BlobWriter for LayoutBlobWriter {
     fn digest_follows(&mut self) {
-        self.hasher = None;
+        self.digest.digest_follows();
     }
 
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
@@ -85,27 +78,12 @@ impl LayoutBlobWriter {
             reference,
             media_type,
             staged,
-            hasher,
-            written: size,
+            digest,
         } = *self;
-        let refuse = |reason: String| StoreError::WriteBlob {
+        let (digest, size) = digest.settle(given).map_err(|err| StoreError::WriteBlob {
             reference: reference.clone(),
-            source: reason.into(),
-        };
-        let computed = hasher.map(|hasher| hasher.finish().1);
-        let digest = match (computed, given) {
-            (Some(computed), Some(given)) if computed != given => {
-                return Err(refuse(format!(
-                    "the blob written has digest {computed}, not the {given} its writer computed"
-                )));
-            }
-            (Some(digest), _) | (None, Some(digest)) => digest,
-            (None, None) => {
-                return Err(refuse(
-                    "the blob's digest was to follow, and it did not".to_owned(),
-                ));
-            }
-        };
+            source: err.into(),
+        })?;
         let fail = |err: crate::Error| StoreError::WriteBlob {
             reference: reference.clone(),
             source: err.into(),

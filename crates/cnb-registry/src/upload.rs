@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use cnb_image::{
-    Action, BlobWriter, Descriptor, Digest, Direction, ImageRef, MediaType, Meter, Sha256Writer,
+    Action, BlobDigest, BlobWriter, Descriptor, Digest, Direction, ImageRef, MediaType, Meter,
     StoreError, Transfer,
 };
 use cnb_sys::BufferPool;
@@ -58,11 +58,8 @@ pub(crate) struct RegistryBlobWriter {
     target: ImageRef,
     media_type: MediaType,
     body: Body,
-    /// Hashes the bytes, unless the caller gives their digest at the end
-    /// ([`BlobWriter::digest_follows`]): the exporter has hashed them already.
-    hasher: Option<Sha256Writer<io::Sink>>,
-    /// Bytes written so far.
-    written: u64,
+    /// The digest of the bytes written, unless the caller gives it at the end.
+    digest: BlobDigest,
     /// What the blob is, for progress reports.
     what: Option<String>,
 }
@@ -112,8 +109,7 @@ impl RegistryBlobWriter {
             target,
             media_type,
             body: Body::Memory(Vec::new()),
-            hasher: Some(Sha256Writer::new(io::sink())),
-            written: 0,
+            digest: BlobDigest::new(),
             what: None,
         }
     }
@@ -144,10 +140,7 @@ impl Write for RegistryBlobWriter {
             self.body = Body::Streaming(streaming);
         }
         let written = self.body.write(buf)?;
-        if let Some(hasher) = &mut self.hasher {
-            hasher.write_all(&buf[..written])?;
-        }
-        self.written += written as u64;
+        self.digest.update(&buf[..written]);
         Ok(written)
     }
 
@@ -411,7 +404,7 @@ impl BlobWriter for RegistryBlobWriter {
     }
 
     fn digest_follows(&mut self) {
-        self.hasher = None;
+        self.digest.digest_follows();
     }
 
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
@@ -432,28 +425,13 @@ impl RegistryBlobWriter {
             target,
             media_type,
             body,
-            hasher,
-            written: size,
+            digest,
             what,
         } = *self;
-        let computed = hasher.map(|hasher| hasher.finish().1);
-        let refuse = |reason: String| StoreError::WriteBlob {
+        let (digest, size) = digest.settle(given).map_err(|err| StoreError::WriteBlob {
             reference: target.to_string(),
-            source: reason.into(),
-        };
-        let digest = match (computed, given) {
-            (Some(computed), Some(given)) if computed != given => {
-                return Err(refuse(format!(
-                    "the blob written has digest {computed}, not the {given} its writer computed"
-                )));
-            }
-            (Some(digest), _) | (None, Some(digest)) => digest,
-            (None, None) => {
-                return Err(refuse(
-                    "the blob's digest was to follow, and it did not".to_owned(),
-                ));
-            }
-        };
+            source: err.into(),
+        })?;
         let descriptor = Descriptor::new(media_type, digest, size);
         let source = match body {
             Body::Memory(bytes) => Source::Memory(Bytes::from(bytes)),
