@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 use crate::Digest;
 
 /// The digest of a blob being written: computed, or to be given at the end.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BlobDigest {
     /// `None` once the caller said the digest follows.
     hasher: Option<Sha256>,
@@ -30,6 +30,13 @@ pub enum BlobDigestError {
     /// The caller said the digest follows, then finished without one.
     #[error("the blob's digest was to follow, and it did not")]
     Missing,
+}
+
+/// Hashing from the first byte, as [`BlobDigest::new`].
+impl Default for BlobDigest {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl BlobDigest {
