@@ -22,13 +22,20 @@ use cnb_image::{
 
 use crate::{Error, Result};
 
-/// Writes a layer's entries (possibly on another thread, possibly twice: once to hash).
+/// Writes a layer's entries (possibly on another thread, possibly more than once: to hash
+/// it, to size it, to write it again when its upload was cut off).
 pub(crate) type WriteEntries<'w> =
     dyn Fn(&mut dyn EntrySink) -> cnb_archive::Result<()> + Send + Sync + 'w;
 
 /// At most this many layers are made at once (and never more than there are cores): each
 /// holds a few compressed blocks and an upload buffer in memory.
 const MAX_PARALLEL_LAYERS: usize = 4;
+
+/// Times a layer is written before a cut-off upload fails the export: a registry store
+/// streams a large layer without keeping a copy of it, and asks for it again when the
+/// upload is cut off ([`StoreError::WriteAgain`]); each attempt comes with the store's own
+/// retries of its requests.
+const WRITE_ATTEMPTS: u32 = 3;
 
 /// A new layer's place among the layers added to the base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,7 +338,7 @@ impl<'a> ImageBuilder<'a> {
     }
 
     /// Makes one planned layer: lent by the previous image when its diffID is reusable
-    /// there, else streamed to the store.
+    /// there, else streamed to the store, again when the store asks for it again.
     fn make(&self, layer: &Planned<'_>) -> Result<Made> {
         let id = &layer.id;
         let archive = |source| Error::Archive {
@@ -357,6 +364,38 @@ impl<'a> ImageBuilder<'a> {
                 return Ok(made(blob, diff_id, true));
             }
         }
+        let mut attempt = 1;
+        loop {
+            match self.stream(layer) {
+                Err(Error::Upload { source, .. })
+                    if matches!(*source, StoreError::WriteAgain { .. })
+                        && attempt < WRITE_ATTEMPTS =>
+                {
+                    tracing::debug!(
+                        error = &*source as &dyn std::error::Error,
+                        attempt,
+                        "writing layer '{id}' again"
+                    );
+                    attempt += 1;
+                }
+                Err(err) => return Err(err),
+                Ok((blob, diff_id)) => return Ok(made(blob, diff_id, false)),
+            }
+        }
+    }
+
+    /// Streams one planned layer to the store: its blob and diffID. The store keeps no copy
+    /// of the bytes (it may ask for them again, see [`WRITE_ATTEMPTS`]).
+    fn stream(&self, layer: &Planned<'_>) -> Result<(Descriptor, Digest)> {
+        let id = &layer.id;
+        let archive = |source| Error::Archive {
+            layer: id.clone(),
+            source: Box::new(source),
+        };
+        let upload = |source| Error::Upload {
+            layer: id.clone(),
+            source: Box::new(source),
+        };
         let mut sink = if self.compression == Compression::None {
             let mut size = TarSize::new();
             (layer.write)(&mut size).map_err(archive)?;
@@ -370,12 +409,14 @@ impl<'a> ImageBuilder<'a> {
         sink.describe(&format!("layer '{id}'"));
         // The layer writer hashes what it writes (diffID and digest): the store need not.
         sink.digest_follows();
+        // A layer's files can be read again: the store need not keep its bytes.
+        sink.can_write_again();
         let mut writer = LayerWriter::new(sink, self.compression).map_err(archive)?;
         (layer.write)(&mut writer).map_err(archive)?;
         let (sink, digests) = writer.finish().map_err(archive)?;
         let mut blob = sink.finish_with_digest(digests.digest).map_err(upload)?;
         blob.media_type = self.layer_type.clone();
-        Ok(made(blob, digests.diff_id, false))
+        Ok((blob, digests.diff_id))
     }
 
     /// Writes the config (with `created` on it and on every history entry; history kept

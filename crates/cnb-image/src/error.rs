@@ -122,6 +122,19 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// A blob's streamed upload was cut off, and the store kept no copy of its bytes to send
+    /// them again: the caller, which said it could ([`BlobWriter::can_write_again`]), writes
+    /// the blob again. Nothing of it was committed.
+    ///
+    /// [`BlobWriter::can_write_again`]: crate::BlobWriter::can_write_again
+    #[error("the upload of a blob to {reference} was cut off")]
+    WriteAgain {
+        /// The image or repository.
+        reference: String,
+        /// Why the upload stopped.
+        #[source]
+        source: BoxError,
+    },
     /// Writing a manifest or tag failed.
     #[error("writing manifest of {reference}")]
     WriteManifest {

@@ -85,6 +85,13 @@ pub trait BlobWriter: io::Write + Send {
     /// learn the digest may stop doing so. Called before the first write; the default ignores it.
     fn digest_follows(&mut self) {}
 
+    /// Says that the caller can write the same bytes again: a store that would otherwise keep
+    /// a copy of a large blob (a registry's spool file, to send it again when its streamed
+    /// upload is cut off) need not, and finishing may then fail with
+    /// [`StoreError::WriteAgain`], after which the caller writes the blob again to a new
+    /// writer. Called before the first write; the default ignores it.
+    fn can_write_again(&mut self) {}
+
     /// Completes the blob and returns its descriptor (media type, digest, size).
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError>;
 

@@ -15,6 +15,13 @@
 //! network, and memory stays bounded by one piece of the file. When the streamed attempt
 //! fails (a dropped connection, a `5xx`, a token that expired), the complete file is sent
 //! again with the usual retries, after an existence check, instead of failing the export.
+//!
+//! A caller that can write the blob again (the exporter) says so, and its blob is streamed
+//! without a spool ([`piped`]): a cut-off upload then fails with
+//! [`StoreError::WriteAgain`](cnb_image::StoreError::WriteAgain), and the caller writes it
+//! again.
+
+mod piped;
 
 use std::io::{self, Read as _, Write};
 use std::sync::{Arc, OnceLock};
@@ -38,10 +45,11 @@ use crate::retry::retry;
 
 /// Bytes a blob may hold in memory before it is streamed.
 const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
-/// Bytes per piece of the streamed body (each read from the spool file).
-const PIECE_SIZE: usize = 4 * 1024 * 1024;
+/// Bytes per piece of the streamed body (each read from the spool file, or handed over by
+/// the writer of a piped one).
+const PIECE_SIZE: usize = 1024 * 1024;
 /// Piece buffers kept for reuse.
-const KEPT_PIECES: usize = 4;
+const KEPT_PIECES: usize = 8;
 /// Bytes per slice of a piece handed to the connection (and told to the progress meter).
 const METER_GRAIN: usize = 256 * 1024;
 /// Bytes gathered before each write to the spool file; a write of at least
@@ -62,12 +70,15 @@ pub(crate) struct RegistryBlobWriter {
     digest: BlobDigest,
     /// What the blob is, for progress reports.
     what: Option<String>,
+    /// The caller can write the blob again: a large one is streamed without a spool.
+    can_write_again: bool,
 }
 
 /// Where the bytes written so far are.
 enum Body {
     Memory(Vec<u8>),
     Streaming(Streaming),
+    Piped(piped::Piped),
 }
 
 /// A blob being spooled to a file while an upload task follows the file, sending each
@@ -111,6 +122,7 @@ impl RegistryBlobWriter {
             body: Body::Memory(Vec::new()),
             digest: BlobDigest::new(),
             what: None,
+            can_write_again: false,
         }
     }
 
@@ -136,8 +148,17 @@ impl Write for RegistryBlobWriter {
         {
             let held = std::mem::take(bytes);
             let meter = self.inner.progress.start(self.transfer(None));
-            let streaming = Streaming::start(&self.inner, &self.target, &held, meter)?;
-            self.body = Body::Streaming(streaming);
+            self.body = if self.can_write_again {
+                Body::Piped(piped::Piped::start(
+                    Arc::clone(&self.inner),
+                    self.inner.registry(&self.target),
+                    self.target.repository(),
+                    &held,
+                    meter,
+                ))
+            } else {
+                Body::Streaming(Streaming::start(&self.inner, &self.target, &held, meter)?)
+            };
         }
         let written = self.body.write(buf)?;
         self.digest.update(&buf[..written]);
@@ -154,12 +175,16 @@ impl Write for Body {
         match self {
             Self::Memory(bytes) => bytes.write(buf),
             Self::Streaming(streaming) => streaming.write(buf),
+            Self::Piped(piped) => {
+                piped.write(buf);
+                Ok(buf.len())
+            }
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Self::Memory(_) => Ok(()),
+            Self::Memory(_) | Self::Piped(_) => Ok(()),
             Self::Streaming(streaming) => streaming.flush(),
         }
     }
@@ -169,12 +194,7 @@ impl Streaming {
     /// Opens the spool file, starts the upload that follows it, and spools `held`, the bytes
     /// so far; `meter` is told the bytes the upload sends.
     fn start(inner: &Inner, target: &ImageRef, held: &[u8], meter: Meter) -> io::Result<Self> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("cnb-blob-");
-        let spool = match inner.spool_dir.as_deref() {
-            Some(dir) => builder.tempfile_in(dir),
-            None => builder.tempfile(),
-        }?;
+        let spool = spool_file(inner)?;
         let (progress, watcher) = watch::channel(Progress::default());
         let task = match (inner.registry(target), spool.reopen()) {
             (Ok(registry), Ok(reader)) => Some(inner.spawn(stream_upload(
@@ -311,6 +331,17 @@ async fn stream_upload(
     Ok((digest, size))
 }
 
+/// A new spool file, in the configured directory or the system's temp dir; removed when
+/// dropped.
+fn spool_file(inner: &Inner) -> io::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("cnb-blob-");
+    match inner.spool_dir.as_deref() {
+        Some(dir) => builder.tempfile_in(dir),
+        None => builder.tempfile(),
+    }
+}
+
 /// Buffers for the pieces read from spool files, reused once the connection has sent them
 /// (see [`BufferPool`]): a streamed upload has a piece or two in flight; parallel uploads
 /// share the pool.
@@ -407,6 +438,10 @@ impl BlobWriter for RegistryBlobWriter {
         self.digest.digest_follows();
     }
 
+    fn can_write_again(&mut self) {
+        self.can_write_again = true;
+    }
+
     fn finish(self: Box<Self>) -> Result<Descriptor, StoreError> {
         self.complete(None)
     }
@@ -427,6 +462,7 @@ impl RegistryBlobWriter {
             body,
             digest,
             what,
+            can_write_again: _,
         } = *self;
         let (digest, size) = digest.settle(given).map_err(|err| StoreError::WriteBlob {
             reference: target.to_string(),
@@ -446,6 +482,9 @@ impl RegistryBlobWriter {
                 }
                 Streamed::Failed(file) => Source::Spool(file),
             },
+            Body::Piped(piped) => {
+                return finish_piped(&inner, &target, piped, descriptor);
+            }
         };
         if inner
             .has_blob(&target, &digest)
@@ -469,6 +508,40 @@ impl RegistryBlobWriter {
         tracing::debug!(%digest, size, reference = %target, "uploaded blob");
         Ok(descriptor)
     }
+}
+
+/// Completes a piped upload; when it was cut off, the blob is asked for again unless the
+/// registry has it after all (the connection broke after the commit).
+fn finish_piped(
+    inner: &Inner,
+    target: &ImageRef,
+    piped: piped::Piped,
+    descriptor: Descriptor,
+) -> Result<Descriptor, StoreError> {
+    let digest = descriptor.digest;
+    let cut_off = match piped.finish(&digest, descriptor.size) {
+        Ok(()) => {
+            inner.mark_present(target, &digest);
+            tracing::debug!(%digest, size = descriptor.size, reference = %target, "streamed blob");
+            return Ok(descriptor);
+        }
+        Err(err) => err,
+    };
+    if inner
+        .has_blob(target, &digest)
+        .map_err(|err| write_error(target, err))?
+    {
+        tracing::debug!(%digest, reference = %target, "blob present despite the cut-off upload");
+        return Ok(descriptor);
+    }
+    tracing::debug!(
+        error = &cut_off as &dyn std::error::Error,
+        "piped upload cut off; the blob is to be written again"
+    );
+    Err(StoreError::WriteAgain {
+        reference: target.to_string(),
+        source: cut_off.into(),
+    })
 }
 
 /// Writes `config`, a new image's config blob, to `target`: without asking the registry first

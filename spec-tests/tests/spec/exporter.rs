@@ -5,6 +5,7 @@
 mod cache;
 mod cache_deletion;
 mod container;
+mod cut_uploads;
 mod extended;
 mod failures;
 pub(crate) mod fixture;

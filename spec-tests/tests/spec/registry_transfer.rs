@@ -371,6 +371,109 @@ fn a_streamed_upload_cut_mid_patch_is_sent_again_from_the_spool() {
     );
 }
 
+/// A caller that can write a blob again (the exporter, `can_write_again`) has its large blob
+/// streamed without a spool file; when that upload is cut off, finishing asks for the blob
+/// again (`StoreError::WriteAgain`) with nothing committed, and a new writer sends it; behind
+/// a link slower than the writer, the rest of the blob is spooled after all. A caller that
+/// cannot write again is spooled as before (the control that shows the spool is seen).
+#[test]
+fn a_blob_the_caller_can_write_again_is_not_spooled_and_a_cut_one_is_asked_for_again() {
+    use std::io::Write as _;
+
+    let registry = RegistryFixture::start().expect("registry");
+    let proxy = RegistryProxy::start(&registry.host()).expect("proxy");
+    let spool = tempfile::tempdir().expect("spool dir");
+    let store = RegistryStore::new(
+        RegistryConfig {
+            retry: quick_retry(),
+            spool_dir: Some(spool.path().to_owned()),
+            ..RegistryConfig::default()
+        },
+        &Environment::default(),
+        Keychain::resolve(&Environment::default(), &[]).expect("keychain"),
+    )
+    .expect("store");
+    let target = reference(&format!("{}/test/again:v1", proxy.host()));
+    let spooled = || std::fs::read_dir(spool.path()).expect("spool dir").count();
+    let bytes = noise(12 * 1024 * 1024);
+    let write = |can_write_again: bool, bytes: &[u8]| {
+        let mut writer = store
+            .blob_writer(&target, MediaType::OciLayer)
+            .expect("writer");
+        if can_write_again {
+            writer.can_write_again();
+        }
+        writer.write_all(bytes).expect("write");
+        let files = spooled();
+        (writer.finish(), files)
+    };
+
+    let (written, files) = write(false, &bytes);
+    assert_eq!(files, 1, "a caller that cannot write again is spooled");
+    assert_eq!(written.expect("spooled upload").digest, Digest::of(&bytes));
+
+    let other: Vec<u8> = bytes.iter().map(|byte| byte ^ 0x5a).collect();
+    let (written, files) = write(true, &other);
+    assert_eq!(files, 0, "nothing spooled");
+    let written = written.expect("piped upload");
+    assert_eq!(written.digest, Digest::of(&other));
+    assert!(
+        store
+            .read_blob(&target, &written.digest)
+            .expect("read back")
+            == other
+    );
+
+    proxy.inject(Fault {
+        method: "PATCH".into(),
+        path_contains: "/blobs/uploads/".into(),
+        kind: FaultKind::DropAfter(1000),
+        times: 1,
+    });
+    let third: Vec<u8> = bytes.iter().map(|byte| byte ^ 0xa5).collect();
+    let (cut, files) = write(true, &third);
+    assert_eq!(files, 0, "nothing spooled");
+    let err = cut.expect_err("a cut-off piped upload");
+    assert!(
+        matches!(err, StoreError::WriteAgain { .. }),
+        "{}",
+        cnb_api::one_line(&err)
+    );
+    assert!(
+        !store
+            .has_blob(&target, &Digest::of(&third))
+            .expect("HEAD blob"),
+        "nothing committed"
+    );
+    let (again, _) = write(true, &third);
+    assert_eq!(again.expect("written again").digest, Digest::of(&third));
+    assert!(
+        store
+            .read_blob(&target, &Digest::of(&third))
+            .expect("read back")
+            == third
+    );
+
+    // A link slower than the writer: the rest of the blob is spooled, so the writer finishes
+    // (and knows the size) while the upload follows the file.
+    proxy.inject(Fault {
+        method: "PATCH".into(),
+        path_contains: "/blobs/uploads/".into(),
+        kind: FaultKind::Throttle(8 * 1024 * 1024),
+        times: 1,
+    });
+    let fourth: Vec<u8> = bytes.iter().map(|byte| byte ^ 0x3c).collect();
+    let (slow, files) = write(true, &fourth);
+    assert_eq!(files, 1, "the rest spooled behind a slow link");
+    assert_eq!(slow.expect("spilled upload").digest, Digest::of(&fourth));
+    assert!(
+        store
+            .read_blob(&target, &Digest::of(&fourth))
+            .expect("read back")
+            == fourth
+    );
+}
+
 /// The exporter hashes what it writes and gives the digest at the end (`digest_follows`): the
 /// registry writer then does not hash the bytes again, and the blob is committed under the
 /// given digest, streamed or held in memory; a wrong one is refused by the registry.
