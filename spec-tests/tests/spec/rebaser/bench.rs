@@ -8,6 +8,7 @@
 //! against the baselines measured in the same run; never fails on them (ignored in normal test
 //! runs).
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::fixture::{App, World};
@@ -32,39 +33,130 @@ fn sequential(images: &[String], run: &str) -> Duration {
     start.elapsed()
 }
 
-/// Rebases `images` in one `-images-from` run onto `run`.
-fn in_one_run(images: &[String], run: &str) -> Duration {
+/// Rebases `images` in one `-images-from` run onto `run`: the wall time, and the rebaser's
+/// own CPU time (user and system, from `/usr/bin/time`).
+fn in_one_run(images: &[String], run: &str) -> (Duration, f64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let list = dir.path().join("images.txt");
     std::fs::write(&list, images.join("\n")).expect("list");
+    let mut rebaser = World::rebaser("0.12");
+    rebaser
+        .args(["-run-image", run])
+        .arg("-images-from")
+        .arg(&list)
+        .arg("-report")
+        .arg(dir.path().join("report.toml"));
+    let measured = dir.path().join("time.txt");
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-o")
+        .arg(&measured)
+        .args(["-f", "%U %S"])
+        .arg(rebaser.get_program())
+        .args(rebaser.get_args());
+    for (key, value) in rebaser.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
     let start = Instant::now();
-    let finished = World::run(
-        World::rebaser("0.12")
-            .args(["-run-image", run])
-            .arg("-images-from")
-            .arg(&list)
-            .arg("-report")
-            .arg(dir.path().join("report.toml")),
-    );
+    let finished = World::run(&mut timed);
     let elapsed = start.elapsed();
     assert_eq!(finished.code, Some(0), "{finished}");
-    elapsed
+    let text = std::fs::read_to_string(&measured).expect("time output");
+    let cpu = text
+        .split_whitespace()
+        .map(|field| field.parse::<f64>().expect("seconds"))
+        .sum();
+    (elapsed, cpu)
 }
 
 fn seconds(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
+/// The user and system CPU seconds process `pid` has used so far, from `/proc`.
+fn cpu(pid: u32) -> (f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // the fields after the command name, which is in parentheses
+    let after = &stat[stat.rfind(')').expect("stat") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // in clock ticks of USER_HZ, 100 on Linux
+    let ticks = |field: &str| field.parse::<f64>().expect("ticks") / 100.0;
+    (ticks(fields[11]), ticks(fields[12]))
+}
+
+/// A run's wall time, the registry's user and system CPU time during it, and the rebaser's
+/// CPU time when measured.
+#[derive(Clone, Copy)]
+struct Timed {
+    wall: Duration,
+    registry: (f64, f64),
+    rebaser: Option<f64>,
+}
+
+impl Timed {
+    fn of(world: &World, run: impl FnOnce() -> (Duration, Option<f64>)) -> Self {
+        let before = cpu(world.registry.pid());
+        let (wall, rebaser) = run();
+        let after = cpu(world.registry.pid());
+        Self {
+            wall,
+            registry: (after.0 - before.0, after.1 - before.1),
+            rebaser,
+        }
+    }
+
+    fn best(self, other: Self) -> Self {
+        if other.wall < self.wall { other } else { self }
+    }
+
+    fn seconds(self) -> f64 {
+        seconds(self.wall)
+    }
+}
+
 /// The fleet in one run and the same images one run each, in `world`: the best of two of
 /// each, interleaved.
-fn fleet_and_sequential(world: &World) -> (Duration, Duration) {
+fn fleet_and_sequential(world: &World) -> (Timed, Timed) {
     let (v1, v2) = (world.v1.clone(), world.v2.clone());
     let images = fleet(world, FLEET, None);
-    let seq_a = sequential(&images, &v2);
-    let fleet_a = in_one_run(&images, &v1);
-    let fleet_b = in_one_run(&images, &v2);
-    let seq_b = sequential(&images, &v1);
-    (fleet_a.min(fleet_b), seq_a.min(seq_b))
+    let fleet = |run: &str| {
+        let (wall, cpu) = in_one_run(&images, run);
+        (wall, Some(cpu))
+    };
+    let seq_a = Timed::of(world, || (sequential(&images, &v2), None));
+    let fleet_a = Timed::of(world, || fleet(&v1));
+    let fleet_b = Timed::of(world, || fleet(&v2));
+    let seq_b = Timed::of(world, || (sequential(&images, &v1), None));
+    (fleet_a.best(fleet_b), seq_a.best(seq_b))
+}
+
+/// Prints a fleet line: both wall times, their ratio, and the registry's CPU time in each.
+#[expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
+fn report(what: &str, fleet: Timed, seq: Timed, target: &str) {
+    println!(
+        "  {what}: fleet of {FLEET} in one run {:.2} s; {FLEET} sequential single rebases {:.2} s; ratio {:.2}{target}",
+        fleet.seconds(),
+        seq.seconds(),
+        fleet.seconds() / seq.seconds()
+    );
+    println!(
+        "    registry CPU (user + system): fleet {:.2} + {:.2} s, singles {:.2} + {:.2} s",
+        fleet.registry.0, fleet.registry.1, seq.registry.0, seq.registry.1
+    );
+    // What bounds the fleet: the CPU the registry and the rebaser spend, over the cores.
+    let rebaser = fleet.rebaser.unwrap_or(0.0);
+    let cores = std::thread::available_parallelism()
+        .ok()
+        .and_then(|cores| u32::try_from(cores.get()).ok())
+        .unwrap_or(1);
+    let floor = (rebaser + fleet.registry.0 + fleet.registry.1) / f64::from(cores);
+    println!(
+        "    fleet CPU: rebaser {rebaser:.2} s; with the registry's, over {cores} cores {floor:.2} s ({:.2} of the singles)",
+        floor / seq.seconds()
+    );
 }
 
 #[test]
@@ -98,18 +190,8 @@ fn bench_rebaser() {
         }
     }
     println!("rebaser bench (loopback registry, installed static lifecycle)");
-    println!(
-        "  fleet of {FLEET} in one run: {:.2} s; {FLEET} sequential single rebases: {:.2} s; ratio {:.2} (target <= 0.25)",
-        seconds(fleet_time),
-        seconds(seq),
-        seconds(fleet_time) / seconds(seq)
-    );
-    println!(
-        "  the same with the registry's storage in memory: {:.2} s; {:.2} s; ratio {:.2}",
-        seconds(memory_fleet),
-        seconds(memory_seq),
-        seconds(memory_fleet) / seconds(memory_seq)
-    );
+    report("registry on disk", fleet_time, seq, " (target <= 0.25)");
+    report("registry in memory", memory_fleet, memory_seq, "");
     println!(
         "  single rebase, 1 MiB app: {:.0} ms; 1 GiB app: {:.0} ms; ratio {:.2} (target <= 1.5)",
         seconds(singles[0]) * 1000.0,
