@@ -9,6 +9,7 @@ use std::num::NonZeroUsize;
 use cnb_image::{Descriptor, Digest, MediaType, Sha256Writer};
 
 use crate::compress::{Compression, Encoder};
+use crate::writer::FillError;
 use crate::{EntrySink, Error, Header, Result, TarWriter};
 
 /// What a finished layer is known by.
@@ -77,6 +78,25 @@ impl<W: Write> Write for BlobSink<W> {
     }
 }
 
+impl<W: Write> LayerStream<W> {
+    /// The stream's [`Fill`]: gzip contents are read straight into the compressor's block
+    /// and hashed there, sparing a copy of every byte through the tar writer's buffer.
+    fn fill(&mut self, reader: &mut dyn Read, max: u64) -> std::result::Result<u64, FillError> {
+        let added = self
+            .inner
+            .write_with(|encoder| match encoder {
+                Encoder::Gzip(gzip) => gzip.read_into(reader, max),
+                // never given a Fill (see LayerWriter::with_threads)
+                Encoder::Plain(_) | Encoder::Zstd(_) => Ok(&[]),
+            })
+            .map_err(FillError::Read)?;
+        if let Encoder::Gzip(gzip) = self.inner.get_mut() {
+            gzip.submit_if_full().map_err(FillError::Write)?;
+        }
+        Ok(added as u64)
+    }
+}
+
 impl<W: Write> Write for LayerStream<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write(buf)
@@ -114,8 +134,13 @@ impl<W: Write> LayerWriter<W> {
         let stream = LayerStream {
             inner: Sha256Writer::new(encoder),
         };
+        let tar = if matches!(compression, Compression::Gzip { .. }) {
+            TarWriter::filled_by(stream, LayerStream::fill)
+        } else {
+            TarWriter::new(stream)
+        };
         Ok(Self {
-            tar: TarWriter::new(stream),
+            tar,
             media_type: compression.media_type(),
         })
     }

@@ -22,6 +22,21 @@ pub trait EntrySink {
 pub struct TarWriter<W: Write> {
     inner: W,
     buffer: Vec<u8>,
+    /// Reads entry contents straight into the stream, when the stream can take them so.
+    fill: Option<Fill<W>>,
+}
+
+/// Reads up to the given number of bytes from a reader straight into the stream's own
+/// buffer, and returns how many (0 only at the reader's end); a [`FillError`] says whether
+/// reading or writing failed.
+pub(crate) type Fill<W> = fn(&mut W, &mut dyn Read, u64) -> std::result::Result<u64, FillError>;
+
+/// What failed in a [`Fill`].
+pub(crate) enum FillError {
+    /// Reading the entry's contents.
+    Read(io::Error),
+    /// Passing the stream on.
+    Write(io::Error),
 }
 
 impl<W: Write> TarWriter<W> {
@@ -30,6 +45,17 @@ impl<W: Write> TarWriter<W> {
         Self {
             inner,
             buffer: Vec::new(),
+            fill: None,
+        }
+    }
+
+    /// A tar stream into `inner`, which takes entry contents by `fill` rather than through a
+    /// copy buffer.
+    pub(crate) fn filled_by(inner: W, fill: Fill<W>) -> Self {
+        Self {
+            inner,
+            buffer: Vec::new(),
+            fill: Some(fill),
         }
     }
 
@@ -58,10 +84,21 @@ impl<W: Write> TarWriter<W> {
             path: PathBuf::from(name()),
             source,
         };
-        if self.buffer.is_empty() && expected > 0 {
+        let mut remaining = expected;
+        if let Some(fill) = self.fill {
+            while remaining > 0 {
+                let read = match fill(&mut self.inner, data, remaining) {
+                    Ok(0) => return Err(mismatch()),
+                    Ok(read) => read,
+                    Err(FillError::Read(err)) => return Err(read_error(err)),
+                    Err(FillError::Write(err)) => return Err(Error::write(err)),
+                };
+                remaining -= read;
+            }
+        }
+        if self.buffer.is_empty() && remaining > 0 {
             self.buffer.resize(COPY_BUFFER, 0);
         }
-        let mut remaining = expected;
         while remaining > 0 {
             let want = usize::try_from(remaining).map_or(COPY_BUFFER, |r| r.min(COPY_BUFFER));
             let read = match data.read(&mut self.buffer[..want]) {

@@ -166,3 +166,17 @@ fn the_sink_receives_the_blob() {
         .unwrap();
     assert_eq!(Digest::of(&blob), digests.digest);
 }
+
+#[test]
+fn contents_of_the_wrong_size_are_refused_when_read_straight_into_the_gzip_block() {
+    use cnb_archive::{EntrySink, Error, Header};
+
+    for (size, data) in [(4, &b"abc"[..]), (2, &b"abc"[..])] {
+        let mut writer = LayerWriter::with_threads(Vec::new(), Compression::gzip(), 2).unwrap();
+        let refused = writer.append(&Header::regular("/f", 0o644, size), &mut &data[..]);
+        assert!(
+            matches!(refused, Err(Error::SizeMismatch { expected, .. }) if expected == size),
+            "{refused:?}"
+        );
+    }
+}

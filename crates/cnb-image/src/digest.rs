@@ -120,6 +120,19 @@ impl<W: Write> Sha256Writer<W> {
         &mut self.inner
     }
 
+    /// Lets `fill` put bytes into the inner writer by its own means (reading them straight
+    /// into its buffer, say) and hashes and counts the bytes `fill` says it put there, in
+    /// stream order with what was written; returns how many.
+    pub fn write_with(
+        &mut self,
+        fill: impl for<'a> FnOnce(&'a mut W) -> io::Result<&'a [u8]>,
+    ) -> io::Result<usize> {
+        let added = fill(&mut self.inner)?;
+        self.hasher.update(added);
+        self.size += added.len() as u64;
+        Ok(added.len())
+    }
+
     /// Ends the stream: the inner writer, the digest and the size of what passed through.
     pub fn finish(self) -> (W, Digest, u64) {
         (self.inner, Digest(self.hasher.finalize().into()), self.size)
@@ -171,6 +184,25 @@ mod tests {
         let mut writer = Sha256Writer::new(Vec::new());
         writer.write_all(b"hello ").unwrap();
         writer.write_all(b"world").unwrap();
+        let (inner, digest, size) = writer.finish();
+        assert_eq!(inner, b"hello world");
+        assert_eq!(size, 11);
+        assert_eq!(digest, Digest::of(b"hello world"));
+    }
+
+    #[test]
+    fn bytes_put_into_the_inner_writer_by_other_means_are_hashed_in_order() {
+        let mut writer = Sha256Writer::new(Vec::new());
+        writer.write_all(b"hello ").unwrap();
+        let added = writer
+            .write_with(|inner| {
+                let start = inner.len();
+                inner.extend_from_slice(b"wor");
+                Ok(&inner[start..])
+            })
+            .unwrap();
+        assert_eq!(added, 3);
+        writer.write_all(b"ld").unwrap();
         let (inner, digest, size) = writer.finish();
         assert_eq!(inner, b"hello world");
         assert_eq!(size, 11);

@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -280,6 +280,36 @@ impl<W: Write> GzipEncoder<W> {
             if let Some(result) = self.pending.pop_front() {
                 self.emit(&result)?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> GzipEncoder<W> {
+    /// Reads up to `max` bytes from `reader` straight into the block being filled (no copy
+    /// through a buffer of the caller's; `read_to_end` on a bounded reader fills the spare
+    /// room without zeroing it first), up to the end of the block; returns them, to hash.
+    /// Fewer than asked only at the end of the block or of `reader`. The block is handed on
+    /// by [`GzipEncoder::submit_if_full`], which the caller calls next.
+    pub(crate) fn read_into(&mut self, reader: &mut dyn Read, max: u64) -> io::Result<&[u8]> {
+        let block = self.block.get_or_insert_with(|| blocks().take());
+        let room = (BLOCK_SIZE - block.len()) as u64;
+        let start = block.len();
+        reader.take(max.min(room)).read_to_end(block)?;
+        let added = &block[start..];
+        self.crc.update(added);
+        self.total += added.len() as u64;
+        Ok(added)
+    }
+
+    /// Hands the block on when it is full.
+    pub(crate) fn submit_if_full(&mut self) -> io::Result<()> {
+        if self
+            .block
+            .as_ref()
+            .is_some_and(|block| block.len() >= BLOCK_SIZE)
+        {
+            self.submit(false)?;
         }
         Ok(())
     }

@@ -109,6 +109,26 @@ const SIZES: [usize; 7] = [
 ];
 
 #[test]
+fn reading_into_the_block_gives_the_bytes_writing_gives() {
+    let data = sample(5 * BLOCK_SIZE + 12_345);
+    for engine in ENGINES {
+        let written = gzip_by(engine, &data, 1, 2, 64 * 1024);
+        let mut encoder = GzipEncoder::new(Vec::new(), 1, engine, 2);
+        let mut reader = &data[..];
+        // reads that end inside blocks, at their ends, and that ask for more than a block
+        for max in [100, 64 * 1024, 3 * BLOCK_SIZE as u64].into_iter().cycle() {
+            let added = encoder.read_into(&mut reader, max).unwrap().len();
+            assert!(added as u64 <= max);
+            encoder.submit_if_full().unwrap();
+            if added == 0 {
+                break;
+            }
+        }
+        assert!(encoder.finish().unwrap() == written, "{engine:?}");
+    }
+}
+
+#[test]
 fn round_trips_at_block_boundaries() {
     for size in SIZES {
         let data = sample(size);
