@@ -79,8 +79,9 @@ impl<W: Write> Write for BlobSink<W> {
 }
 
 impl<W: Write> LayerStream<W> {
-    /// The stream's [`Fill`]: gzip contents are read straight into the compressor's block
-    /// and hashed there, sparing a copy of every byte through the tar writer's buffer.
+    /// The stream's [`Fill`](crate::writer::Fill): gzip contents are read straight into the
+    /// compressor's block and hashed there, sparing a copy of every byte through the tar
+    /// writer's buffer.
     fn fill(&mut self, reader: &mut dyn Read, max: u64) -> std::result::Result<u64, FillError> {
         let added = self
             .inner
