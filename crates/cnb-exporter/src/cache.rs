@@ -209,10 +209,7 @@ fn add_or_reuse(
         layer: id.to_owned(),
         source: Box::new(source),
     };
-    let archive = |source| Error::Archive {
-        layer: id.to_owned(),
-        source: Box::new(source),
-    };
+    let archive = Error::archive(id);
     let temp_error = |source| Error::Write {
         path: std::env::temp_dir(),
         source,

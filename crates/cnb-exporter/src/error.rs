@@ -170,6 +170,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// For `map_err`: making layer `layer`'s tar failed.
+    pub(crate) fn archive(layer: &str) -> impl Fn(cnb_archive::Error) -> Self + Copy + '_ {
+        move |source| Self::Archive {
+            layer: layer.to_owned(),
+            source: Box::new(source),
+        }
+    }
+
+    /// For `map_err`: writing layer `layer`'s blob, or making it present, failed.
+    pub(crate) fn upload(layer: &str) -> impl Fn(StoreError) -> Self + Copy + '_ {
+        move |source| Self::Upload {
+            layer: layer.to_owned(),
+            source: Box::new(source),
+        }
+    }
+
     /// The exit code class.
     pub fn kind(&self) -> ExitKind {
         match self {

@@ -216,11 +216,10 @@ impl<'a> ImageBuilder<'a> {
             diff_id: diff_id.to_owned(),
         };
         let parsed: Digest = diff_id.parse().map_err(|_| missing())?;
-        let upload = |source| Error::Upload {
-            layer: id.to_owned(),
-            source: Box::new(source),
-        };
-        let blob = self.lend(&parsed).map_err(upload)?.ok_or_else(missing)?;
+        let blob = self
+            .lend(&parsed)
+            .map_err(Error::upload(id))?
+            .ok_or_else(missing)?;
         self.slots.push(Slot::Made(Made {
             id: id.to_owned(),
             created_by: created_by.to_owned(),
@@ -341,14 +340,7 @@ impl<'a> ImageBuilder<'a> {
     /// there, else streamed to the store, again when the store asks for it again.
     fn make(&self, layer: &Planned<'_>) -> Result<Made> {
         let id = &layer.id;
-        let archive = |source| Error::Archive {
-            layer: id.clone(),
-            source: Box::new(source),
-        };
-        let upload = |source| Error::Upload {
-            layer: id.clone(),
-            source: Box::new(source),
-        };
+        let (archive, upload) = (Error::archive(id), Error::upload(id));
         let made = |blob, diff_id, reused| Made {
             id: id.clone(),
             created_by: layer.created_by.clone(),
@@ -388,14 +380,7 @@ impl<'a> ImageBuilder<'a> {
     /// of the bytes (it may ask for them again, see [`WRITE_ATTEMPTS`]).
     fn stream(&self, layer: &Planned<'_>) -> Result<(Descriptor, Digest)> {
         let id = &layer.id;
-        let archive = |source| Error::Archive {
-            layer: id.clone(),
-            source: Box::new(source),
-        };
-        let upload = |source| Error::Upload {
-            layer: id.clone(),
-            source: Box::new(source),
-        };
+        let (archive, upload) = (Error::archive(id), Error::upload(id));
         let mut sink = if self.compression == Compression::None {
             let mut size = TarSize::new();
             (layer.write)(&mut size).map_err(archive)?;

@@ -214,12 +214,8 @@ impl<'a> Exporter<'a> {
         owner: Owner,
     ) -> Result<Vec<LayerHandle>> {
         let slices: Vec<Vec<String>> = build.slices.iter().map(|s| s.paths.clone()).collect();
-        let app = AppSlices::partition(Path::new("/"), &self.config.app_dir, &slices).map_err(
-            |source| Error::Archive {
-                layer: "app".to_owned(),
-                source: Box::new(source),
-            },
-        )?;
+        let app = AppSlices::partition(Path::new("/"), &self.config.app_dir, &slices)
+            .map_err(Error::archive("app"))?;
         let app = Arc::new(app);
         let previous: Vec<&str> = orig.app.iter().map(|sha| sha.sha.as_str()).collect();
         Ok((0..app.len())
