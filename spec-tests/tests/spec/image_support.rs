@@ -143,3 +143,18 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// `len` bytes no compressor can shrink (xorshift): a gzip layer of them is about as large,
+/// and a blob of more than 8 MiB of them is streamed.
+pub(crate) fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}

@@ -10,6 +10,7 @@ use std::process::Command;
 use cnb_testkit::{Fault, FaultKind, Finished, RegistryProxy};
 
 use crate::exporter::fixture::World;
+use crate::image_support::noise;
 
 const MIB: usize = 1024 * 1024;
 /// The layer whose upload is watched, as the exporter names it.
@@ -85,20 +86,6 @@ impl Slow {
         assert_eq!(digests.len(), 1, "grep digest finds one line: {report}");
         finished
     }
-}
-
-/// Bytes no compressor can shrink (xorshift).
-fn noise(size: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut bytes = Vec::with_capacity(size + 8);
-    while bytes.len() < size {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(size);
-    bytes
 }
 
 /// The progress lines about the watched layer in `text`.

@@ -14,7 +14,9 @@ use cnb_image::{
 use cnb_registry::{Environment, Keychain, RegistryConfig, RegistryStore};
 use cnb_testkit::{Fault, FaultKind, RegistryFixture, RegistryProxy};
 
-use crate::image_support::{chain, inspect, push_image, quick_retry, reference, registry_store};
+use crate::image_support::{
+    chain, inspect, noise, push_image, quick_retry, reference, registry_store,
+};
 use crate::registry_store::{amd64, two_layers};
 
 #[test]
@@ -228,19 +230,6 @@ fn a_download_cut_mid_blob_resumes_and_still_checks_the_digest() {
     );
 }
 
-/// Bytes that are not a run of one value (a repeated seed through xorshift).
-fn noise(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state.to_le_bytes()[0]
-        })
-        .collect()
-}
-
 /// Bytes the registry holds in unfinished uploads (`_uploads/<id>/data` under `storage`).
 fn uploading(storage: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(storage) else {
@@ -407,6 +396,21 @@ fn a_blob_the_caller_can_write_again_is_not_spooled_and_a_cut_one_is_asked_for_a
         let files = spooled();
         (writer.finish(), files)
     };
+    // Applies `kind` to the next upload's PATCH.
+    let on_next_patch = |kind| {
+        proxy.inject(Fault {
+            method: "PATCH".into(),
+            path_contains: "/blobs/uploads/".into(),
+            kind,
+            times: 1,
+        });
+    };
+    let held = |bytes: &[u8]| {
+        store
+            .read_blob(&target, &Digest::of(bytes))
+            .expect("read back")
+            == bytes
+    };
 
     let (written, files) = write(false, &bytes);
     assert_eq!(files, 1, "a caller that cannot write again is spooled");
@@ -415,21 +419,10 @@ fn a_blob_the_caller_can_write_again_is_not_spooled_and_a_cut_one_is_asked_for_a
     let other: Vec<u8> = bytes.iter().map(|byte| byte ^ 0x5a).collect();
     let (written, files) = write(true, &other);
     assert_eq!(files, 0, "nothing spooled");
-    let written = written.expect("piped upload");
-    assert_eq!(written.digest, Digest::of(&other));
-    assert!(
-        store
-            .read_blob(&target, &written.digest)
-            .expect("read back")
-            == other
-    );
+    assert_eq!(written.expect("piped upload").digest, Digest::of(&other));
+    assert!(held(&other), "the registry holds other bytes");
 
-    proxy.inject(Fault {
-        method: "PATCH".into(),
-        path_contains: "/blobs/uploads/".into(),
-        kind: FaultKind::DropAfter(1000),
-        times: 1,
-    });
+    on_next_patch(FaultKind::DropAfter(1000));
     let third: Vec<u8> = bytes.iter().map(|byte| byte ^ 0xa5).collect();
     let (cut, files) = write(true, &third);
     assert_eq!(files, 0, "nothing spooled");
@@ -447,31 +440,16 @@ fn a_blob_the_caller_can_write_again_is_not_spooled_and_a_cut_one_is_asked_for_a
     );
     let (again, _) = write(true, &third);
     assert_eq!(again.expect("written again").digest, Digest::of(&third));
-    assert!(
-        store
-            .read_blob(&target, &Digest::of(&third))
-            .expect("read back")
-            == third
-    );
+    assert!(held(&third), "the registry holds other bytes");
 
     // A link slower than the writer: the rest of the blob is spooled, so the writer finishes
     // (and knows the size) while the upload follows the file.
-    proxy.inject(Fault {
-        method: "PATCH".into(),
-        path_contains: "/blobs/uploads/".into(),
-        kind: FaultKind::Throttle(8 * 1024 * 1024),
-        times: 1,
-    });
+    on_next_patch(FaultKind::Throttle(8 * 1024 * 1024));
     let fourth: Vec<u8> = bytes.iter().map(|byte| byte ^ 0x3c).collect();
     let (slow, files) = write(true, &fourth);
     assert_eq!(files, 1, "the rest spooled behind a slow link");
     assert_eq!(slow.expect("spilled upload").digest, Digest::of(&fourth));
-    assert!(
-        store
-            .read_blob(&target, &Digest::of(&fourth))
-            .expect("read back")
-            == fourth
-    );
+    assert!(held(&fourth), "the registry holds other bytes");
 }
 
 /// The exporter hashes what it writes and gives the digest at the end (`digest_follows`): the

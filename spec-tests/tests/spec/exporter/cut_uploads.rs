@@ -10,21 +10,7 @@ use cnb_testkit::{Fault, FaultKind, Finished, RegistryProxy};
 
 use super::fixture::World;
 use crate::hostile::the_error;
-
-/// Bytes that do not compress: a layer holding them outgrows what a registry writer keeps in
-/// memory (8 MiB), so it is streamed.
-fn noise(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut bytes = Vec::with_capacity(len + 8);
-    while bytes.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(len);
-    bytes
-}
+use crate::image_support::noise;
 
 /// The exporter's world with 12 MiB of noise in its launch layer and a proxy in front of the
 /// registry that applies `kind` to the first `times` `PATCH`es of an upload; exports
