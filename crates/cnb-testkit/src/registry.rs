@@ -125,6 +125,29 @@ impl RegistryFixture {
         self.child.id()
     }
 
+    /// The user and system CPU seconds the registry has used so far (from
+    /// `/proc/<pid>/stat`), for benchmarks that put its work beside the lifecycle's.
+    pub fn cpu_time(&self) -> io::Result<(f64, f64)> {
+        /// The unit of `/proc` CPU times: `USER_HZ`, 100 on every Linux we run on.
+        const USER_HZ: f64 = 100.0;
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("/proc stat: {stat}"));
+        // the fields after the command name, which is in parentheses; utime and stime are
+        // fields 14 and 15 of the line, 12 and 13 after the name
+        let after = stat
+            .rfind(')')
+            .and_then(|end| stat.get(end + 2..))
+            .ok_or_else(bad)?;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |index: usize| {
+            fields
+                .get(index)
+                .and_then(|field| field.parse::<f64>().ok())
+                .ok_or_else(bad)
+        };
+        Ok((ticks(11)? / USER_HZ, ticks(12)? / USER_HZ))
+    }
+
     /// `127.0.0.1:<port>/<repo_and_tag>`, e.g. for `skopeo … docker://{reference}`.
     pub fn reference(&self, repo_and_tag: &str) -> String {
         format!("{}/{repo_and_tag}", self.host())

@@ -50,8 +50,6 @@ struct Bench {
     tree: PathBuf,
     registry: RegistryFixture,
     run_image: String,
-    /// Clock ticks per second (`getconf CLK_TCK`), the unit of CPU times in `/proc`.
-    clock_ticks: f64,
 }
 
 impl Bench {
@@ -141,19 +139,10 @@ impl Bench {
         }
     }
 
-    /// The CPU seconds (user and system) the registry has used so far, from `/proc`.
+    /// The CPU seconds (user and system) the registry has used so far.
     fn registry_cpu(&self) -> f64 {
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.registry.pid()))
-            .expect("registry stat");
-        // the fields after the command name, which is in parentheses
-        let after = &stat[stat.rfind(')').expect("stat") + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name
-        let ticks: f64 = fields[11..13]
-            .iter()
-            .map(|field| field.parse::<f64>().expect("ticks"))
-            .sum();
-        ticks / self.clock_ticks
+        let (user, system) = self.registry.cpu_time().expect("registry CPU time");
+        user + system
     }
 }
 
@@ -304,18 +293,11 @@ fn bench_creator() {
         .push(&registry, "test/run:latest")
         .expect("run image")
         .reference;
-    let clock_ticks = Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|output| String::from_utf8_lossy(&output.stdout).trim().parse().ok())
-        .unwrap_or(100.0);
     let bench = Bench {
         work,
         tree: tree_dir,
         registry,
         run_image,
-        clock_ticks,
     };
     // warm the page cache
     shell(&format!(

@@ -76,17 +76,6 @@ fn seconds(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
-/// The user and system CPU seconds process `pid` has used so far, from `/proc`.
-fn cpu(pid: u32) -> (f64, f64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    // the fields after the command name, which is in parentheses
-    let after = &stat[stat.rfind(')').expect("stat") + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // in clock ticks of USER_HZ, 100 on Linux
-    let ticks = |field: &str| field.parse::<f64>().expect("ticks") / 100.0;
-    (ticks(fields[11]), ticks(fields[12]))
-}
-
 /// A run's wall time, the registry's user and system CPU time during it, and the rebaser's
 /// CPU time when measured.
 #[derive(Clone, Copy)]
@@ -98,9 +87,10 @@ struct Timed {
 
 impl Timed {
     fn of(world: &World, run: impl FnOnce() -> (Duration, Option<f64>)) -> Self {
-        let before = cpu(world.registry.pid());
+        let cpu = || world.registry.cpu_time().expect("registry CPU time");
+        let before = cpu();
         let (wall, rebaser) = run();
-        let after = cpu(world.registry.pid());
+        let after = cpu();
         Self {
             wall,
             registry: (after.0 - before.0, after.1 - before.1),
